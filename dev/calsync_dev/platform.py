@@ -1,0 +1,111 @@
+"""A stand-in for the learning platform: keeps its own state and publishes messages.
+
+The demo and the end-to-end tests drive calsync through it exactly as the
+platform would: versioned ``item.upserted``/``item.deleted``/``settings.updated``
+messages on ``platform-events``. It also knows, from its own state, what each
+person's calendar should hold, so convergence can be checked independently of
+calsync's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["ExpectedEntry", "FakePlatform"]
+
+
+@dataclass(frozen=True, order=True)
+class ExpectedEntry:
+    """One calendar entry a person should see."""
+
+    start: datetime
+    end: datetime
+    title: str
+    location: str
+
+
+@dataclass
+class FakePlatform:
+    """The platform's view of tenants, items and enrollments."""
+
+    project: str
+    tenant_id: str
+    settings: dict[str, Any]
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    versions: dict[str, int] = field(default_factory=dict)
+    published: int = 0
+    _publisher: Any = None
+
+    def _publish(self, topic: str, message: dict[str, Any]) -> None:
+        if self._publisher is None:
+            from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+            self._publisher = pubsub_v1.PublisherClient()
+        path = self._publisher.topic_path(self.project, topic)
+        self._publisher.publish(path, json.dumps(message).encode(), type=message["type"]).result(30)
+        self.published += 1
+
+    def _next_version(self, key: str) -> int:
+        self.versions[key] = self.versions.get(key, 0) + 1
+        return self.versions[key]
+
+    def publish_settings(self) -> dict[str, Any]:
+        """Send the tenant's settings (the first message a tenant sends)."""
+        message = {
+            "type": "settings.updated",
+            "tenant_id": self.tenant_id,
+            "version": self._next_version("settings"),
+            "settings": self.settings,
+        }
+        self._publish("platform-events", message)
+        return message
+
+    def upsert(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Create or change an item."""
+        key = f"{item['kind']}:{item['id']}"
+        self.items[key] = item
+        self.deleted.discard(key)
+        message = {
+            "type": "item.upserted",
+            "tenant_id": self.tenant_id,
+            "version": self._next_version(key),
+            "item": item,
+        }
+        self._publish("platform-events", message)
+        return message
+
+    def delete(self, kind: str, item_id: str) -> dict[str, Any]:
+        """Delete an item."""
+        key = f"{kind}:{item_id}"
+        self.deleted.add(key)
+        message = {
+            "type": "item.deleted",
+            "tenant_id": self.tenant_id,
+            "version": self._next_version(key),
+            "item": {"kind": kind, "id": item_id},
+        }
+        self._publish("platform-events", message)
+        return message
+
+    def expected_calendars(self) -> dict[str, set[ExpectedEntry]]:
+        """Who should see what: organizer and hosts of every live part."""
+        calendars: dict[str, set[ExpectedEntry]] = {}
+        for key, item in self.items.items():
+            if key in self.deleted:
+                continue
+            for part in item["parts"]:
+                hosts = part.get("host_emails", item.get("host_emails", []))
+                location = part.get("location", item.get("location") or "")
+                entry = ExpectedEntry(
+                    datetime.fromisoformat(part["start"]),
+                    datetime.fromisoformat(part["end"]),
+                    item["title"],
+                    location,
+                )
+                for person in {item["organizer_email"], *hosts}:
+                    calendars.setdefault(person.lower(), set()).add(entry)
+        return calendars

@@ -1,0 +1,1 @@
+"""calsync: keeps a learning platform's events in people's Google Calendars."""

@@ -1,0 +1,110 @@
+"""Configuration read from the environment, with production defaults.
+
+Every Google endpoint can be overridden, one by one or all at once with
+``CALSYNC_GOOGLE_SANDBOX_URL`` (the local Google sandbox). Nothing here does I/O
+beyond reading ``os.environ``; values are read when asked for, so tests and the
+local stack can set variables before the first call.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = ["GoogleEndpoints", "Settings", "get_settings", "reset_settings_cache"]
+
+# field of GoogleEndpoints -> (environment variable, production default, path under the sandbox)
+_ENDPOINTS: dict[str, tuple[str, str, str]] = {
+    "calendar": (
+        "CALSYNC_CALENDAR_ENDPOINT",
+        "https://www.googleapis.com/calendar/v3/",
+        "/calendar/v3/",
+    ),
+    "directory": ("CALSYNC_DIRECTORY_ENDPOINT", "https://admin.googleapis.com/", "/"),
+    "datatransfer": ("CALSYNC_DATATRANSFER_ENDPOINT", "https://admin.googleapis.com/", "/"),
+    "token_uri": ("CALSYNC_OAUTH_TOKEN_URI", "https://oauth2.googleapis.com/token", "/token"),
+    "auth_uri": (
+        "CALSYNC_OAUTH_AUTH_URI",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "/o/oauth2/v2/auth",
+    ),
+    "revoke_uri": ("CALSYNC_OAUTH_REVOKE_URI", "https://oauth2.googleapis.com/revoke", "/revoke"),
+    "jwks_uri": (
+        "CALSYNC_OAUTH_JWKS_URI",
+        "https://www.googleapis.com/oauth2/v3/certs",
+        "/oauth2/v3/certs",
+    ),
+    "tasks": ("CALSYNC_TASKS_ENDPOINT", "cloudtasks.googleapis.com", ""),
+}
+
+
+@dataclass(frozen=True)
+class GoogleEndpoints:
+    """Base URLs of the Google APIs calsync calls."""
+
+    calendar: str
+    directory: str
+    datatransfer: str
+    token_uri: str
+    auth_uri: str
+    revoke_uri: str
+    jwks_uri: str
+    tasks: str
+    sandbox: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings of a calsync function or tool."""
+
+    project: str
+    results_topic: str
+    tasks_queue: str
+    tasks_url: str
+    tasks_service_account: str
+    coalesce_seconds: float
+    platform_identity: str
+    platform_subject: str
+    platform_credentials: str
+    google: GoogleEndpoints
+    retry_deadline_seconds: float
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _endpoints() -> GoogleEndpoints:
+    sandbox = _env("CALSYNC_GOOGLE_SANDBOX_URL").rstrip("/")
+    values = {
+        field: _env(var, sandbox + path if sandbox else default)
+        for field, (var, default, path) in _ENDPOINTS.items()
+    }
+    return GoogleEndpoints(sandbox=bool(sandbox), **values)
+
+
+@cache
+def get_settings() -> Settings:
+    """Read the settings once per process (see ``reset_settings_cache``)."""
+    project = _env("GOOGLE_CLOUD_PROJECT") or _env("GCLOUD_PROJECT") or "calsync-local"
+    return Settings(
+        project=project,
+        results_topic=_env("CALSYNC_RESULTS_TOPIC", "calsync-results"),
+        tasks_queue=_env(
+            "CALSYNC_TASKS_QUEUE", f"projects/{project}/locations/us-central1/queues/calsync"
+        ),
+        tasks_url=_env("CALSYNC_TASKS_URL"),
+        tasks_service_account=_env("CALSYNC_TASKS_SERVICE_ACCOUNT"),
+        coalesce_seconds=float(_env("CALSYNC_COALESCE_SECONDS", "10")),
+        platform_identity=_env("CALSYNC_PLATFORM_IDENTITY", "oauth"),
+        platform_subject=_env("CALSYNC_PLATFORM_SUBJECT"),
+        platform_credentials=_env("CALSYNC_PLATFORM_CREDENTIALS"),
+        google=_endpoints(),
+        retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
+    )
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,288 @@
+"""The wire contracts (v1) between the platform and calsync (DESIGN §3).
+
+Inbound messages: ``item.upserted``, ``item.deleted`` and ``settings.updated`` on
+``platform-events``; ``enrollment.changed`` on ``platform-enrollments``. Outbound:
+``Result`` on ``calsync-results``. JSON Schemas for all of them are generated into
+``docs/schemas/`` by ``calsync schemas`` (a test keeps them current).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    model_validator,
+)
+
+__all__ = [
+    "MAX_ENROLLMENT_CHANGES",
+    "MAX_PARTS",
+    "Conference",
+    "Email",
+    "EnrollmentChange",
+    "EnrollmentChanged",
+    "EnrollmentMessage",
+    "Item",
+    "ItemDeleted",
+    "ItemRef",
+    "ItemUpserted",
+    "Part",
+    "PlatformEvent",
+    "PlatformEventMessage",
+    "Result",
+    "ResultStatus",
+    "SettingsUpdated",
+    "TenantSettings",
+]
+
+MAX_PARTS = 100
+"""Parts per item; each part is one Google Calendar event."""
+MAX_ENROLLMENT_CHANGES = 10_000
+"""Changes in one ``enrollment.changed`` message (a bulk enrollment)."""
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError(f"not a valid email address: {value!r}")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone: {value!r}") from exc
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: dict[str, None] = dict.fromkeys(values)
+    return list(seen)
+
+
+Email = Annotated[str, AfterValidator(_email)]
+"""An email address, normalised to lower case."""
+TenantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+PartKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Version = Annotated[int, Field(ge=0)]
+EmailList = Annotated[list[Email], Field(max_length=1000), AfterValidator(_unique)]
+
+
+class _Wire(BaseModel):
+    """Base of every wire model: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ItemKind(StrEnum):
+    """What the platform calls the thing being scheduled."""
+
+    EVENT = "event"
+    SESSION = "session"
+
+
+class ItemRef(_Wire):
+    """Names one event or session of a tenant."""
+
+    kind: ItemKind
+    id: ItemId
+
+    @property
+    def key(self) -> str:
+        """``kind:id``, the item's key in storage and logs."""
+        return f"{self.kind.value}:{self.id}"
+
+
+class Conference(_Wire):
+    """Video conferencing: a Google Meet created by Google, or a link the organizer gives."""
+
+    kind: Literal["google_meet", "link"]
+    url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _link_needs_url(self) -> Self:
+        if self.kind == "link" and self.url is None:
+            raise ValueError("conference of kind 'link' needs a url")
+        return self
+
+
+class Part(_Wire):
+    """One occurrence of an item; each becomes one Google Calendar event."""
+
+    key: PartKey
+    start: AwareDatetime
+    end: AwareDatetime
+    location: Annotated[str, Field(max_length=1024)] | None = None
+    room_emails: EmailList | None = None
+    host_emails: EmailList | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"part {self.key!r} ends before it starts")
+        return self
+
+
+class Item(ItemRef):
+    """An event or session as the platform describes it."""
+
+    title: Annotated[str, Field(min_length=1, max_length=1024)]
+    description: Annotated[str, Field(max_length=8000)] = ""
+    url: HttpUrl | None = None
+    organizer_email: Email
+    host_emails: EmailList = Field(default_factory=list)
+    timezone: TimeZone
+    location: Annotated[str, Field(max_length=1024)] | None = None
+    conference: Conference | None = None
+    room_emails: EmailList = Field(default_factory=list)
+    parts: Annotated[list[Part], Field(min_length=1, max_length=MAX_PARTS)]
+
+    @model_validator(mode="after")
+    def _unique_part_keys(self) -> Self:
+        keys = [part.key for part in self.parts]
+        if len(set(keys)) != len(keys):
+            raise ValueError("part keys must be unique within an item")
+        return self
+
+    def ref(self) -> ItemRef:
+        """The item's reference without its content."""
+        return ItemRef(kind=self.kind, id=self.id)
+
+
+class ItemUpserted(_Wire):
+    """An item was created or changed; ``version`` grows with every change."""
+
+    type: Literal["item.upserted"]
+    tenant_id: TenantId
+    version: Version
+    item: Item
+
+
+class ItemDeleted(_Wire):
+    """An item was deleted."""
+
+    type: Literal["item.deleted"]
+    tenant_id: TenantId
+    version: Version
+    item: ItemRef
+
+
+class TenantSettings(_Wire):
+    """A tenant's calsync settings."""
+
+    sync_enabled: bool = True
+    use_organizer_accounts: bool = False
+    domains: Annotated[list[str], Field(max_length=50)] = Field(default_factory=list)
+    guests_can_see_other_guests: bool = False
+    fallback_organizer_email: Email | None = None
+    admin_email: Email | None = None
+
+
+class SettingsUpdated(_Wire):
+    """A tenant's settings changed (and, the first time, the tenant became known)."""
+
+    type: Literal["settings.updated"]
+    tenant_id: TenantId
+    version: Version
+    settings: TenantSettings
+
+
+PlatformEvent = Annotated[ItemUpserted | ItemDeleted | SettingsUpdated, Field(discriminator="type")]
+PlatformEventMessage: TypeAdapter[ItemUpserted | ItemDeleted | SettingsUpdated] = TypeAdapter(
+    PlatformEvent
+)
+
+
+class EnrollmentStatus(StrEnum):
+    """Only ``enrolled`` people are attendees."""
+
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    UNENROLLED = "unenrolled"
+
+
+class EnrollmentChange(_Wire):
+    """One person's enrollment status; the latest version per (item, email) wins."""
+
+    email: Email
+    status: EnrollmentStatus
+    version: Version
+
+
+class EnrollmentChanged(_Wire):
+    """A batch of enrollment changes for one item (a bulk enrollment is one message)."""
+
+    type: Literal["enrollment.changed"]
+    tenant_id: TenantId
+    item: ItemRef
+    changes: Annotated[
+        list[EnrollmentChange], Field(min_length=1, max_length=MAX_ENROLLMENT_CHANGES)
+    ]
+
+
+EnrollmentMessage: TypeAdapter[EnrollmentChanged] = TypeAdapter(EnrollmentChanged)
+
+
+class ResultStatus(StrEnum):
+    """What happened to one part (or, for ``rejected``, to a whole message)."""
+
+    SYNCED = "synced"
+    DELETED = "deleted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NEEDS_CONSENT = "needs_consent"
+    ROOM_DECLINED = "room_declined"
+    MEET_FAILED = "meet_failed"
+    TRANSFERRED = "transferred"
+
+
+class Result(BaseModel):
+    """Published to ``calsync-results``: one per part and outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    item: ItemRef | None = None
+    part_key: str | None = None
+    source_version: int | None = None
+    status: ResultStatus
+    calendar_id: str | None = None
+    event_id: str | None = None
+    html_link: str | None = None
+    meet_url: str | None = None
+    room_responses: dict[str, str] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    at: datetime | None = None
+
+    def to_json(self) -> bytes:
+        """The message body, without empty fields."""
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every contract, keyed by file name (written to docs/schemas/)."""
+    return {
+        "platform-event.schema.json": PlatformEventMessage.json_schema(),
+        "enrollment-changed.schema.json": EnrollmentMessage.json_schema(),
+        "result.schema.json": Result.model_json_schema(),
+    }

@@ -1,0 +1,143 @@
+"""Handle one platform message: validate, record desired state, reconcile.
+
+Each handler returns an ``Outcome``; the entry point turns it into an HTTP
+answer (``calsync.push``): ``ACK`` for done or rejected, ``RETRY`` for
+transient failures so Pub/Sub redelivers (and, after the subscription's
+maximum attempts, dead-letters the message with nothing lost).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from calsync.app import Services
+from calsync.contracts import (
+    ItemDeleted,
+    ItemRef,
+    ItemUpserted,
+    PlatformEventMessage,
+    Result,
+    ResultStatus,
+    SettingsUpdated,
+)
+from calsync.errors import BadInput
+from calsync.logs import get_logger, log_context
+from calsync.records import now
+from calsync.store import Decision
+
+__all__ = ["MAX_EVENT_MESSAGE_BYTES", "Outcome", "handle_platform_event", "parse_platform_event"]
+
+_LOG = get_logger(__name__)
+MAX_EVENT_MESSAGE_BYTES = 256 * 1024
+"""Largest ``platform-events`` message accepted (an item with 100 parts is far smaller)."""
+
+
+class Outcome(StrEnum):
+    """What the entry point should tell the sender."""
+
+    ACK = "ack"
+    RETRY = "retry"
+
+
+def parse_platform_event(data: bytes) -> ItemUpserted | ItemDeleted | SettingsUpdated:
+    """The typed message, or ``BadInput`` saying exactly what is wrong."""
+    if len(data) > MAX_EVENT_MESSAGE_BYTES:
+        raise BadInput(
+            "too_large",
+            f"message is {len(data)} bytes; the limit is {MAX_EVENT_MESSAGE_BYTES}",
+        )
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("not_json", f"message body is not JSON: {exc}") from exc
+    try:
+        return PlatformEventMessage.validate_python(raw)
+    except ValidationError as exc:
+        raise BadInput("invalid", describe_validation_error(exc)) from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A short, human-readable list of what failed validation and where."""
+    problems = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "message"
+        problems.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
+
+
+def tenant_hint(data: bytes) -> str:
+    """The tenant a bad message claims to be for, if it can be read at all."""
+    try:
+        value: Any = json.loads(data).get("tenant_id", "")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def reject(
+    services: Services, data: bytes, error: BadInput, item: ItemRef | None = None
+) -> Outcome:
+    """Acknowledge a bad message with a ``rejected`` result and one log line."""
+    tenant_id = tenant_hint(data)
+    _LOG.warning(
+        "message rejected",
+        extra={
+            "fields": {"tenant_id": tenant_id, "error_code": error.code, "reason": error.message}
+        },
+    )
+    services.results.publish(
+        [
+            Result(
+                tenant_id=tenant_id,
+                item=item,
+                status=ResultStatus.REJECTED,
+                error_code=error.code,
+                error_message=error.message,
+                at=now(),
+            )
+        ]
+    )
+    return Outcome.ACK
+
+
+def handle_platform_event(services: Services, data: bytes) -> Outcome:
+    """Handle one ``platform-events`` message body."""
+    try:
+        message = parse_platform_event(data)
+    except BadInput as error:
+        return reject(services, data, error)
+    with log_context(tenant_id=message.tenant_id, message_type=message.type):
+        if isinstance(message, SettingsUpdated):
+            decision = services.store.apply_settings(message)
+            _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
+            return Outcome.ACK
+        ref = message.item.ref() if isinstance(message, ItemUpserted) else message.item
+        item = message.item if isinstance(message, ItemUpserted) else None
+        recorded = services.store.record_item(message.tenant_id, ref, message.version, item)
+        if recorded.decision is Decision.UNKNOWN_TENANT:
+            return reject(
+                services,
+                data,
+                BadInput("unknown_tenant", f"tenant {message.tenant_id!r} has no settings yet"),
+                ref,
+            )
+        record = recorded.record
+        if recorded.decision is Decision.STALE and record is not None and not record.needs_sync:
+            _LOG.info(
+                "stale message ignored",
+                extra={
+                    "fields": {
+                        "item": ref.key,
+                        "version": message.version,
+                        "stored_version": record.version,
+                    }
+                },
+            )
+            return Outcome.ACK
+        services.reconciler.reconcile(message.tenant_id, ref)
+        return Outcome.ACK

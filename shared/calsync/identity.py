@@ -1,0 +1,85 @@
+"""The platform's own Google identity (DESIGN §2, mode 1).
+
+Configured by ``CALSYNC_PLATFORM_IDENTITY``:
+
+- ``oauth``: a Workspace user's OAuth grant; ``CALSYNC_PLATFORM_CREDENTIALS`` holds
+  ``{"client_id", "client_secret", "refresh_token"}``.
+- ``service_account``: a service account key with domain-wide delegation;
+  ``CALSYNC_PLATFORM_CREDENTIALS`` holds the key JSON and ``CALSYNC_PLATFORM_SUBJECT``
+  the Workspace user it acts as. A bare service account (no subject) cannot invite
+  attendees (Google answers 403 ``forbiddenForServiceAccounts``).
+
+``CALSYNC_PLATFORM_SUBJECT`` is in both modes the email of the identity that owns
+the tenants' calendars. Credentials are built once per process and refresh
+themselves through the configured token endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from calsync.config import Settings
+from calsync.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+__all__ = ["PlatformIdentity", "platform_identity"]
+
+CALENDAR_SCOPES = ["https://www.googleapis.com/auth/calendar"]
+
+
+@dataclass(frozen=True)
+class PlatformIdentity:
+    """Who calsync acts as in platform-account mode, and its credentials."""
+
+    email: str
+    credentials: Credentials
+
+
+def platform_identity(settings: Settings) -> PlatformIdentity:
+    """Build the platform identity's credentials from the settings."""
+    if not settings.platform_credentials:
+        raise ConfigurationError(
+            "CALSYNC_PLATFORM_CREDENTIALS is not set: calsync has no Google identity to write with"
+        )
+    try:
+        info = json.loads(settings.platform_credentials)
+    except ValueError as exc:
+        raise ConfigurationError("CALSYNC_PLATFORM_CREDENTIALS is not valid JSON") from exc
+    subject = settings.platform_subject or None
+    if settings.platform_identity == "service_account":
+        from google.oauth2 import service_account
+
+        info = {**info, "token_uri": settings.google.token_uri}
+        sa = service_account.Credentials.from_service_account_info(
+            info, scopes=CALENDAR_SCOPES, subject=subject
+        )
+        return PlatformIdentity(email=subject or sa.service_account_email, credentials=sa)
+    if settings.platform_identity == "oauth":
+        from google.oauth2.credentials import Credentials as UserCredentials
+
+        if not subject:
+            raise ConfigurationError(
+                "CALSYNC_PLATFORM_SUBJECT must name the Workspace user whose grant is configured"
+            )
+        missing = {"client_id", "client_secret", "refresh_token"} - set(info)
+        if missing:
+            raise ConfigurationError(
+                "CALSYNC_PLATFORM_CREDENTIALS lacks " + ", ".join(sorted(missing))
+            )
+        user = UserCredentials(
+            token=None,
+            refresh_token=info["refresh_token"],
+            client_id=info["client_id"],
+            client_secret=info["client_secret"],
+            token_uri=settings.google.token_uri,
+            scopes=CALENDAR_SCOPES,
+        )
+        return PlatformIdentity(email=subject, credentials=user)
+    raise ConfigurationError(
+        f"CALSYNC_PLATFORM_IDENTITY must be 'oauth' or 'service_account', "
+        f"not {settings.platform_identity!r}"
+    )

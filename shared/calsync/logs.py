@@ -1,0 +1,118 @@
+"""Structured JSON logs for Cloud Logging.
+
+One JSON object per line on stderr with ``severity`` and ``message`` (mapped by
+Cloud Logging), the request's trace when known, and any extra fields passed as
+``extra={"fields": {...}}``. Secrets never belong in a log line: values under
+keys that look like credentials are replaced before the line is written.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["JsonFormatter", "configure", "get_logger", "log_context", "redact"]
+
+_SEVERITY = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+_SECRET_WORDS = (
+    "token",
+    "secret",
+    "password",
+    "authorization",
+    "assertion",
+    "code_verifier",
+    "private_key",
+    "credential",
+    "refresh",
+    "code",
+)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "calsync_log_context", default=_EMPTY
+)
+
+
+def redact(value: Any) -> Any:
+    """Return ``value`` with every credential-looking entry replaced by ``"[redacted]"``."""
+    if isinstance(value, Mapping):
+        return {
+            key: "[redacted]" if _is_secret_key(str(key)) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def _is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    if lowered in ("error_code", "status_code", "code_path"):
+        return False
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one Cloud Logging structured-log line."""
+
+    def __init__(self, project: str = "") -> None:
+        super().__init__()
+        self._project = project
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": _SEVERITY.get(record.levelno, "DEFAULT"),
+            "message": record.getMessage(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+        }
+        context = dict(_context.get())
+        trace = context.pop("trace", None)
+        if trace and self._project:
+            entry["logging.googleapis.com/trace"] = f"projects/{self._project}/traces/{trace}"
+        entry.update(redact(context))
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, Mapping):
+            entry.update(redact(fields))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure(project: str = "", level: int = logging.INFO) -> None:
+    """Send the ``calsync`` loggers to stderr as JSON lines (idempotent)."""
+    root = logging.getLogger("calsync")
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(project))
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger under the ``calsync`` hierarchy."""
+    return logging.getLogger(name if name.startswith("calsync") else f"calsync.{name}")
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` (e.g. ``trace``, ``tenant_id``) to every line logged inside the block."""
+    token = _context.set({**_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)

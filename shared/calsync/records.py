@@ -1,0 +1,86 @@
+"""The documents calsync keeps in Firestore, as typed models (DESIGN §4).
+
+Layout::
+
+    tenants/{tenant}                              TenantRecord
+    tenants/{tenant}/items/{kind:id}              ItemRecord
+    tenants/{tenant}/items/{kind:id}/parts/{key}  PartMapping
+    tenants/{tenant}/ledger/{auto id}             LedgerEntry
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from calsync.contracts import Item, ItemRef, TenantSettings
+
+__all__ = ["ItemRecord", "LedgerEntry", "PartMapping", "TenantRecord", "now"]
+
+
+def now() -> datetime:
+    """The current time in UTC (one place for tests to freeze)."""
+    return datetime.now(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TenantRecord(_Record):
+    """A tenant known from ``settings.updated``; holds its platform calendar id."""
+
+    tenant_id: str
+    settings: TenantSettings
+    settings_version: int
+    platform_calendar_id: str | None = None
+
+
+class ItemRecord(_Record):
+    """The desired state of one item, newest version wins."""
+
+    tenant_id: str
+    ref: ItemRef
+    version: int = -1
+    deleted: bool = False
+    item: Item | None = None
+    synced_version: int = -1
+    generation: int = 0
+
+    @property
+    def needs_sync(self) -> bool:
+        """True while Google has not yet been brought to ``version``."""
+        return self.version > self.synced_version
+
+
+class PartMapping(_Record):
+    """Where one part lives in Google and what calsync last wrote there."""
+
+    part_key: str
+    calendar_id: str
+    event_id: str
+    owner_email: str
+    etag: str = ""
+    fingerprint: str = ""
+    synced_version: int = -1
+    state: str = "synced"
+    html_link: str | None = None
+    updated_at: datetime = Field(default_factory=now)
+
+
+class LedgerEntry(_Record):
+    """One thing calsync did (or tried) in Google, and why."""
+
+    at: datetime = Field(default_factory=now)
+    item: str
+    part_key: str
+    operation: str
+    event_id: str
+    calendar_id: str
+    version: int
+    reason: str
+    outcome: str
+    send_updates: str = "none"
+    detail: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,124 @@
+"""What one part of an item should look like in Google Calendar (pure).
+
+``render_part`` turns the platform's item, the tenant's settings and the people
+who should attend into a ``DesiredEvent``; ``DesiredEvent.body()`` is the
+Calendar API resource calsync writes. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from calsync.contracts import Item, Part, TenantSettings
+
+__all__ = ["PRIVATE_PROPERTY_KEYS", "DesiredEvent", "render_part"]
+
+PRIVATE_PROPERTY_KEYS = ("calsync_tenant", "calsync_item", "calsync_part")
+"""Private extended properties naming what an event belongs to (each key < 44 chars)."""
+
+_FOOTER = "Managed by calsync from {platform}: changes made in Google Calendar may be overwritten."
+
+
+@dataclass(frozen=True)
+class DesiredEvent:
+    """The managed fields of one Google Calendar event."""
+
+    event_id: str
+    summary: str
+    description: str
+    location: str
+    start: str
+    end: str
+    time_zone: str
+    attendees: tuple[str, ...]
+    source_title: str
+    source_url: str
+    guests_can_see_other_guests: bool
+    private_properties: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The event resource (without attendee response state, which the planner merges)."""
+        body: dict[str, Any] = {
+            "summary": self.summary,
+            "description": self.description,
+            "location": self.location,
+            "start": {"dateTime": self.start, "timeZone": self.time_zone},
+            "end": {"dateTime": self.end, "timeZone": self.time_zone},
+            "attendees": [{"email": email} for email in self.attendees],
+            "guestsCanSeeOtherGuests": self.guests_can_see_other_guests,
+            "guestsCanInviteOthers": False,
+            "guestsCanModify": False,
+            "extendedProperties": {"private": dict(self.private_properties)},
+            "status": "confirmed",
+        }
+        if self.source_url:
+            body["source"] = {"title": self.source_title, "url": self.source_url}
+        return body
+
+    def fingerprint(self) -> str:
+        """A digest of every managed field: equal fingerprints mean nothing to write."""
+        canonical = json.dumps(self.body(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def render_part(
+    *,
+    tenant_id: str,
+    settings: TenantSettings,
+    item: Item,
+    part: Part,
+    event_id: str,
+    owner_email: str,
+    enrolled: Iterable[str] = (),
+) -> DesiredEvent:
+    """Render ``part`` of ``item`` as written by ``owner_email`` (the calendar's owner)."""
+    hosts = part.host_emails if part.host_emails is not None else item.host_emails
+    location = part.location if part.location is not None else (item.location or "")
+    link = str(item.conference.url) if item.conference and item.conference.kind == "link" else ""
+    if link:
+        location = f"{location} | {link}" if location else link
+    summary = item.title
+    if len(item.parts) > 1:
+        index = [p.key for p in item.parts].index(part.key) + 1
+        summary = f"{item.title} ({index}/{len(item.parts)})"
+    return DesiredEvent(
+        event_id=event_id,
+        summary=summary,
+        description=_description(item, hosts, link),
+        location=location,
+        start=part.start.isoformat(),
+        end=part.end.isoformat(),
+        time_zone=item.timezone,
+        attendees=_attendees(owner_email, [item.organizer_email, *hosts, *enrolled]),
+        source_title=item.title,
+        source_url=str(item.url) if item.url else "",
+        guests_can_see_other_guests=settings.guests_can_see_other_guests,
+        private_properties={
+            "calsync_tenant": tenant_id,
+            "calsync_item": f"{item.kind.value}:{item.id}",
+            "calsync_part": part.key,
+        },
+    )
+
+
+def _attendees(owner_email: str, emails: Iterable[str]) -> tuple[str, ...]:
+    """Everyone once, in order, without the calendar's owner (Google adds the organizer)."""
+    owner = owner_email.lower()
+    unique = dict.fromkeys(email.lower() for email in emails if email.lower() != owner)
+    return tuple(unique)
+
+
+def _description(item: Item, hosts: list[str], link: str) -> str:
+    lines = [item.description.strip()] if item.description.strip() else []
+    if hosts:
+        lines.append("Hosts: " + ", ".join(hosts))
+    if link:
+        lines.append(f"Join online: {link}")
+    if item.url:
+        lines.append(f"Details and enrollment: {item.url}")
+    lines.append(_FOOTER.format(platform=item.url.host if item.url else "the learning platform"))
+    return "\n\n".join(lines)

@@ -1,0 +1,159 @@
+"""The planner picks one operation per part and keeps the notification budget (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calsync.contracts import Item, TenantSettings
+from calsync.planning import Delete, Insert, Noop, Patch, plan_part
+from calsync.rendering import DesiredEvent, render_part
+from tests.unit.factories import item_dict
+
+OWNER = "calsync@platform.example"
+
+
+def desired(enrolled: tuple[str, ...] = (), part: int = 0, **overrides: Any) -> DesiredEvent:
+    item = Item.model_validate(item_dict(**overrides))
+    return render_part(
+        tenant_id="acme",
+        settings=TenantSettings(),
+        item=item,
+        part=item.parts[part],
+        event_id="abcdefghij0123456789abcdefghijkl",
+        owner_email=OWNER,
+        enrolled=enrolled,
+    )
+
+
+def remote_of(event: DesiredEvent, **changes: Any) -> dict[str, Any]:
+    """What Google would return after calsync wrote ``event``."""
+    body = event.body()
+    body.update(id=event.event_id, etag='"1"', status="confirmed")
+    body["attendees"] = [{**a, "responseStatus": "needsAction"} for a in body["attendees"]]
+    body.update(changes)
+    return body
+
+
+def test_new_part_is_inserted_with_invitations() -> None:
+    """No event yet: insert under the deterministic id and invite everyone."""
+    op = plan_part(desired(), None)
+    assert isinstance(op, Insert)
+    assert op.event_id == desired().event_id
+    assert op.send_updates == "all"
+
+
+def test_identical_event_needs_nothing() -> None:
+    """Google already matches: no write at all."""
+    assert isinstance(plan_part(desired(), remote_of(desired())), Noop)
+
+
+def test_reschedule_notifies_attendees() -> None:
+    """A time change is patched with sendUpdates=all."""
+    old = remote_of(desired(parts=[{"key": "day1", "start": "2026-12-01T09:00:00-05:00",
+                                    "end": "2026-12-01T12:00:00-05:00"}]))
+    op = plan_part(desired(), old)
+    assert isinstance(op, Patch)
+    assert op.send_updates == "all"
+    assert "time" in op.reason
+
+
+def test_place_change_notifies_attendees() -> None:
+    """A location change is patched with sendUpdates=all."""
+    op = plan_part(desired(), remote_of(desired(), location="Somewhere else"))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "all"
+
+
+def test_cosmetic_edit_sends_nothing() -> None:
+    """A title or description change is written with sendUpdates=none."""
+    op = plan_part(desired(), remote_of(desired(), summary="Old title", description="Old"))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+    assert op.reason == "changed: content"
+
+
+def test_same_instant_in_another_offset_is_not_a_reschedule() -> None:
+    """Google may echo times in UTC; equal instants are equal."""
+    event = desired()
+    op = plan_part(event, remote_of(event, start={"dateTime": "2026-12-01T15:00:00Z",
+                                                  "timeZone": "America/New_York"}))
+    assert isinstance(op, Noop)
+
+
+def test_patch_keeps_existing_responses() -> None:
+    """Attendees who stay keep responseStatus, comment and optional."""
+    event = desired(enrolled=("carol@acme.com",))
+    remote = remote_of(desired())
+    remote["attendees"][1].update(responseStatus="accepted", comment="See you", optional=True)
+    op = plan_part(event, remote)
+    assert isinstance(op, Patch)
+    kept = {a["email"]: a for a in op.body["attendees"]}
+    assert kept["bob@acme.com"] == {"email": "bob@acme.com", "responseStatus": "accepted",
+                                    "comment": "See you", "optional": True}
+    assert kept["carol@acme.com"] == {"email": "carol@acme.com"}
+    assert op.send_updates == "all"
+
+
+def test_cancelled_tombstone_is_restored() -> None:
+    """A deleted event with our id is brought back with status confirmed, not re-inserted."""
+    op = plan_part(desired(), remote_of(desired(), status="cancelled"))
+    assert isinstance(op, Patch)
+    assert op.body["status"] == "confirmed"
+    assert op.reason == "restored"
+
+
+def test_removed_part_is_deleted_with_cancellations() -> None:
+    """A part that should not exist is deleted, guarded by its etag, notifying attendees."""
+    op = plan_part(None, remote_of(desired()))
+    assert isinstance(op, Delete)
+    assert op.etag == '"1"'
+    assert op.send_updates == "all"
+
+
+def test_removed_part_already_cancelled_needs_nothing() -> None:
+    """Deleting twice is not attempted (Google would answer 410)."""
+    assert isinstance(plan_part(None, remote_of(desired(), status="cancelled")), Noop)
+    assert isinstance(plan_part(None, None), Noop)
+
+
+def test_render_lists_each_person_once_without_the_owner() -> None:
+    """Organizer, hosts and enrollees each appear once; the calendar owner never."""
+    event = desired(enrolled=("bob@acme.com", "carol@acme.com", OWNER),
+                    host_emails=["bob@acme.com", "alice@acme.com"])
+    assert event.attendees == ("alice@acme.com", "bob@acme.com", "carol@acme.com")
+
+
+def test_render_uses_part_overrides() -> None:
+    """A part's own location and hosts replace the item's."""
+    event = desired(part=1)
+    assert event.location == "HQ, floor 2"
+    assert event.attendees == ("alice@acme.com", "dan@acme.com")
+    assert event.summary == "Intro to Python (2/2)"
+
+
+def test_render_applies_privacy_defaults_and_labels() -> None:
+    """Guests can't see each other, invite or modify; private properties name the part."""
+    body = desired().body()
+    assert body["guestsCanSeeOtherGuests"] is False
+    assert body["guestsCanInviteOthers"] is False
+    assert body["guestsCanModify"] is False
+    assert body["extendedProperties"]["private"] == {
+        "calsync_tenant": "acme", "calsync_item": "event:evt_123", "calsync_part": "day1"}
+    assert body["source"] == {"title": "Intro to Python",
+                              "url": "https://acme.example/events/evt_123"}
+    assert body["start"] == {"dateTime": "2026-12-01T10:00:00-05:00",
+                             "timeZone": "America/New_York"}
+
+
+def test_render_puts_a_link_conference_in_location_and_description() -> None:
+    """An organizer-supplied video link is visible without Meet."""
+    event = desired(conference={"kind": "link", "url": "https://video.example/x"})
+    assert event.location == "HQ, floor 4 | https://video.example/x"
+    assert "Join online: https://video.example/x" in event.description
+
+
+def test_render_links_back_to_the_platform_and_names_hosts() -> None:
+    """The description says who hosts and where to find the item."""
+    description = desired().description
+    assert "Hosts: bob@acme.com" in description
+    assert "https://acme.example/events/evt_123" in description
