@@ -62,9 +62,8 @@ def demo(timeout: float) -> None:
 
     Exits non-zero if any calendar does not match the platform's state.
     """
-    from calsync_sandbox import SandboxControl
-
     from calsync_dev.scenario import run_scenario
+    from calsync_sandbox import SandboxControl
 
     stop = _stop_on_signals()
     stack = LocalStack(StackConfig.ephemeral(StackConfig().log_dir))
@@ -105,3 +104,27 @@ def schemas(out: Path | None) -> None:
     for name, schema in json_schemas().items():
         (target / name).write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         click.echo(f"wrote {target / name}")
+
+
+@main.command()
+@click.option("--tenant", required=True, help="Tenant id, e.g. acme.")
+@click.option("--item", "item_key", required=True, help="kind:id, e.g. event:evt_123.")
+@click.option("--email", default=None, help="The person to explain it for.")
+def explain(tenant: str, item_key: str, email: str | None) -> None:
+    """Explain an item's calendar state from calsync's records in Firestore.
+
+    Uses the project and Firestore from the environment (GOOGLE_CLOUD_PROJECT,
+    FIRESTORE_EMULATOR_HOST for the local stack).
+    """
+    from calsync.app import services
+    from calsync.explain import explain as explain_item
+
+    store = services().store
+    lines = explain_item(
+        store.get_tenant(tenant),
+        store.get_item(tenant, item_key),
+        store.mappings(tenant, item_key),
+        store.ledger(tenant, item_key),
+        email.lower() if email else None,
+    )
+    click.echo("\n".join(lines))

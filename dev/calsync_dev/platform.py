@@ -53,6 +53,10 @@ class FakePlatform:
         self.versions[key] = self.versions.get(key, 0) + 1
         return self.versions[key]
 
+    def republish(self, message: dict[str, Any]) -> None:
+        """Publish a message again, unchanged (a duplicate delivery)."""
+        self._publish("platform-events", message)
+
     def publish_settings(self) -> dict[str, Any]:
         """Send the tenant's settings (the first message a tenant sends)."""
         message = {

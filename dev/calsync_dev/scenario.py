@@ -9,12 +9,14 @@ each calendar, the e-mails Google would have sent and the Google writes made.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, differences, render
+from calsync_dev.results_reader import ResultsReader
 
 __all__ = ["PEOPLE", "ScenarioResult", "run_scenario"]
 
@@ -148,17 +150,39 @@ def run_scenario(
         ("frank cancels 'Security awareness'", lambda: platform.delete("session", "ses_security")),
     ]
     problems: list[str] = []
-    for title, action in steps:
-        started = time.monotonic()
-        action()
-        problems = wait_for_convergence(platform, control, timeout)
-        took = time.monotonic() - started
-        say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
-        if problems:
-            break
+    reader = ResultsReader(project, f"demo-{uuid.uuid4().hex[:8]}")
+    try:
+        for title, action in steps:
+            started = time.monotonic()
+            message = action()
+            problems = _wait_for_results(reader, message, timeout)
+            problems = problems or wait_for_convergence(platform, control, timeout)
+            took = time.monotonic() - started
+            say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
+            if problems:
+                break
+    finally:
+        reader.close()
     actual = actual_calendars(control, PEOPLE)
     report = render(actual) + "\n\n" + _emails(control) + "\n" + _writes(control)
     return ScenarioResult(converged=not problems, problems=problems, report=report)
+
+
+def _wait_for_results(reader: ResultsReader, message: dict[str, Any], timeout: float) -> list[str]:
+    """Wait until calsync reported on this item version (settings have no results)."""
+    if message["type"] == "settings.updated":
+        return []
+    ref = {"kind": message["item"]["kind"], "id": message["item"]["id"]}
+    version = message["version"]
+    if not reader.wait_for(1, timeout, item=ref, source_version=version):
+        return [f"no result for {ref['kind']}:{ref['id']} version {version}"]
+    return [
+        f"{r['status']}: {r.get('error_message')}"
+        for r in reader.seen
+        if r.get("item") == ref
+        and r.get("source_version") == version
+        and r.get("status") in ("failed", "rejected")
+    ]
 
 
 def _emails(control: Any) -> str:
@@ -174,7 +198,7 @@ def _emails(control: Any) -> str:
 
 
 def _writes(control: Any) -> str:
-    counts = control.counters()
+    counts = control.request_counts()["counts"]
     writes = {
         k: v
         for k, v in counts.items()

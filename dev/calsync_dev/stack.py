@@ -229,13 +229,13 @@ def seed_platform_identity(control: Any, email: str) -> dict[str, str]:
     control.seed_domain(domain)
     control.seed_user(email, display_name="Learning platform")
     client = control.create_oauth_client()
-    grant = control.create_grant(
+    refresh_token = control.create_grant(
         email, client["client_id"], scopes=["https://www.googleapis.com/auth/calendar"]
     )
     return {
         "client_id": client["client_id"],
         "client_secret": client["client_secret"],
-        "refresh_token": grant["refresh_token"],
+        "refresh_token": refresh_token,
     }
 
 

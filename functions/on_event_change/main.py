@@ -6,6 +6,7 @@ Thin entry point: unwrap the push, hand the message to calsync, answer Pub/Sub.
 from typing import Any
 
 import functions_framework
+
 from calsync.app import services
 from calsync.handlers import handle_platform_event
 from calsync.push import pubsub_push

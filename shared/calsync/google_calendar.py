@@ -126,6 +126,12 @@ class CalendarGateway:
         )
         return str(calendar["id"])
 
+    def delete_calendar(self, calendar_id: str) -> None:
+        """Delete a secondary calendar owned by this identity."""
+        self._call(
+            "calendars.delete", lambda: self._service.calendars().delete(calendarId=calendar_id)
+        )
+
     def calendar_exists(self, calendar_id: str) -> bool:
         """True when this identity can still see ``calendar_id``."""
         from calsync.errors import NotFound

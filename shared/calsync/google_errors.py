@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 from calsync.errors import (
+    ConfigurationError,
     Duplicate,
     Gone,
     GoogleError,
@@ -26,6 +27,8 @@ from calsync.errors import (
 
 __all__ = ["classify", "error_reason", "is_transient"]
 
+_CONFIG_REFRESH_ERRORS = ("invalid_client", "unauthorized_client", "invalid_scope")
+"""Token-endpoint errors that only an operator can fix (a wrong client or missing delegation)."""
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
 
 
@@ -55,6 +58,8 @@ def classify(exc: BaseException) -> BaseException:
         text = str(exc)
         if "invalid_grant" in text:
             return InvalidGrant(text)
+        if any(code in text for code in _CONFIG_REFRESH_ERRORS):
+            return ConfigurationError(f"Google refused calsync's credentials: {text}")
         return TransientError(f"token refresh failed: {text}")
     if isinstance(exc, TransportError | socket.timeout | TimeoutError | ConnectionError | OSError):
         return TransientError(f"network error talking to Google: {exc!r}")

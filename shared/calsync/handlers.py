@@ -105,6 +105,29 @@ def reject(
     return Outcome.ACK
 
 
+def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
+    """Store newer settings; a new tenant, or sync turned on, syncs what is waiting."""
+    decision, before = services.store.apply_settings(message)
+    _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
+    newly_enabled = message.settings.sync_enabled and (
+        before is None or not before.settings.sync_enabled
+    )
+    if decision is Decision.RECORDED and newly_enabled:
+        waiting = [
+            record.ref
+            for key in services.store.item_keys(message.tenant_id)
+            if (record := services.store.get_item(message.tenant_id, key)) and record.needs_sync
+        ]
+        if waiting:
+            _LOG.info(
+                "syncing items that waited for the tenant",
+                extra={"fields": {"items": len(waiting)}},
+            )
+        for ref in waiting:
+            services.reconciler.reconcile(message.tenant_id, ref)
+    return Outcome.ACK
+
+
 def handle_platform_event(services: Services, data: bytes) -> Outcome:
     """Handle one ``platform-events`` message body."""
     try:
@@ -113,17 +136,20 @@ def handle_platform_event(services: Services, data: bytes) -> Outcome:
         return reject(services, data, error)
     with log_context(tenant_id=message.tenant_id, message_type=message.type):
         if isinstance(message, SettingsUpdated):
-            decision = services.store.apply_settings(message)
-            _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
-            return Outcome.ACK
+            return handle_settings(services, message)
         ref = message.item.ref() if isinstance(message, ItemUpserted) else message.item
         item = message.item if isinstance(message, ItemUpserted) else None
         recorded = services.store.record_item(message.tenant_id, ref, message.version, item)
-        if recorded.decision is Decision.UNKNOWN_TENANT:
+        if services.store.get_tenant(message.tenant_id) is None:
+            # Kept (nothing is lost): it syncs if the tenant's settings arrive later.
             return reject(
                 services,
                 data,
-                BadInput("unknown_tenant", f"tenant {message.tenant_id!r} has no settings yet"),
+                BadInput(
+                    "unknown_tenant",
+                    f"tenant {message.tenant_id!r} has no settings; the change is kept and "
+                    "will sync if the tenant's settings arrive",
+                ),
                 ref,
             )
         record = recorded.record

@@ -18,7 +18,7 @@ from calsync.errors import ConfigurationError, TransientError
 from calsync.handlers import Outcome
 from calsync.logs import configure, get_logger, log_context
 
-__all__ = ["pubsub_push", "trace_id"]
+__all__ = ["Response", "pubsub_push", "trace_id"]
 
 _LOG = get_logger(__name__)
 Handler = Callable[[bytes], Outcome]

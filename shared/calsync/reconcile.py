@@ -71,12 +71,14 @@ class Reconciler:
         if tenant is None or record is None:
             return []
         if not tenant.settings.sync_enabled:
+            # Not marked synced: turning sync on later brings this version to Google.
             results = [self._skipped(record, "sync is disabled for this tenant")]
-        else:
-            try:
-                results = self._reconcile_parts(tenant, record)
-            except QuotaExceeded as exc:
-                results = [self._defer(record, exc)]
+            self._results.publish(results)
+            return results
+        try:
+            results = self._reconcile_parts(tenant, record)
+        except QuotaExceeded as exc:
+            results = [self._defer(record, exc)]
         self._results.publish(results)
         self._store.mark_synced(tenant_id, ref.key, record.version)
         return results
@@ -132,6 +134,8 @@ class Reconciler:
     ) -> str:
         created = gateway.insert_calendar(f"{tenant.tenant_id} learning events", "UTC")
         kept = self._store.set_platform_calendar(tenant.tenant_id, created, replacing)
+        if kept != created:  # a concurrent reconcile won the race: keep one calendar only
+            gateway.delete_calendar(created)
         _LOG.info(
             "platform calendar created",
             extra={

@@ -27,7 +27,6 @@ class Decision(StrEnum):
 
     RECORDED = "recorded"
     STALE = "stale"
-    UNKNOWN_TENANT = "unknown_tenant"
 
 
 @dataclass(frozen=True)
@@ -76,18 +75,21 @@ class FirestoreStore:
         snapshot = self._tenant(tenant_id).get()
         return TenantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
 
-    def apply_settings(self, message: SettingsUpdated) -> Decision:
-        """Store newer settings; an older or equal version changes nothing."""
+    def apply_settings(self, message: SettingsUpdated) -> tuple[Decision, TenantRecord | None]:
+        """Store newer settings; an older or equal version changes nothing.
+
+        Returns the decision and the tenant as it was before (None for a new tenant).
+        """
         from google.cloud import firestore
 
         ref = self._tenant(message.tenant_id)
 
         @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> Decision:
+        def apply(transaction: firestore.Transaction) -> tuple[Decision, TenantRecord | None]:
             snapshot = ref.get(transaction=transaction)
-            current = snapshot.to_dict() if snapshot.exists else None
-            if current is not None and current.get("settings_version", -1) >= message.version:
-                return Decision.STALE
+            current = TenantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+            if current is not None and current.settings_version >= message.version:
+                return Decision.STALE, current
             transaction.set(
                 ref,
                 {
@@ -98,9 +100,9 @@ class FirestoreStore:
                 },
                 merge=True,
             )
-            return Decision.RECORDED
+            return Decision.RECORDED, current
 
-        return cast(Decision, apply(self._db.transaction()))
+        return cast("tuple[Decision, TenantRecord | None]", apply(self._db.transaction()))
 
     def set_platform_calendar(self, tenant_id: str, calendar_id: str, replacing: str | None) -> str:
         """Record the tenant's platform calendar unless another writer got there first.
@@ -129,15 +131,11 @@ class FirestoreStore:
         """Record an upsert (``item``) or a delete (``item is None``) if it is newer."""
         from google.cloud import firestore
 
-        tenant_ref = self._tenant(tenant_id)
         item_ref = self._item(tenant_id, ref.key)
 
         @firestore.transactional
         def record(transaction: firestore.Transaction) -> Recorded:
-            tenant = tenant_ref.get(transaction=transaction)
             snapshot = item_ref.get(transaction=transaction)
-            if not tenant.exists:
-                return Recorded(Decision.UNKNOWN_TENANT, None)
             current = (
                 ItemRecord.model_validate(snapshot.to_dict())
                 if snapshot.exists

@@ -18,9 +18,18 @@ def item_dict(**overrides: Any) -> dict[str, Any]:
         "timezone": "America/New_York",
         "location": "HQ, floor 4",
         "parts": [
-            {"key": "day1", "start": "2026-12-01T10:00:00-05:00", "end": "2026-12-01T12:00:00-05:00"},
-            {"key": "day2", "start": "2026-12-02T10:00:00-05:00", "end": "2026-12-02T12:00:00-05:00",
-             "location": "HQ, floor 2", "host_emails": ["dan@acme.com"]},
+            {
+                "key": "day1",
+                "start": "2026-12-01T10:00:00-05:00",
+                "end": "2026-12-01T12:00:00-05:00",
+            },
+            {
+                "key": "day2",
+                "start": "2026-12-02T10:00:00-05:00",
+                "end": "2026-12-02T12:00:00-05:00",
+                "location": "HQ, floor 2",
+                "host_emails": ["dan@acme.com"],
+            },
         ],
     }
     item.update(overrides)
@@ -29,19 +38,33 @@ def item_dict(**overrides: Any) -> dict[str, Any]:
 
 def upsert_message(version: int = 1, tenant_id: str = "acme", **item: Any) -> dict[str, Any]:
     """An ``item.upserted`` message."""
-    return {"type": "item.upserted", "tenant_id": tenant_id, "version": version,
-            "item": item_dict(**item)}
+    return {
+        "type": "item.upserted",
+        "tenant_id": tenant_id,
+        "version": version,
+        "item": item_dict(**item),
+    }
 
 
-def delete_message(version: int, tenant_id: str = "acme", item_id: str = "evt_123") -> dict[str, Any]:
+def delete_message(
+    version: int, tenant_id: str = "acme", item_id: str = "evt_123"
+) -> dict[str, Any]:
     """An ``item.deleted`` message."""
-    return {"type": "item.deleted", "tenant_id": tenant_id, "version": version,
-            "item": {"kind": "event", "id": item_id}}
+    return {
+        "type": "item.deleted",
+        "tenant_id": tenant_id,
+        "version": version,
+        "item": {"kind": "event", "id": item_id},
+    }
 
 
 def settings_message(version: int = 1, tenant_id: str = "acme", **settings: Any) -> dict[str, Any]:
     """A ``settings.updated`` message."""
     body: dict[str, Any] = {"sync_enabled": True, "domains": ["acme.com"]}
     body.update(settings)
-    return {"type": "settings.updated", "tenant_id": tenant_id, "version": version,
-            "settings": body}
+    return {
+        "type": "settings.updated",
+        "tenant_id": tenant_id,
+        "version": version,
+        "settings": body,
+    }

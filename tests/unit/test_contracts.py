@@ -18,8 +18,9 @@ def _parse(message: object) -> object:
 
 def test_design_example_upsert_parses() -> None:
     """The upsert from DESIGN §3 (with a Meet conference and rooms) is valid."""
-    message = upsert_message(conference={"kind": "google_meet"},
-                             room_emails=["hq-4-pine@resource.calendar.google.com"])
+    message = upsert_message(
+        conference={"kind": "google_meet"}, room_emails=["hq-4-pine@resource.calendar.google.com"]
+    )
     parsed = _parse(message)
     assert isinstance(parsed, ItemUpserted)
     assert [p.key for p in parsed.item.parts] == ["day1", "day2"]
@@ -45,32 +46,93 @@ def test_emails_are_normalised_to_lower_case() -> None:
     [
         ("not json", b"{not json", "not_json", "not JSON"),
         ("unknown type", json.dumps({"type": "item.exploded"}).encode(), "invalid", "type"),
-        ("end before start", json.dumps(upsert_message(parts=[
-            {"key": "p", "start": "2026-12-01T12:00:00-05:00", "end": "2026-12-01T10:00:00-05:00"}
-        ])).encode(), "invalid", "ends before it starts"),
-        ("bad email", json.dumps(upsert_message(host_emails=["bob at acme"])).encode(),
-         "invalid", "not a valid email"),
-        ("bad time zone", json.dumps(upsert_message(timezone="Mars/Olympus")).encode(),
-         "invalid", "unknown IANA time zone"),
-        ("naive time", json.dumps(upsert_message(parts=[
-            {"key": "p", "start": "2026-12-01T10:00:00", "end": "2026-12-01T12:00:00"}
-        ])).encode(), "invalid", "timezone"),
+        (
+            "end before start",
+            json.dumps(
+                upsert_message(
+                    parts=[
+                        {
+                            "key": "p",
+                            "start": "2026-12-01T12:00:00-05:00",
+                            "end": "2026-12-01T10:00:00-05:00",
+                        }
+                    ]
+                )
+            ).encode(),
+            "invalid",
+            "ends before it starts",
+        ),
+        (
+            "bad email",
+            json.dumps(upsert_message(host_emails=["bob at acme"])).encode(),
+            "invalid",
+            "not a valid email",
+        ),
+        (
+            "bad time zone",
+            json.dumps(upsert_message(timezone="Mars/Olympus")).encode(),
+            "invalid",
+            "unknown IANA time zone",
+        ),
+        (
+            "naive time",
+            json.dumps(
+                upsert_message(
+                    parts=[
+                        {"key": "p", "start": "2026-12-01T10:00:00", "end": "2026-12-01T12:00:00"}
+                    ]
+                )
+            ).encode(),
+            "invalid",
+            "timezone",
+        ),
         ("no parts", json.dumps(upsert_message(parts=[])).encode(), "invalid", "parts"),
-        ("duplicate part keys", json.dumps(upsert_message(parts=[
-            {"key": "p", "start": "2026-12-01T10:00:00-05:00", "end": "2026-12-01T12:00:00-05:00"},
-            {"key": "p", "start": "2026-12-02T10:00:00-05:00", "end": "2026-12-02T12:00:00-05:00"},
-        ])).encode(), "invalid", "unique"),
-        ("unknown field", json.dumps({**delete_message(2), "colour": "red"}).encode(),
-         "invalid", "colour"),
+        (
+            "duplicate part keys",
+            json.dumps(
+                upsert_message(
+                    parts=[
+                        {
+                            "key": "p",
+                            "start": "2026-12-01T10:00:00-05:00",
+                            "end": "2026-12-01T12:00:00-05:00",
+                        },
+                        {
+                            "key": "p",
+                            "start": "2026-12-02T10:00:00-05:00",
+                            "end": "2026-12-02T12:00:00-05:00",
+                        },
+                    ]
+                )
+            ).encode(),
+            "invalid",
+            "unique",
+        ),
+        (
+            "unknown field",
+            json.dumps({**delete_message(2), "colour": "red"}).encode(),
+            "invalid",
+            "colour",
+        ),
         ("negative version", json.dumps(delete_message(-1)).encode(), "invalid", "version"),
-        ("bad tenant id", json.dumps(delete_message(1, tenant_id="Acme Corp")).encode(),
-         "invalid", "tenant_id"),
-        ("link without url", json.dumps(upsert_message(conference={"kind": "link"})).encode(),
-         "invalid", "needs a url"),
+        (
+            "bad tenant id",
+            json.dumps(delete_message(1, tenant_id="Acme Corp")).encode(),
+            "invalid",
+            "tenant_id",
+        ),
+        (
+            "link without url",
+            json.dumps(upsert_message(conference={"kind": "link"})).encode(),
+            "invalid",
+            "needs a url",
+        ),
         ("too large", b" " * (MAX_EVENT_MESSAGE_BYTES + 1), "too_large", "limit"),
     ],
 )
-def test_bad_input_is_rejected_with_a_reason(name: str, data: bytes, code: str, fragment: str) -> None:
+def test_bad_input_is_rejected_with_a_reason(
+    name: str, data: bytes, code: str, fragment: str
+) -> None:
     """Each kind of bad input from DESIGN §3 raises BadInput naming the problem."""
     with pytest.raises(BadInput) as caught:
         parse_platform_event(data)

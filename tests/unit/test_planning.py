@@ -49,8 +49,17 @@ def test_identical_event_needs_nothing() -> None:
 
 def test_reschedule_notifies_attendees() -> None:
     """A time change is patched with sendUpdates=all."""
-    old = remote_of(desired(parts=[{"key": "day1", "start": "2026-12-01T09:00:00-05:00",
-                                    "end": "2026-12-01T12:00:00-05:00"}]))
+    old = remote_of(
+        desired(
+            parts=[
+                {
+                    "key": "day1",
+                    "start": "2026-12-01T09:00:00-05:00",
+                    "end": "2026-12-01T12:00:00-05:00",
+                }
+            ]
+        )
+    )
     op = plan_part(desired(), old)
     assert isinstance(op, Patch)
     assert op.send_updates == "all"
@@ -75,8 +84,12 @@ def test_cosmetic_edit_sends_nothing() -> None:
 def test_same_instant_in_another_offset_is_not_a_reschedule() -> None:
     """Google may echo times in UTC; equal instants are equal."""
     event = desired()
-    op = plan_part(event, remote_of(event, start={"dateTime": "2026-12-01T15:00:00Z",
-                                                  "timeZone": "America/New_York"}))
+    op = plan_part(
+        event,
+        remote_of(
+            event, start={"dateTime": "2026-12-01T15:00:00Z", "timeZone": "America/New_York"}
+        ),
+    )
     assert isinstance(op, Noop)
 
 
@@ -88,8 +101,12 @@ def test_patch_keeps_existing_responses() -> None:
     op = plan_part(event, remote)
     assert isinstance(op, Patch)
     kept = {a["email"]: a for a in op.body["attendees"]}
-    assert kept["bob@acme.com"] == {"email": "bob@acme.com", "responseStatus": "accepted",
-                                    "comment": "See you", "optional": True}
+    assert kept["bob@acme.com"] == {
+        "email": "bob@acme.com",
+        "responseStatus": "accepted",
+        "comment": "See you",
+        "optional": True,
+    }
     assert kept["carol@acme.com"] == {"email": "carol@acme.com"}
     assert op.send_updates == "all"
 
@@ -118,8 +135,10 @@ def test_removed_part_already_cancelled_needs_nothing() -> None:
 
 def test_render_lists_each_person_once_without_the_owner() -> None:
     """Organizer, hosts and enrollees each appear once; the calendar owner never."""
-    event = desired(enrolled=("bob@acme.com", "carol@acme.com", OWNER),
-                    host_emails=["bob@acme.com", "alice@acme.com"])
+    event = desired(
+        enrolled=("bob@acme.com", "carol@acme.com", OWNER),
+        host_emails=["bob@acme.com", "alice@acme.com"],
+    )
     assert event.attendees == ("alice@acme.com", "bob@acme.com", "carol@acme.com")
 
 
@@ -138,11 +157,18 @@ def test_render_applies_privacy_defaults_and_labels() -> None:
     assert body["guestsCanInviteOthers"] is False
     assert body["guestsCanModify"] is False
     assert body["extendedProperties"]["private"] == {
-        "calsync_tenant": "acme", "calsync_item": "event:evt_123", "calsync_part": "day1"}
-    assert body["source"] == {"title": "Intro to Python",
-                              "url": "https://acme.example/events/evt_123"}
-    assert body["start"] == {"dateTime": "2026-12-01T10:00:00-05:00",
-                             "timeZone": "America/New_York"}
+        "calsync_tenant": "acme",
+        "calsync_item": "event:evt_123",
+        "calsync_part": "day1",
+    }
+    assert body["source"] == {
+        "title": "Intro to Python",
+        "url": "https://acme.example/events/evt_123",
+    }
+    assert body["start"] == {
+        "dateTime": "2026-12-01T10:00:00-05:00",
+        "timeZone": "America/New_York",
+    }
 
 
 def test_render_puts_a_link_conference_in_location_and_description() -> None:

@@ -1,0 +1,57 @@
+"""Deferred work delivered by Cloud Tasks to the ``reconcile`` function.
+
+A task body is JSON: ``{"action": "reconcile", "tenant_id": ..., "item": {"kind", "id"}}``.
+A task that can never succeed (bad body) is answered 200 so Cloud Tasks stops
+retrying it, with an error log line; a transient failure is answered 503 so
+Cloud Tasks retries with its queue's backoff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from calsync.app import Services
+from calsync.contracts import ItemRef, TenantId
+from calsync.errors import ConfigurationError, TransientError
+from calsync.handlers import describe_validation_error
+from calsync.logs import configure, get_logger, log_context
+from calsync.push import Response, trace_id
+
+__all__ = ["ReconcileTask", "cloud_task"]
+
+_LOG = get_logger(__name__)
+
+
+class ReconcileTask(BaseModel):
+    """Reconcile one item now (coalesced enrollments, deferred retries)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["reconcile"]
+    tenant_id: TenantId
+    item: ItemRef
+
+
+def cloud_task(request: Any, services: Services) -> Response:
+    """Run the task in ``request`` and answer Cloud Tasks."""
+    configure(services.settings.project)
+    task_name = str(request.headers.get("X-CloudTasks-TaskName", ""))
+    with log_context(task=task_name, trace=trace_id(request.headers)):
+        try:
+            task = ReconcileTask.model_validate(json.loads(request.get_data() or b"null"))
+        except (ValueError, ValidationError) as exc:
+            why = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            _LOG.error("task body is invalid; dropping it", extra={"fields": {"reason": why}})
+            return json.dumps({"outcome": "dropped", "error": why}), 200, {}
+        with log_context(tenant_id=task.tenant_id, item=task.item.key):
+            try:
+                services.reconciler.reconcile(task.tenant_id, task.item)
+            except (TransientError, ConfigurationError) as exc:
+                _LOG.warning(
+                    "task failed; Cloud Tasks will retry", extra={"fields": {"error": str(exc)}}
+                )
+                return json.dumps({"outcome": "retry", "error": str(exc)}), 503, {}
+    return json.dumps({"outcome": "done"}), 200, {}
