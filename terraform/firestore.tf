@@ -1,0 +1,68 @@
+# Firestore (native mode) holds calsync's state: settings, desired state, mappings,
+# encrypted grants, OAuth state records and the ledger (DESIGN.md §4).
+
+resource "google_firestore_database" "main" {
+  count = var.create_firestore_database ? 1 : 0
+
+  project                           = var.project_id
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
+  concurrency_mode                  = "PESSIMISTIC"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.required]
+}
+
+locals {
+  firestore_database = var.create_firestore_database ? google_firestore_database.main[0].name : "(default)"
+}
+
+# Short-lived OAuth `state` records expire by themselves. TTL deletion runs within about
+# 24 h of expiry, so the code must still check expires_at when it reads a record.
+resource "google_firestore_field" "oauth_states_ttl" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "oauth_states"
+  field      = "expires_at"
+
+  ttl_config {}
+}
+
+# Single-field index overrides the queries need. Firestore indexes each field
+# automatically for queries on one collection only; a collection-group query needs a
+# COLLECTION_GROUP-scoped index, which is declared here next to the collection-scoped
+# defaults it replaces:
+# - parts.calendar_id: Store.forget_calendar, collection group "parts" where calendar_id ==.
+resource "google_firestore_field" "collection_group" {
+  for_each = {
+    "parts/calendar_id" = { collection = "parts", field = "calendar_id" }
+  }
+
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      array_config = "CONTAINS"
+      query_scope  = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}

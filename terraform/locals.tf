@@ -1,0 +1,167 @@
+# The functions and what each may do. Every environment variable, secret and IAM grant
+# a function gets is derived from its `capabilities` (see `capability_*` below), so a
+# function gets exactly what it needs and nothing else; tests/terraform checks this.
+
+locals {
+  project_number = data.google_project.this.number
+
+  # key = directory under functions/ = Python entry point; name = deployed (kebab-case) name.
+  functions = {
+    on_event_change = {
+      name         = "on-event-change"
+      ingress      = "internal"
+      description  = "Pub/Sub push from platform-events: records desired state and reconciles the item."
+      invoker      = "pubsub_push"
+      timeout      = 300
+      memory       = "1Gi"
+      capabilities = ["firestore", "results", "tasks", "platform", "oauth_client", "kms_encrypt"]
+    }
+    on_enroll = {
+      name         = "on-enroll"
+      ingress      = "internal"
+      description  = "Pub/Sub push from platform-enrollments: records attendance, schedules coalesced reconciles."
+      invoker      = "pubsub_push"
+      timeout      = 120
+      memory       = "512Mi"
+      capabilities = ["firestore", "results", "tasks"]
+    }
+    reconcile = {
+      name         = "reconcile"
+      ingress      = "internal"
+      description  = "Cloud Tasks target: plans and applies one item's Google Calendar changes."
+      invoker      = "tasks"
+      timeout      = 600
+      memory       = "1Gi"
+      capabilities = ["firestore", "results", "tasks", "platform", "oauth_client", "kms_encrypt"]
+    }
+    oauth_callback = {
+      name         = "oauth-callback"
+      ingress      = "all"
+      description  = "Organizers' browsers (public): /connect, /callback, /status, /disconnect."
+      invoker      = "public"
+      timeout      = 60
+      memory       = "512Mi"
+      capabilities = ["firestore", "tasks", "oauth_client", "oauth_flow", "kms_encrypt"]
+    }
+    orphan_sweeper = {
+      name         = "orphan-sweeper"
+      ingress      = "internal"
+      description  = "Cloud Scheduler target: moves suspended organizers' future events to successors."
+      invoker      = "scheduler"
+      timeout      = 1800
+      memory       = "1Gi"
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
+    }
+    rooms = {
+      name         = "rooms"
+      ingress      = "all"
+      description  = "Called by the platform (IAM-authenticated): rooms available for a time range."
+      invoker      = "platform"
+      timeout      = 60
+      memory       = "512Mi"
+      capabilities = ["firestore", "oauth_client", "kms_decrypt"]
+    }
+  }
+
+  # Deterministic run.app URLs (https://SERVICE-PROJECT_NUMBER.REGION.run.app): known
+  # before the services exist, so functions can be told each other's URL (and their own,
+  # for the OAuth redirect and follow-up tasks) without a dependency cycle. The same URL is
+  # the OIDC audience of every push subscription, task and scheduler job.
+  function_urls = {
+    for key, fn in local.functions : key => "https://${fn.name}-${local.project_number}.${var.region}.run.app"
+  }
+
+  oauth_redirect_uri = var.oauth_redirect_uri != "" ? var.oauth_redirect_uri : "${local.function_urls.oauth_callback}/callback"
+
+  # Network ingress: "internal" admits Pub/Sub, Cloud Tasks and Cloud Scheduler of this
+  # project calling the default run.app URL; "all" is for callers outside Google Cloud.
+  ingress_settings = {
+    internal = "ALLOW_INTERNAL_ONLY"
+    all      = "ALLOW_ALL"
+  }
+
+  # Identity allowed to invoke each kind of function (roles/run.invoker on its service).
+  invoker_members = {
+    pubsub_push = "serviceAccount:${google_service_account.pubsub_push.email}"
+    tasks       = "serviceAccount:${google_service_account.tasks_invoker.email}"
+    scheduler   = "serviceAccount:${google_service_account.scheduler.email}"
+    platform    = "serviceAccount:${var.platform_service_account}"
+    public      = "allUsers"
+  }
+
+  # ---- capabilities -> plain environment variables ------------------------------------
+  capability_env = {
+    firestore = {}
+    results   = { CALSYNC_RESULTS_TOPIC = google_pubsub_topic.results.name }
+    tasks = {
+      CALSYNC_TASKS_QUEUE           = google_cloud_tasks_queue.reconcile.id
+      CALSYNC_TASKS_URL             = local.function_urls.reconcile
+      CALSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+    }
+    platform = {
+      CALSYNC_PLATFORM_IDENTITY = var.platform_identity
+      CALSYNC_PLATFORM_SUBJECT  = var.platform_subject
+    }
+    admin        = {}
+    oauth_client = { CALSYNC_OAUTH_CLIENT_ID = var.oauth_client_id }
+    oauth_flow   = { CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri }
+    kms_encrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    kms_decrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+  }
+
+  # ---- capabilities -> secret environment variables (env name => secret key) -------------
+  capability_secrets = {
+    firestore    = {}
+    results      = {}
+    tasks        = {}
+    platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials" }
+    admin        = { CALSYNC_ADMIN_CREDENTIALS = "admin_credentials" }
+    oauth_client = { CALSYNC_OAUTH_CLIENT_SECRET = "oauth_client_secret" }
+    oauth_flow   = { CALSYNC_STATE_SIGNING_KEY = "state_signing_key" }
+    kms_encrypt  = {}
+    kms_decrypt  = {}
+  }
+
+  function_env = {
+    for key, fn in local.functions : key => merge(
+      { GOOGLE_CLOUD_PROJECT = var.project_id },
+      [for cap in fn.capabilities : local.capability_env[cap]]...
+    )
+  }
+
+  function_secrets = {
+    for key, fn in local.functions : key => merge(
+      {},
+      [for cap in fn.capabilities : local.capability_secrets[cap]]...
+    )
+  }
+
+  # Flattened grants, keyed "<function>/<thing>", for for_each.
+  secret_grants = merge([
+    for key, secrets in local.function_secrets : {
+      for env, secret in secrets : "${key}/${secret}" => { function = key, secret = secret }
+    }
+  ]...)
+
+  kms_grants = merge([
+    for key, fn in local.functions : {
+      for cap in fn.capabilities : "${key}/${cap}" => {
+        function = key
+        role     = cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypterDecrypter" : "roles/cloudkms.cryptoKeyDecrypter"
+      } if startswith(cap, "kms_")
+    }
+  ]...)
+
+  functions_with = {
+    for cap in keys(local.capability_env) : cap => toset([
+      for key, fn in local.functions : key if contains(fn.capabilities, cap)
+    ])
+  }
+
+  # Reconcile queue sized to the Calendar per-user quota: in the default (platform
+  # account) mode every write is made as the one platform user, so that user's quota is
+  # the bottleneck. 600 req/min/user * 0.8 headroom / 60 s / 4 req per task = 2 tasks/s.
+  reconcile_dispatches_per_second = floor(
+    var.calendar_requests_per_user_per_minute * var.quota_headroom / 60 / var.calendar_requests_per_task * 100
+  ) / 100
+}

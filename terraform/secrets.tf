@@ -1,0 +1,91 @@
+# Application secrets in Secret Manager. Values are written with write-only arguments
+# from ephemeral inputs, so no secret is ever stored in a plan file or the state. Each
+# function can read only the secrets it needs (locals.tf, capability_secrets).
+
+locals {
+  secrets = {
+    oauth_client_secret  = "${var.name_prefix}-oauth-client-secret"
+    state_signing_key    = "${var.name_prefix}-state-signing-key"
+    platform_credentials = "${var.name_prefix}-platform-credentials"
+    admin_credentials    = "${var.name_prefix}-admin-credentials"
+  }
+}
+
+# HMAC key that signs OAuth `state` values; generated, never seen by anyone.
+ephemeral "random_password" "state_signing_key" {
+  length  = 64
+  special = false
+}
+
+resource "google_secret_manager_secret" "calsync" {
+  for_each = local.secrets
+
+  project   = var.project_id
+  secret_id = each.value
+  labels    = var.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_secret_manager_secret_version" "oauth_client_secret" {
+  secret                 = google_secret_manager_secret.calsync["oauth_client_secret"].id
+  secret_data_wo         = var.oauth_client_secret
+  secret_data_wo_version = var.secret_versions.oauth_client_secret
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_secret_manager_secret_version" "state_signing_key" {
+  secret                 = google_secret_manager_secret.calsync["state_signing_key"].id
+  secret_data_wo         = ephemeral.random_password.state_signing_key.result
+  secret_data_wo_version = var.secret_versions.state_signing_key
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_secret_manager_secret_version" "platform_credentials" {
+  secret                 = google_secret_manager_secret.calsync["platform_credentials"].id
+  secret_data_wo         = var.platform_credentials_json
+  secret_data_wo_version = var.secret_versions.platform_credentials
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_secret_manager_secret_version" "admin_credentials" {
+  secret                 = google_secret_manager_secret.calsync["admin_credentials"].id
+  secret_data_wo         = var.admin_credentials_json
+  secret_data_wo_version = var.secret_versions.admin_credentials
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+locals {
+  # The version each function pins; a new version redeploys the functions that read it.
+  secret_version_numbers = {
+    oauth_client_secret  = google_secret_manager_secret_version.oauth_client_secret.version
+    state_signing_key    = google_secret_manager_secret_version.state_signing_key.version
+    platform_credentials = google_secret_manager_secret_version.platform_credentials.version
+    admin_credentials    = google_secret_manager_secret_version.admin_credentials.version
+  }
+}
+
+resource "google_secret_manager_secret_iam_member" "function" {
+  for_each = local.secret_grants
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.calsync[each.value.secret].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.function].member
+}

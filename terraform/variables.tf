@@ -1,0 +1,201 @@
+# Inputs of the calsync deployment. Only the first block has no default; the secret
+# values are ephemeral: pass them as TF_VAR_* environment variables on every plan and
+# apply, they never reach a plan file or the state (docs/deployment.md).
+
+# ---- required -------------------------------------------------------------------------
+
+variable "project_id" {
+  description = "Google Cloud project that hosts calsync."
+  type        = string
+}
+
+variable "platform_service_account" {
+  description = "Email of the learning platform's own service account: publishes to the platform topics, reads calsync-results, calls the rooms function."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$", var.platform_service_account))
+    error_message = "platform_service_account must be a service account email (...@....iam.gserviceaccount.com)."
+  }
+}
+
+variable "oauth_client_id" {
+  description = "Client ID of the OAuth 2.0 web client organizers consent to (created in the console, see docs/deployment.md)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.oauth_client_id, ".apps.googleusercontent.com")
+    error_message = "oauth_client_id must end with .apps.googleusercontent.com."
+  }
+}
+
+variable "platform_identity" {
+  description = "How calsync acts as the platform account: 'oauth' (stored refresh token of a Workspace user) or 'service_account' (domain-wide delegation impersonating platform_subject)."
+  type        = string
+  default     = "service_account"
+
+  validation {
+    condition     = contains(["oauth", "service_account"], var.platform_identity)
+    error_message = "platform_identity must be 'oauth' or 'service_account'."
+  }
+}
+
+variable "platform_subject" {
+  description = "Workspace user the platform service account impersonates (required when platform_identity = 'service_account')."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.platform_identity != "service_account" || can(regex("^[^@\\s]+@[^@\\s]+$", var.platform_subject))
+    error_message = "platform_subject must be a Workspace user's email when platform_identity is 'service_account'."
+  }
+}
+
+# ---- secret values (ephemeral: never in plan or state) --------------------------------
+
+variable "oauth_client_secret" {
+  description = "Client secret of the OAuth web client. Stored in Secret Manager as calsync-oauth-client-secret."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "platform_credentials_json" {
+  description = "JSON credentials of the platform identity: a service account key with domain-wide delegation, or an authorized-user JSON (client_id, client_secret, refresh_token) when platform_identity = 'oauth'."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "admin_credentials_json" {
+  description = "JSON key of the service account with domain-wide delegation that the orphan sweeper uses to act as each tenant's admin (Directory users, Data Transfer)."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "secret_versions" {
+  description = "Bump one of these to write a new version of that secret on the next apply (write-only values cannot be diffed)."
+  type = object({
+    oauth_client_secret  = optional(number, 1)
+    state_signing_key    = optional(number, 1)
+    platform_credentials = optional(number, 1)
+    admin_credentials    = optional(number, 1)
+  })
+  default = {}
+}
+
+# ---- placement --------------------------------------------------------------------------
+
+variable "region" {
+  description = "Region of the functions, the queue, the scheduler job, the key ring and the artifact repository."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database (a multi-region such as nam5/eur3, or a region)."
+  type        = string
+  default     = "nam5"
+}
+
+variable "create_firestore_database" {
+  description = "Create the (default) Firestore database. Set false when the project already has one (its TTL policy and indexes are still managed)."
+  type        = bool
+  default     = true
+}
+
+variable "name_prefix" {
+  description = "Prefix of calsync's service accounts, queue, key ring, secrets and bucket."
+  type        = string
+  default     = "calsync"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,13}$", var.name_prefix))
+    error_message = "name_prefix must be 2-14 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes labels."
+  type        = map(string)
+  default     = { app = "calsync" }
+}
+
+# ---- behaviour ----------------------------------------------------------------------------
+
+variable "results_topic" {
+  description = "Name of the topic calsync publishes results to (CALSYNC_RESULTS_TOPIC)."
+  type        = string
+  default     = "calsync-results"
+}
+
+variable "oauth_redirect_uri" {
+  description = "Override the OAuth redirect URI (e.g. behind a custom domain). Empty: the oauth-callback function's deterministic run.app URL + /callback."
+  type        = string
+  default     = ""
+}
+
+variable "max_delivery_attempts" {
+  description = "Push deliveries of one message before it is dead-lettered (Pub/Sub allows 5 to 100)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100."
+  }
+}
+
+variable "calendar_requests_per_user_per_minute" {
+  description = "Calendar API quota per user per minute (Google's published default is 600)."
+  type        = number
+  default     = 600
+}
+
+variable "calendar_requests_per_task" {
+  description = "Calendar API requests one reconcile task makes on average (read, write, conference/room read-back)."
+  type        = number
+  default     = 4
+}
+
+variable "quota_headroom" {
+  description = "Fraction of the per-user quota the reconcile queue may use; the rest absorbs retries and the other functions."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.quota_headroom > 0 && var.quota_headroom <= 1
+    error_message = "quota_headroom must be in (0, 1]."
+  }
+}
+
+variable "sweeper_schedule" {
+  description = "Cron schedule of the orphan sweeper (Cloud Scheduler syntax)."
+  type        = string
+  default     = "17 * * * *"
+}
+
+variable "sweeper_time_zone" {
+  description = "Time zone of sweeper_schedule (tz database name)."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "kms_rotation_period" {
+  description = "Rotation period of the grant-encryption key (more than 86400s; new versions encrypt, old ones still decrypt)."
+  type        = string
+  default     = "7776000s"
+}
+
+variable "max_instances" {
+  description = "Upper bound of instances per function."
+  type        = number
+  default     = 10
+}
+
+variable "min_instances" {
+  description = "Warm instances per function (oauth-callback and rooms answer people; a warm instance costs money)."
+  type        = map(number)
+  default     = {}
+}

@@ -1,0 +1,1 @@
+"""Deployment checks: Terraform invariants, checkov, function bundles."""
