@@ -223,14 +223,25 @@ def _listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+PLATFORM_CLIENT = {
+    "client_id": "calsync-local.apps.googleusercontent.com",
+    "client_secret": "local-only-client-secret",
+}
+"""The local stack's OAuth client: fixed, so a sandbox reset can seed the same grant again."""
+
+
 def seed_platform_identity(control: Any, email: str) -> dict[str, str]:
-    """Create the platform's Workspace user and an OAuth grant for it in the sandbox."""
+    """Create the platform's Workspace user and its OAuth grant in the sandbox (idempotent
+    across resets: the same client and refresh token every time)."""
     domain = email.split("@", 1)[1]
     control.seed_domain(domain)
     control.seed_user(email, display_name="Learning platform")
-    client = control.create_oauth_client()
+    client = control.create_oauth_client(**PLATFORM_CLIENT)
     refresh_token = control.create_grant(
-        email, client["client_id"], scopes=["https://www.googleapis.com/auth/calendar"]
+        email,
+        client["client_id"],
+        scopes=["https://www.googleapis.com/auth/calendar"],
+        refresh_token=f"local-platform-grant-{email}",
     )
     return {
         "client_id": client["client_id"],
@@ -251,5 +262,5 @@ def create_queue(sandbox_url: str, queue: str) -> None:
         credentials=AnonymousCredentials(),
     )
     parent, _, _ = queue.rpartition("/queues/")
-    with contextlib.suppress(exceptions.AlreadyExists):
+    with contextlib.suppress(exceptions.Conflict):
         client.create_queue(parent=parent, queue=tasks_v2.Queue(name=queue))

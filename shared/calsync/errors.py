@@ -16,6 +16,7 @@ __all__ = [
     "Gone",
     "GoogleError",
     "InvalidGrant",
+    "ItemBusy",
     "NotFound",
     "PermanentGoogleError",
     "PreconditionFailed",
@@ -43,6 +44,10 @@ class ConfigurationError(CalsyncError):
 
 class TransientError(CalsyncError):
     """Worth retrying later: the message is handed back for redelivery."""
+
+
+class ItemBusy(TransientError):
+    """Another worker holds the item's reconcile lease; try again shortly."""
 
 
 class GoogleError(CalsyncError):

@@ -24,7 +24,7 @@ from calsync.contracts import (
     ResultStatus,
     SettingsUpdated,
 )
-from calsync.errors import BadInput
+from calsync.errors import BadInput, ItemBusy
 from calsync.logs import get_logger, log_context
 from calsync.records import now
 from calsync.store import Decision
@@ -124,7 +124,11 @@ def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
                 extra={"fields": {"items": len(waiting)}},
             )
         for ref in waiting:
-            services.reconciler.reconcile(message.tenant_id, ref)
+            try:
+                services.reconciler.reconcile(message.tenant_id, ref)
+            except ItemBusy:
+                continue  # its holder reconciles the latest desired state
+
     return Outcome.ACK
 
 

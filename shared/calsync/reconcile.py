@@ -9,6 +9,7 @@ a write means "someone got there first": read the event back and plan again.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from calsync.contracts import ItemRef, Result, ResultStatus
 from calsync.errors import (
     Duplicate,
     Gone,
+    ItemBusy,
     NotFound,
     PermanentGoogleError,
     PreconditionFailed,
@@ -33,10 +35,12 @@ from calsync.results import ResultSink
 from calsync.store import FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
-__all__ = ["QUOTA_RETRY_SECONDS", "Reconciler"]
+__all__ = ["LEASE_SECONDS", "QUOTA_RETRY_SECONDS", "Reconciler"]
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
+LEASE_SECONDS = 300.0
+"""How long a reconcile may hold an item before others may assume it crashed."""
 QUOTA_RETRY_SECONDS = 15 * 60
 """How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
 
@@ -65,7 +69,21 @@ class Reconciler:
         self._tasks = tasks
 
     def reconcile(self, tenant_id: str, ref: ItemRef) -> list[Result]:
-        """Reconcile every part of one item, publish the results, mark the version synced."""
+        """Reconcile every part of one item, publish the results, mark the version synced.
+
+        Holds the item's lease meanwhile: two reconciles of one item never overlap, so a
+        slower one can never write an attendee list older than a faster one's. A held
+        lease raises ``ItemBusy`` (transient: the message or task comes back later).
+        """
+        holder = uuid.uuid4().hex
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+            raise ItemBusy(f"{ref.key} is being reconciled by another worker")
+        try:
+            return self._reconcile_item(tenant_id, ref)
+        finally:
+            self._store.release_lease(tenant_id, ref.key, holder)
+
+    def _reconcile_item(self, tenant_id: str, ref: ItemRef) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
         if tenant is None or record is None:
@@ -111,6 +129,7 @@ class Reconciler:
         if record.deleted or record.item is None:
             return {}
         item = record.item
+        enrolled = self._store.enrolled(record.tenant_id, record.ref.key)
         return {
             part.key: render_part(
                 tenant_id=record.tenant_id,
@@ -119,6 +138,7 @@ class Reconciler:
                 part=part,
                 event_id=event_id(record.tenant_id, record.ref.key, part.key, record.generation),
                 owner_email=context.gateway.identity,
+                enrolled=enrolled,
             )
             for part in item.parts
         }

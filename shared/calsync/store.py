@@ -7,19 +7,32 @@ once per process, so a function that never touches Firestore never imports it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
-from calsync.contracts import Item, ItemRef, SettingsUpdated
+from calsync.contracts import EnrollmentChange, EnrollmentStatus, Item, ItemRef, SettingsUpdated
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
-__all__ = ["Decision", "FirestoreStore", "Recorded", "firestore_client"]
+__all__ = [
+    "ATTENDANCE_BATCH",
+    "AttendanceTally",
+    "Decision",
+    "FirestoreStore",
+    "Recorded",
+    "firestore_client",
+]
+
+ATTENDANCE_BATCH = 200
+"""Attendance changes per Firestore transaction (Firestore allows 500 writes per commit)."""
 
 
 class Decision(StrEnum):
@@ -35,6 +48,19 @@ class Recorded:
 
     decision: Decision
     record: ItemRecord | None
+
+
+@dataclass(frozen=True)
+class AttendanceTally:
+    """What recording a batch of enrollment changes did."""
+
+    applied: int
+    stale: int
+
+
+def _attendance_id(email: str) -> str:
+    """A Firestore document id for an email address (``/`` is not allowed in ids)."""
+    return quote(email, safe="@.+-_")
 
 
 @cache
@@ -194,12 +220,127 @@ class FirestoreStore:
     def forget_calendar(self, tenant_id: str, calendar_id: str) -> int:
         """Drop every mapping that points at ``calendar_id`` (it vanished); returns the count."""
         dropped = 0
-        query = self._db.collection_group("parts").where("calendar_id", "==", calendar_id)
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self._db.collection_group("parts").where(
+            filter=FieldFilter("calendar_id", "==", calendar_id)
+        )
         for snapshot in query.stream():
             if snapshot.reference.path.startswith(f"tenants/{tenant_id}/"):
                 snapshot.reference.delete()
                 dropped += 1
         return dropped
+
+    # -- attendance -------------------------------------------------------
+    def _attendance(self, tenant_id: str, item_key: str) -> firestore.CollectionReference:
+        return cast(
+            "firestore.CollectionReference",
+            self._item(tenant_id, item_key).collection("attendance"),
+        )
+
+    def record_attendance(
+        self, tenant_id: str, ref: ItemRef, changes: list[EnrollmentChange]
+    ) -> AttendanceTally:
+        """Record each person's status if its version is newer (latest version wins).
+
+        One document per person keeps every document small; changes are written in
+        transactions of ``ATTENDANCE_BATCH``. The item's document is created if the
+        enrollment arrives before the item does.
+        """
+        from google.cloud import firestore
+
+        latest: dict[str, EnrollmentChange] = {}
+        for change in changes:
+            if change.email not in latest or change.version > latest[change.email].version:
+                latest[change.email] = change
+        self._ensure_item(tenant_id, ref)
+        collection = self._attendance(tenant_id, ref.key)
+        applied = 0
+        batch = list(latest.values())
+
+        @firestore.transactional
+        def record(transaction: firestore.Transaction, chunk: list[EnrollmentChange]) -> int:
+            refs = [collection.document(_attendance_id(c.email)) for c in chunk]
+            stored = {
+                snap.id: (snap.to_dict() or {}).get("version", -1)
+                for snap in transaction.get_all(refs)
+                if snap.exists
+            }
+            written = 0
+            for doc, change in zip(refs, chunk, strict=True):
+                if stored.get(doc.id, -1) >= change.version:
+                    continue
+                transaction.set(
+                    doc,
+                    {
+                        "email": change.email,
+                        "status": change.status.value,
+                        "version": change.version,
+                        "updated_at": now(),
+                    },
+                )
+                written += 1
+            return written
+
+        for start in range(0, len(batch), ATTENDANCE_BATCH):
+            applied += cast(
+                int, record(self._db.transaction(), batch[start : start + ATTENDANCE_BATCH])
+            )
+        return AttendanceTally(applied=applied, stale=len(changes) - applied)
+
+    def _ensure_item(self, tenant_id: str, ref: ItemRef) -> None:
+        from google.api_core import exceptions
+
+        placeholder = ItemRecord(tenant_id=tenant_id, ref=ref)
+        with contextlib.suppress(exceptions.AlreadyExists):
+            self._item(tenant_id, ref.key).create({**_dump(placeholder), "updated_at": now()})
+
+    def enrolled(self, tenant_id: str, item_key: str) -> list[str]:
+        """Everyone currently enrolled in the item, sorted."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self._attendance(tenant_id, item_key).where(
+            filter=FieldFilter("status", "==", EnrollmentStatus.ENROLLED.value)
+        )
+        return sorted(str(s.get("email")) for s in query.select(["email"]).stream())
+
+    def attendance(self, tenant_id: str, item_key: str, email: str) -> dict[str, Any] | None:
+        """One person's stored enrollment status and version."""
+        snapshot = self._attendance(tenant_id, item_key).document(_attendance_id(email)).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    # -- leases -----------------------------------------------------------
+    def acquire_lease(self, tenant_id: str, item_key: str, holder: str, seconds: float) -> bool:
+        """Take the item's reconcile lease unless someone else holds an unexpired one."""
+        from google.cloud import firestore
+
+        ref = self._item(tenant_id, item_key).collection("leases").document("reconcile")
+
+        @firestore.transactional
+        def take(transaction: firestore.Transaction) -> bool:
+            current = ref.get(transaction=transaction).to_dict() or {}
+            expires = current.get("expires_at")
+            if current.get("holder") not in (None, holder) and expires and expires > now():
+                return False
+            transaction.set(
+                ref, {"holder": holder, "expires_at": now() + timedelta(seconds=seconds)}
+            )
+            return True
+
+        return cast(bool, take(self._db.transaction()))
+
+    def release_lease(self, tenant_id: str, item_key: str, holder: str) -> None:
+        """Give the lease back (only if still ours)."""
+        from google.cloud import firestore
+
+        ref = self._item(tenant_id, item_key).collection("leases").document("reconcile")
+
+        @firestore.transactional
+        def give(transaction: firestore.Transaction) -> None:
+            if (ref.get(transaction=transaction).to_dict() or {}).get("holder") == holder:
+                transaction.delete(ref)
+
+        give(self._db.transaction())
 
     # -- ledger -----------------------------------------------------------
     def append_ledger(self, tenant_id: str, entry: LedgerEntry) -> None:
@@ -208,6 +349,12 @@ class FirestoreStore:
 
     def ledger(self, tenant_id: str, item_key: str) -> list[LedgerEntry]:
         """The item's ledger entries, oldest first."""
-        query = self._tenant(tenant_id).collection("ledger").where("item", "==", item_key)
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self._tenant(tenant_id)
+            .collection("ledger")
+            .where(filter=FieldFilter("item", "==", item_key))
+        )
         entries = [LedgerEntry.model_validate(s.to_dict()) for s in query.stream()]
         return sorted(entries, key=lambda entry: entry.at)

@@ -88,7 +88,7 @@ class CloudTasksScheduler:
         )
         try:
             self._tasks().create_task(parent=self._settings.tasks_queue, task=task)
-        except exceptions.AlreadyExists:
+        except exceptions.Conflict:  # ALREADY_EXISTS; REST maps every 409 to Conflict
             _LOG.info("task already scheduled", extra={"fields": {"task": name}})
             return False
         except (exceptions.ServerError, exceptions.TooManyRequests) as exc:

@@ -1,0 +1,15 @@
+"""A local stand-in for the Google REST APIs calsync uses (dev and test only).
+
+    from calsync_sandbox import Sandbox, SandboxControl
+    sb = Sandbox()
+    base = sb.start(host="127.0.0.1", port=0)
+    ctl = SandboxControl(base)
+    ctl.seed_user("alice@acme.com")
+
+See ``docs/sandbox.md`` for the URL layout, the behaviours and the control API.
+"""
+
+from .control_client import SandboxControl, SandboxControlError
+from .server import Sandbox
+
+__all__ = ["Sandbox", "SandboxControl", "SandboxControlError"]

@@ -1,0 +1,210 @@
+"""Calendar v3: calendars and calendarList, calendar access, and the people's view of calendars.
+
+Access rule: only a calendar's owner may read or write it; anyone else gets 404 ``notFound``
+(Google hides calendars you cannot see). ``primary`` is the caller's own calendar, whose id is
+their email. A primary calendar also shows the events the owner is invited to (attendee copies,
+same event id, read-only here).
+
+    HANDLERS["calendar.calendars.insert"](call)          # registered by method id
+    calendar_view(world, "bob@acme.com")                  # what Bob's calendar holds (control API)
+    respond(world, "bob@acme.com", cal_id, event_id, "accepted")
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from .calls import Call, Handler, Reply
+from .clock import rfc3339, utcnow
+from .errors import ApiError
+from .events_model import event_bounds
+from .paging import page
+from .world import Calendar, EventRecord, Principal, World
+
+__all__ = ["HANDLERS", "calendar_view", "find_event", "resolve_calendar", "respond"]
+
+_NOT_FOUND = "Not Found"
+_RESPONSES = ("needsAction", "declined", "tentative", "accepted")
+
+
+def resolve_calendar(world: World, caller: Principal, calendar_id: str) -> Calendar:
+    """The caller's calendar named by ``calendar_id`` (``primary`` allowed), else 404."""
+    key = caller.email if calendar_id == "primary" else calendar_id.lower()
+    calendar = world.calendars.get(key)
+    if calendar is None or calendar.owner != caller.email:
+        raise ApiError(404, "notFound", _NOT_FOUND)
+    return calendar
+
+
+def find_event(world: World, calendar: Calendar, event_id: str) -> tuple[EventRecord, bool]:
+    """The event as seen on ``calendar``: ``(record, own_copy)``; attendee copies are not own."""
+    own = world.events.get(calendar.id, {}).get(event_id)
+    if own is not None:
+        return own, True
+    if calendar.primary:
+        for record in world.invitations_for(calendar.owner):
+            if record.id == event_id:
+                return record, False
+    raise ApiError(404, "notFound", _NOT_FOUND)
+
+
+def calendar_resource(calendar: Calendar, owner_is_service_account: bool) -> dict[str, Any]:
+    """The ``calendar#calendar`` resource."""
+    body: dict[str, Any] = {
+        "kind": "calendar#calendar",
+        "etag": calendar.etag,
+        "id": calendar.id,
+        "summary": calendar.summary,
+        "timeZone": calendar.time_zone,
+        "conferenceProperties": {
+            "allowedConferenceSolutionTypes": [] if owner_is_service_account else ["hangoutsMeet"]
+        },
+    }
+    if calendar.description:
+        body["description"] = calendar.description
+    if not calendar.primary:
+        body["dataOwner"] = calendar.owner
+    return body
+
+
+def _insert_calendar(call: Call) -> Reply:
+    caller = call.caller
+    world = call.world
+    summary = call.body.get("summary")
+    if not summary:
+        raise ApiError(400, "required", "Missing title.")
+    calendar = Calendar(
+        id=f"c_{secrets.token_hex(26)}@group.calendar.google.com",
+        owner=caller.email,
+        summary=str(summary),
+        primary=False,
+        time_zone=str(call.body.get("timeZone") or "UTC"),
+        description=call.body.get("description"),
+        etag=world.new_etag(),
+    )
+    world.calendars[calendar.id] = calendar
+    world.events[calendar.id] = {}
+    return Reply(200, calendar_resource(calendar, caller.service_account))
+
+
+def _get_calendar(call: Call) -> Reply:
+    calendar = resolve_calendar(call.world, call.caller, call.params.required("calendarId"))
+    return Reply(200, calendar_resource(calendar, call.caller.service_account))
+
+
+def _delete_calendar(call: Call) -> Reply:
+    calendar = resolve_calendar(call.world, call.caller, call.params.required("calendarId"))
+    if calendar.primary:
+        raise ApiError(
+            400,
+            "cannotDeletePrimaryCalendar",
+            "Primary calendars cannot be deleted; use calendars.clear instead.",
+        )
+    call.world.drop_calendar(calendar.id)
+    return Reply(204)
+
+
+def _list_calendar_list(call: Call) -> Reply:
+    caller = call.caller
+    owned = [c for c in call.world.calendars.values() if c.owner == caller.email]
+    owned.sort(key=lambda c: (not c.primary, c.summary))
+    items, next_token = page(
+        owned,
+        call.params.string("pageToken"),
+        call.params.integer("maxResults"),
+        default=100,
+        limit=250,
+    )
+    entries = []
+    for calendar in items:
+        entry = calendar_resource(calendar, caller.service_account)
+        entry.update(
+            kind="calendar#calendarListEntry",
+            accessRole="owner",
+            defaultReminders=[],
+            colorId="14",
+            backgroundColor="#9fe1e7",
+            foregroundColor="#000000",
+            selected=True,
+        )
+        if calendar.primary:
+            entry["primary"] = True
+        entries.append(entry)
+    body: dict[str, Any] = {
+        "kind": "calendar#calendarList",
+        "etag": call.world.new_etag(),
+        "items": entries,
+    }
+    if next_token:
+        body["nextPageToken"] = next_token
+    return Reply(200, body)
+
+
+def _response_of(record: EventRecord, email: str) -> str:
+    for attendee in record.data.get("attendees") or []:
+        if str(attendee.get("email", "")).lower() == email:
+            return str(attendee.get("responseStatus", "needsAction"))
+    return "accepted"
+
+
+def calendar_view(world: World, email: str) -> list[dict[str, Any]]:
+    """What ``email``'s primary calendar shows: own and invited events that are not cancelled."""
+    key = email.lower()
+    records = list(world.events.get(key, {}).values()) + world.invitations_for(key)
+    view = []
+    for record in records:
+        if record.cancelled:
+            continue
+        data = record.data
+        view.append(
+            {
+                "event_id": record.id,
+                "calendar_id": record.calendar_id,
+                "summary": data.get("summary"),
+                "start": data.get("start"),
+                "end": data.get("end"),
+                "location": data.get("location"),
+                "response_status": _response_of(record, key),
+                "organizer": (data.get("organizer") or {}).get("email"),
+                "attendees": record.attendee_emails(),
+            }
+        )
+    bounds = {id(v): event_bounds(v) for v in view}
+    view.sort(key=lambda v: (bounds[id(v)] or (utcnow(), utcnow()))[0].timestamp())
+    return view
+
+
+def respond(
+    world: World, email: str, calendar_id: str, event_id: str, status: str
+) -> dict[str, Any]:
+    """Set an attendee's responseStatus on the event (as if they answered the invitation)."""
+    if status not in _RESPONSES:
+        raise ValueError(f"status must be one of {_RESPONSES}")
+    key = email.lower()
+    record = world.events.get(calendar_id.lower(), {}).get(event_id)
+    if record is None:
+        matches = [r for r in world.invitations_for(key) if r.id == event_id]
+        record = matches[0] if matches else None
+    if record is None or key not in record.attendee_emails():
+        raise LookupError(f"{email} is not an attendee of {calendar_id}/{event_id}")
+    for attendee in record.data.get("attendees") or []:
+        if str(attendee.get("email", "")).lower() == key:
+            attendee["responseStatus"] = status
+    record.data["etag"] = world.new_etag()
+    record.data["updated"] = rfc3339(utcnow())
+    world.put_event(record)
+    return {
+        "calendar_id": record.calendar_id,
+        "event_id": record.id,
+        "email": key,
+        "response_status": status,
+    }
+
+
+HANDLERS: dict[str, Handler] = {
+    "calendar.calendars.insert": _insert_calendar,
+    "calendar.calendars.get": _get_calendar,
+    "calendar.calendars.delete": _delete_calendar,
+    "calendar.calendarList.list": _list_calendar_list,
+}

@@ -1,0 +1,116 @@
+"""HTTP face of the OAuth 2.0 endpoints: token, revoke, consent and signing certificates.
+
+    POST /token                  grant_type=refresh_token | authorization_code | jwt-bearer
+    POST /revoke                 token=...
+    GET  /o/oauth2/v2/auth       auto-consent for login_hint -> 302 to redirect_uri?code=&state=
+    GET  /oauth2/v3/certs        JWK set of the sandbox's id_token key
+    GET  /oauth2/v1/certs        {kid: x509 PEM} map of the same key
+
+Token requests are logged under the method id ``oauth2.token`` (the user is the grant's or the
+JWT's identity when known) and can be hit by injected faults with that id; an injected error
+comes back in the OAuth shape ``{"error": reason, "error_description": message}``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+from . import auth, jwtutil
+from .errors import OAuthError
+from .gateway import drop_connection, json_response
+from .world import World
+
+__all__ = ["OAUTH_PATHS", "OAuthEndpoints"]
+
+OAUTH_PATHS = ("/token", "/revoke", "/o/oauth2/v2/auth", "/oauth2/v3/certs", "/oauth2/v1/certs")
+
+
+class OAuthEndpoints:
+    """Answers the OAuth paths for one world and signing key."""
+
+    def __init__(self, world: World, signer: auth.Signer) -> None:
+        self.world = world
+        self.signer = signer
+        self._cert: str | None = None
+
+    def __call__(self, request: Request) -> Response:
+        """Answer one OAuth request."""
+        path = request.path
+        if path == "/token" and request.method == "POST":
+            return self._token(request)
+        if path == "/revoke" and request.method == "POST":
+            return self._revoke(request)
+        if path == "/o/oauth2/v2/auth" and request.method == "GET":
+            with self.world.lock:
+                try:
+                    return redirect(auth.authorize(self.world, request.args.to_dict()), 302)
+                except OAuthError as exc:
+                    return json_response(exc.code, exc.body())
+        if path == "/oauth2/v3/certs":
+            return json_response(200, {"keys": [jwtutil.jwk(self.signer.key, self.signer.kid)]})
+        if path == "/oauth2/v1/certs":
+            if self._cert is None:
+                self._cert = jwtutil.self_signed_cert_pem(self.signer.key, "sandbox")
+            return json_response(200, {self.signer.kid: self._cert})
+        return json_response(405, {"error": "method_not_allowed"})
+
+    def _subject(self, form: Mapping[str, str]) -> str | None:
+        grant = self.world.grants.get(form.get("refresh_token", ""))
+        if grant is not None:
+            return grant.email
+        if form.get("assertion"):
+            try:
+                _, claims = jwtutil.unverified_parts(form["assertion"])
+            except ValueError:
+                return None
+            return str(claims.get("sub") or claims.get("iss") or "") or None
+        return None
+
+    def _token(self, request: Request) -> Response:
+        form = {
+            **auth.basic_credentials(request.headers.get("Authorization")),
+            **request.form.to_dict(),
+        }
+        with self.world.lock:
+            who = self._subject(form)
+            fault = self.world.faults.take("oauth2.token", who)
+        status: int
+        if fault is not None and fault.action == "drop":
+            self._log(who, 0)
+            return drop_connection(request)
+        if fault is not None and fault.action == "delay":
+            time.sleep(fault.delay)
+        if fault is not None and fault.action == "error":
+            response = json_response(
+                fault.status, {"error": fault.reason, "error_description": fault.message}
+            )
+        else:
+            with self.world.lock:
+                try:
+                    response = json_response(
+                        200, auth.token_endpoint(self.world, form, self.signer)
+                    )
+                except OAuthError as exc:
+                    response = json_response(exc.code, exc.body())
+        response.headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
+        status = response.status_code
+        self._log(who, status)
+        return response
+
+    def _revoke(self, request: Request) -> Response:
+        token = request.form.get("token") or request.args.get("token") or ""
+        with self.world.lock:
+            try:
+                auth.revoke(self.world, token)
+            except OAuthError as exc:
+                return json_response(exc.code, exc.body())
+        return Response(json.dumps({}), status=200, content_type="application/json")
+
+    def _log(self, who: str | None, status: int) -> None:
+        with self.world.lock:
+            self.world.requests.add("oauth2.token", "POST", "/token", who, status)

@@ -1,0 +1,276 @@
+"""The sandbox's in-memory world: people, credentials, calendars, events and the logs.
+
+Everything lives in one :class:`World` guarded by one re-entrant lock; request handlers hold the
+lock for the whole call, so every API call is atomic, like a single Google write::
+
+    world = World()
+    with world.lock:
+        world.add_user("alice@acme.com")          # also creates her primary calendar
+        cal = world.calendar("alice@acme.com")
+
+``reset()`` wipes all state (users, tokens, events, tasks, logs, faults) but keeps the lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .faults import FaultBook
+from .notifications import NotificationLog
+from .requestlog import RequestLog
+from .tasks_model import TaskState
+
+__all__ = [
+    "AccessToken",
+    "AuthCode",
+    "Calendar",
+    "EventRecord",
+    "Grant",
+    "OAuthClient",
+    "Principal",
+    "ServiceAccount",
+    "User",
+    "World",
+]
+
+
+@dataclass
+class User:
+    """A seeded Workspace user."""
+
+    email: str
+    display_name: str
+    admin: bool = False
+    suspended: bool = False
+    id: str = field(default_factory=lambda: str(100000000000000000000 + uuid.uuid4().int % 10**20))
+
+
+@dataclass
+class ServiceAccount:
+    """A service account with one RSA key; ``dwd`` = domain-wide delegation authorised."""
+
+    email: str
+    dwd: bool
+    key_id: str
+    public_key_pem: bytes
+    client_id: str
+
+
+@dataclass
+class OAuthClient:
+    """An OAuth 2.0 web client."""
+
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Grant:
+    """A user's consent to a client, represented by its refresh token."""
+
+    refresh_token: str
+    email: str
+    client_id: str
+    scopes: tuple[str, ...]
+    revoked: bool = False
+
+
+@dataclass
+class AuthCode:
+    """A one-time authorization code from the consent endpoint."""
+
+    code: str
+    email: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    offline: bool
+    code_challenge: str | None
+    code_challenge_method: str
+    nonce: str | None
+
+
+@dataclass
+class AccessToken:
+    """A bearer token minted by the sandbox."""
+
+    token: str
+    email: str
+    """The identity the token acts as (a user, or the service account itself)."""
+    service_account: bool
+    scopes: frozenset[str] | None
+    """None = not restricted (control-minted tokens without scopes)."""
+    expires_at: float
+    grant: str | None = None
+    """Refresh token this access token came from, if any."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (possibly through delegation) or a bare service account."""
+
+    email: str
+    service_account: bool = False
+    scopes: frozenset[str] | None = None
+
+
+@dataclass
+class Calendar:
+    """A calendar and its owner (the only identity that may read or write it)."""
+
+    id: str
+    owner: str
+    summary: str
+    primary: bool
+    time_zone: str = "UTC"
+    description: str | None = None
+    etag: str = ""
+
+
+@dataclass
+class EventRecord:
+    """One event on its organizer's calendar; ``data`` is the stored Event resource."""
+
+    calendar_id: str
+    data: dict[str, Any]
+    order: int
+    change_seq: int
+
+    @property
+    def id(self) -> str:
+        """The event id."""
+        return str(self.data["id"])
+
+    @property
+    def cancelled(self) -> bool:
+        """True for a deleted event (tombstone)."""
+        return self.data.get("status") == "cancelled"
+
+    def attendee_emails(self) -> list[str]:
+        """Lower-cased emails of all attendees."""
+        return [str(a.get("email", "")).lower() for a in self.data.get("attendees") or []]
+
+
+@dataclass
+class Settings:
+    """Tunables set through the control API."""
+
+    token_lifetime: int = 3600
+
+
+class World:
+    """All sandbox state behind one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._counter = itertools.count(1)
+        self._etag_base = int(time.time() * 1_000_000) * 1000
+        self.tasks = TaskState()
+        self._init_state()
+
+    def reset(self) -> None:
+        """Wipe every user, credential, calendar, event, task, fault and log entry."""
+        with self.lock:
+            self._init_state()
+
+    def _init_state(self) -> None:
+        self.domains: set[str] = set()
+        self.users: dict[str, User] = {}
+        self.service_accounts: dict[str, ServiceAccount] = {}
+        self.clients: dict[str, OAuthClient] = {}
+        self.grants: dict[str, Grant] = {}
+        self.codes: dict[str, AuthCode] = {}
+        self.tokens: dict[str, AccessToken] = {}
+        self.calendars: dict[str, Calendar] = {}
+        self.events: dict[str, dict[str, EventRecord]] = {}
+        self.attendance: dict[str, set[tuple[str, str]]] = {}
+        self.notifications = NotificationLog()
+        self.requests = RequestLog()
+        self.faults = FaultBook()
+        self.settings = Settings()
+        self.tasks.clear()
+
+    # ---- counters -------------------------------------------------------------------------
+
+    def next_seq(self) -> int:
+        """A process-wide increasing number (orders events, makes etags)."""
+        return next(self._counter)
+
+    def new_etag(self) -> str:
+        """A fresh quoted etag, different from every earlier one."""
+        return f'"{self._etag_base + self.next_seq() * 1000}"'
+
+    # ---- people ---------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        *,
+        display_name: str | None = None,
+        admin: bool = False,
+        suspended: bool = False,
+    ) -> User:
+        """Seed (or re-seed) a user and make sure their primary calendar exists."""
+        key = email.lower()
+        user = User(key, display_name or key.split("@")[0].title(), admin, suspended)
+        if key in self.users:
+            user.id = self.users[key].id
+        self.users[key] = user
+        self.ensure_primary_calendar(key)
+        return user
+
+    def active_user(self, email: str) -> User | None:
+        """The user if seeded and not suspended."""
+        user = self.users.get(email.lower())
+        return user if user and not user.suspended else None
+
+    def is_internal(self, email: str) -> bool:
+        """True if the address is in a seeded domain (or is a seeded user)."""
+        key = email.lower()
+        return key in self.users or key.rpartition("@")[2] in self.domains
+
+    def ensure_primary_calendar(self, email: str) -> Calendar:
+        """The identity's primary calendar (id = email), created on first use."""
+        key = email.lower()
+        cal = self.calendars.get(key)
+        if cal is None:
+            cal = Calendar(key, key, key, primary=True, etag=self.new_etag())
+            self.calendars[key] = cal
+            self.events[key] = {}
+        return cal
+
+    # ---- events ---------------------------------------------------------------------------
+
+    def put_event(self, record: EventRecord) -> None:
+        """Store an event and keep the attendee index in step."""
+        calendar_events = self.events.setdefault(record.calendar_id, {})
+        old = calendar_events.get(record.id)
+        if old is not None:
+            for email in old.attendee_emails():
+                self.attendance.get(email, set()).discard((old.calendar_id, old.id))
+        record.change_seq = self.next_seq()
+        calendar_events[record.id] = record
+        for email in record.attendee_emails():
+            self.attendance.setdefault(email, set()).add((record.calendar_id, record.id))
+
+    def drop_calendar(self, calendar_id: str) -> None:
+        """Delete a calendar with all its events."""
+        for record in self.events.pop(calendar_id, {}).values():
+            for email in record.attendee_emails():
+                self.attendance.get(email, set()).discard((calendar_id, record.id))
+        self.calendars.pop(calendar_id, None)
+
+    def invitations_for(self, email: str) -> list[EventRecord]:
+        """Events on other people's calendars that list ``email`` as an attendee."""
+        out = []
+        for calendar_id, event_id in self.attendance.get(email.lower(), set()):
+            record = self.events.get(calendar_id, {}).get(event_id)
+            if record is not None and calendar_id != email.lower():
+                out.append(record)
+        return sorted(out, key=lambda r: r.order)

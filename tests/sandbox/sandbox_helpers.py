@@ -1,0 +1,66 @@
+"""Helpers shared by the sandbox tests (bodies, error parsing, a task receiver)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from googleapiclient.discovery import build
+from werkzeug.serving import WSGIRequestHandler
+
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+
+
+class QuietHandler(WSGIRequestHandler):
+    """A werkzeug request handler that does not print a line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Stay quiet."""
+
+
+def build_calendar(base_url: str, credentials: Any) -> Any:
+    """googleapiclient Calendar v3 against the sandbox, exactly as calsync builds it."""
+    return build(
+        "calendar",
+        "v3",
+        credentials=credentials,
+        client_options={"api_endpoint": base_url + "/calendar/v3/"},
+        static_discovery=True,
+    )
+
+
+def timed_event(summary: str = "Intro to Python", **extra: Any) -> dict[str, Any]:
+    """An event body with a one-hour slot."""
+    body: dict[str, Any] = {
+        "summary": summary,
+        "start": {"dateTime": "2026-12-01T10:00:00-05:00", "timeZone": "America/New_York"},
+        "end": {"dateTime": "2026-12-01T11:00:00-05:00", "timeZone": "America/New_York"},
+    }
+    body.update(extra)
+    return body
+
+
+def error_reason(exc: Any) -> str:
+    """The machine reason of a googleapiclient HttpError."""
+    return str(json.loads(exc.content)["error"]["errors"][0]["reason"])
+
+
+@dataclass
+class Receiver:
+    """A local HTTP endpoint that records what Cloud Tasks delivers to it."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until ``count`` deliveries arrived (or time out) and return them."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            self.arrived.wait(0.02)
+            self.arrived.clear()
+        return list(self.received)
