@@ -37,6 +37,7 @@ class FakePlatform:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
     versions: dict[str, int] = field(default_factory=dict)
+    enrollments: dict[str, dict[str, str]] = field(default_factory=dict)
     published: int = 0
     _publisher: Any = None
 
@@ -95,8 +96,27 @@ class FakePlatform:
         self._publish("platform-events", message)
         return message
 
+    def enroll(self, kind: str, item_id: str, changes: dict[str, str]) -> dict[str, Any]:
+        """Publish one ``enrollment.changed`` with ``{email: status}`` changes."""
+        key = f"{kind}:{item_id}"
+        statuses = self.enrollments.setdefault(key, {})
+        entries = []
+        for email, status in changes.items():
+            statuses[email] = status
+            entries.append(
+                {"email": email, "status": status, "version": self._next_version(f"{key}/{email}")}
+            )
+        message = {
+            "type": "enrollment.changed",
+            "tenant_id": self.tenant_id,
+            "item": {"kind": kind, "id": item_id},
+            "changes": entries,
+        }
+        self._publish("platform-enrollments", message)
+        return message
+
     def expected_calendars(self) -> dict[str, set[ExpectedEntry]]:
-        """Who should see what: organizer and hosts of every live part."""
+        """Who should see what: organizer, hosts and enrolled people of every live part."""
         calendars: dict[str, set[ExpectedEntry]] = {}
         for key, item in self.items.items():
             if key in self.deleted:
@@ -110,6 +130,11 @@ class FakePlatform:
                     item["title"],
                     location,
                 )
-                for person in {item["organizer_email"], *hosts}:
+                enrolled = {
+                    email
+                    for email, status in self.enrollments.get(key, {}).items()
+                    if status == "enrolled"
+                }
+                for person in {item["organizer_email"], *hosts, *enrolled}:
                     calendars.setdefault(person.lower(), set()).add(entry)
         return calendars
