@@ -41,14 +41,26 @@ class FakePlatform:
     published: int = 0
     _publisher: Any = None
 
-    def _publish(self, topic: str, message: dict[str, Any]) -> None:
+    _pending: list[Any] = field(default_factory=list)
+
+    def _publish(self, topic: str, message: dict[str, Any], wait: bool = True) -> None:
         if self._publisher is None:
             from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
             self._publisher = pubsub_v1.PublisherClient()
         path = self._publisher.topic_path(self.project, topic)
-        self._publisher.publish(path, json.dumps(message).encode(), type=message["type"]).result(30)
+        future = self._publisher.publish(path, json.dumps(message).encode(), type=message["type"])
         self.published += 1
+        if wait:
+            future.result(30)
+        else:
+            self._pending.append(future)
+
+    def flush(self) -> None:
+        """Wait until every message published without waiting is accepted by Pub/Sub."""
+        for future in self._pending:
+            future.result(60)
+        self._pending.clear()
 
     def _next_version(self, key: str) -> int:
         self.versions[key] = self.versions.get(key, 0) + 1
@@ -96,7 +108,13 @@ class FakePlatform:
         self._publish("platform-events", message)
         return message
 
-    def enroll(self, kind: str, item_id: str, changes: dict[str, str]) -> dict[str, Any]:
+    def enroll_async(self, kind: str, item_id: str, changes: dict[str, str]) -> dict[str, Any]:
+        """Like ``enroll`` without waiting for Pub/Sub (call ``flush`` afterwards)."""
+        return self.enroll(kind, item_id, changes, wait=False)
+
+    def enroll(
+        self, kind: str, item_id: str, changes: dict[str, str], wait: bool = True
+    ) -> dict[str, Any]:
         """Publish one ``enrollment.changed`` with ``{email: status}`` changes."""
         key = f"{kind}:{item_id}"
         statuses = self.enrollments.setdefault(key, {})
@@ -112,7 +130,7 @@ class FakePlatform:
             "item": {"kind": kind, "id": item_id},
             "changes": entries,
         }
-        self._publish("platform-enrollments", message)
+        self._publish("platform-enrollments", message, wait)
         return message
 
     def expected_calendars(self) -> dict[str, set[ExpectedEntry]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -161,6 +162,7 @@ class LocalStack:
 
     def _calsync_environment(self, sandbox_url: str) -> dict[str, str]:
         """Seed the platform identity and queue; the variables every function gets."""
+        from calsync.vault import LocalKeyring
         from calsync_sandbox import SandboxControl
 
         control = SandboxControl(sandbox_url)
@@ -174,6 +176,12 @@ class LocalStack:
             "CALSYNC_TASKS_QUEUE": queue,
             "CALSYNC_COALESCE_SECONDS": str(self.config.coalesce_seconds),
             "CALSYNC_RETRY_DEADLINE_SECONDS": "5",
+            # Organizers connect through the same (sandbox) OAuth client; a fresh state key and
+            # local grant-encryption key per stack (the emulators start empty anyway).
+            "CALSYNC_OAUTH_CLIENT_ID": credentials["client_id"],
+            "CALSYNC_OAUTH_CLIENT_SECRET": credentials["client_secret"],
+            "CALSYNC_STATE_SIGNING_KEY": secrets.token_urlsafe(32),
+            "CALSYNC_LOCAL_ENCRYPTION_KEYS": LocalKeyring.generate_json(),
         }
         os.environ.update(env)
         create_queue(sandbox_url, queue)
@@ -190,6 +198,8 @@ class LocalStack:
         urls = {name: f"http://{self.config.host}:{port}/" for name, port in ports.items()}
         if "reconcile" in urls:
             self.environment["CALSYNC_TASKS_URL"] = urls["reconcile"]
+        if "oauth_callback" in urls:
+            self.environment["CALSYNC_OAUTH_REDIRECT_URI"] = urls["oauth_callback"] + "callback"
         for name in names:
             process = ManagedProcess(
                 f"function {name}",

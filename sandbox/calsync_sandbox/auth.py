@@ -23,7 +23,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +31,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import jwtutil
 from .errors import ApiError, OAuthError
-from .world import AccessToken, AuthCode, Grant, OAuthClient, Principal, ServiceAccount, World
+from .world import (
+    AccessToken,
+    AuthCode,
+    ConsentRule,
+    Grant,
+    OAuthClient,
+    Principal,
+    ServiceAccount,
+    World,
+)
 
 __all__ = [
     "JWT_BEARER",
@@ -50,6 +59,8 @@ __all__ = [
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _ISSUER = "https://accounts.google.com"
+_PUBLISHED_KEYS = 3
+"""How many signing keys the certs endpoints list at most (current + previous ones)."""
 _REVOKED = "Token has been expired or revoked."
 _INVALID_CREDENTIALS = (
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
@@ -64,15 +75,33 @@ _NOT_DELEGATED = (
 
 @dataclass
 class Signer:
-    """The sandbox's own signing key (id_tokens), published through the certs endpoints."""
+    """The sandbox's signing keys (id_tokens, task OIDC tokens), published through the certs
+    endpoints. ``key``/``kid`` sign; ``rotate()`` makes a new key current and keeps the previous
+    one published (as Google does) until ``retire()``."""
 
     key: rsa.RSAPrivateKey
     kid: str
+    retired: list[tuple[rsa.RSAPrivateKey, str]] = field(default_factory=list)
 
     @classmethod
     def create(cls) -> Signer:
         """A fresh key with a random key id."""
         return cls(jwtutil.generate_key(), secrets.token_hex(20))
+
+    def rotate(self) -> str:
+        """Sign with a new key from now on; the old one stays published. Returns the new kid."""
+        self.retired.insert(0, (self.key, self.kid))
+        del self.retired[_PUBLISHED_KEYS - 1 :]
+        self.key, self.kid = jwtutil.generate_key(), secrets.token_hex(20)
+        return self.kid
+
+    def retire(self) -> None:
+        """Stop publishing every key except the current one."""
+        self.retired.clear()
+
+    def published(self) -> list[tuple[rsa.RSAPrivateKey, str]]:
+        """The keys the certs endpoints list, current first."""
+        return [(self.key, self.kid), *self.retired]
 
 
 def _unauthenticated() -> ApiError:
@@ -245,14 +274,15 @@ def id_token(world: World, email: str, client_id: str, signer: Signer, nonce: st
         "aud": client_id,
         "sub": user.id,
         "email": user.email,
-        "email_verified": True,
+        "email_verified": user.email_verified,
         "name": user.display_name,
         "iat": now,
         "exp": now + world.settings.token_lifetime,
     }
     domain = user.email.rpartition("@")[2]
-    if domain in world.domains:
-        claims["hd"] = domain
+    hosted = user.hosted_domain if user.hosted_domain is not None else domain
+    if hosted and (user.hosted_domain is not None or domain in world.domains):
+        claims["hd"] = hosted
     if nonce:
         claims["nonce"] = nonce
     return jwtutil.encode(claims, signer.key, signer.kid)
@@ -350,7 +380,12 @@ def _jwt_bearer(world: World, form: Mapping[str, str]) -> dict[str, Any]:
 
 
 def authorize(world: World, args: Mapping[str, str]) -> str:
-    """Auto-consent for ``login_hint``; return the redirect URL carrying ``code`` and ``state``."""
+    """Auto-consent for ``login_hint``; return the redirect URL carrying ``code`` and ``state``.
+
+    The user's :class:`ConsentRule` (control API) can make the consent screen deny
+    (``error=access_denied``) or grant only some of the requested scopes, as a person
+    unticking boxes on Google's granular consent screen would.
+    """
     client = world.clients.get(args.get("client_id", ""))
     if client is None:
         raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
@@ -362,18 +397,24 @@ def authorize(world: World, args: Mapping[str, str]) -> str:
     state = args.get("state")
     email = args.get("login_hint", "").lower()
     joiner = "&" if "?" in redirect_uri else "?"
-    if world.active_user(email) is None:
+    rule = world.consent.get(email, ConsentRule())
+    if world.active_user(email) is None or rule.deny:
         return redirect_uri + joiner + _query({"error": "access_denied", "state": state})
     challenge = args.get("code_challenge")
+    method = args.get("code_challenge_method", "plain")
+    if challenge is not None and method not in ("S256", "plain"):
+        raise OAuthError(400, "invalid_request", f"Invalid code_challenge_method: {method}")
+    requested = tuple(args.get("scope", "").split())
+    granted = requested if rule.scopes is None else tuple(s for s in requested if s in rule.scopes)
     code = AuthCode(
         code="4/sandbox-" + secrets.token_urlsafe(32),
         email=email,
         client_id=client.client_id,
         redirect_uri=redirect_uri,
-        scopes=tuple(args.get("scope", "").split()),
+        scopes=granted,
         offline=args.get("access_type") == "offline",
         code_challenge=challenge,
-        code_challenge_method=args.get("code_challenge_method", "plain"),
+        code_challenge_method=method,
         nonce=args.get("nonce"),
     )
     world.codes[code.code] = code

@@ -21,7 +21,7 @@ from .calendar_api import calendar_view, respond
 from .dispatcher import Dispatcher
 from .faults import RateLimit
 from .tasks_model import Queue, RetryConfig
-from .world import World
+from .world import ConsentRule, World
 
 __all__ = ["ControlApi", "ControlError"]
 
@@ -65,6 +65,8 @@ class ControlApi:
             ("POST", "/_sandbox/oauth/tokens", self.mint),
             ("POST", "/_sandbox/oauth/token-lifetime", self.token_lifetime),
             ("POST", "/_sandbox/oauth/expire-tokens", self.expire_tokens),
+            ("POST", "/_sandbox/oauth/consent", self.consent),
+            ("POST", "/_sandbox/oauth/signing-keys/rotate", self.rotate_signing_key),
             ("POST", "/_sandbox/service-accounts", self.add_service_account),
             ("POST", "/_sandbox/rate-limit", self.rate_limit),
             ("GET", "/_sandbox/faults", lambda b: {"faults": self.world.faults.as_dicts()}),
@@ -128,6 +130,8 @@ class ControlApi:
             display_name=body.get("display_name"),
             admin=bool(body.get("admin", False)),
             suspended=bool(body.get("suspended", False)),
+            email_verified=bool(body.get("email_verified", True)),
+            hosted_domain=body.get("hosted_domain"),
         )
         return vars(user)
 
@@ -135,9 +139,11 @@ class ControlApi:
         user = self.world.users.get(email.lower())
         if user is None:
             raise ControlError(404, f"no user {email}")
-        for field in ("suspended", "admin"):
+        for field in ("suspended", "admin", "email_verified"):
             if field in body:
                 setattr(user, field, bool(body[field]))
+        if "hosted_domain" in body:
+            user.hosted_domain = body["hosted_domain"]
         if body.get("display_name"):
             user.display_name = str(body["display_name"])
         return vars(user)
@@ -193,6 +199,22 @@ class ControlApi:
         for token in self.world.tokens.values():
             token.expires_at = min(token.expires_at, time.time())
         return {"expired": len(self.world.tokens)}
+
+    def consent(self, body: _JSON) -> _JSON:
+        email = str(_need(body, "email")).lower()
+        scopes = body.get("scopes")
+        rule = ConsentRule(
+            deny=bool(body.get("deny", False)),
+            scopes=tuple(str(s) for s in scopes) if scopes is not None else None,
+        )
+        self.world.consent[email] = rule
+        return {"email": email, "deny": rule.deny, "scopes": rule.scopes}
+
+    def rotate_signing_key(self, body: _JSON) -> _JSON:
+        kid = self.signer.rotate()
+        if body.get("retire_previous"):
+            self.signer.retire()
+        return {"kid": kid, "published": [k for _, k in self.signer.published()]}
 
     def add_service_account(self, body: _JSON) -> _JSON:
         return auth.create_service_account(

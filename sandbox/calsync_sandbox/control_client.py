@@ -81,12 +81,25 @@ class SandboxControl:
         admin: bool = False,
         suspended: bool = False,
         display_name: str | None = None,
+        email_verified: bool = True,
+        hosted_domain: str | None = None,
     ) -> dict[str, Any]:
-        """Add a user (and their primary calendar); returns the user record."""
+        """Add a user (and their primary calendar); returns the user record.
+
+        ``email_verified`` and ``hosted_domain`` set their id_tokens' claims
+        (``hosted_domain=""``: no ``hd`` claim, like a consumer account).
+        """
         return self._call(
             "POST",
             "users",
-            {"email": email, "admin": admin, "suspended": suspended, "display_name": display_name},
+            {
+                "email": email,
+                "admin": admin,
+                "suspended": suspended,
+                "display_name": display_name,
+                "email_verified": email_verified,
+                "hosted_domain": hosted_domain,
+            },
         )
 
     def update_user(
@@ -166,6 +179,17 @@ class SandboxControl:
             {"email": email, "domain_wide_delegation": domain_wide_delegation},
         )
         return {str(k): str(v) for k, v in data.items()}
+
+    def set_consent(
+        self, email: str, *, deny: bool = False, scopes: list[str] | None = None
+    ) -> dict[str, Any]:
+        """How the consent screen answers for ``email`` from now on: deny, or grant only
+        ``scopes`` (of those requested); ``set_consent(email)`` restores "grant everything"."""
+        return self._call("POST", "oauth/consent", {"email": email, "deny": deny, "scopes": scopes})
+
+    def rotate_signing_key(self, *, retire_previous: bool = False) -> dict[str, Any]:
+        """Sign id_tokens with a new key: ``{"kid", "published": [kids]}``."""
+        return self._call("POST", "oauth/signing-keys/rotate", {"retire_previous": retire_previous})
 
     def set_token_lifetime(self, seconds: int) -> None:
         """Lifetime of access tokens minted from now on (default 3600)."""

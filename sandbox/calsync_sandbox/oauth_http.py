@@ -3,8 +3,8 @@
     POST /token                  grant_type=refresh_token | authorization_code | jwt-bearer
     POST /revoke                 token=...
     GET  /o/oauth2/v2/auth       auto-consent for login_hint -> 302 to redirect_uri?code=&state=
-    GET  /oauth2/v3/certs        JWK set of the sandbox's id_token key
-    GET  /oauth2/v1/certs        {kid: x509 PEM} map of the same key
+    GET  /oauth2/v3/certs        JWK set of the sandbox's id_token keys (current + previous)
+    GET  /oauth2/v1/certs        {kid: x509 PEM} map of the same keys
 
 Token requests are logged under the method id ``oauth2.token`` (the user is the grant's or the
 JWT's identity when known) and can be hit by injected faults with that id; an injected error
@@ -17,6 +17,7 @@ import json
 import time
 from collections.abc import Mapping
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
@@ -36,7 +37,7 @@ class OAuthEndpoints:
     def __init__(self, world: World, signer: auth.Signer) -> None:
         self.world = world
         self.signer = signer
-        self._cert: str | None = None
+        self._certs: dict[str, str] = {}
 
     def __call__(self, request: Request) -> Response:
         """Answer one OAuth request."""
@@ -52,12 +53,18 @@ class OAuthEndpoints:
                 except OAuthError as exc:
                     return json_response(exc.code, exc.body())
         if path == "/oauth2/v3/certs":
-            return json_response(200, {"keys": [jwtutil.jwk(self.signer.key, self.signer.kid)]})
+            keys = [jwtutil.jwk(key, kid) for key, kid in self.signer.published()]
+            return _certs_response({"keys": keys})
         if path == "/oauth2/v1/certs":
-            if self._cert is None:
-                self._cert = jwtutil.self_signed_cert_pem(self.signer.key, "sandbox")
-            return json_response(200, {self.signer.kid: self._cert})
+            return _certs_response(
+                {kid: self._cert(key, kid) for key, kid in self.signer.published()}
+            )
         return json_response(405, {"error": "method_not_allowed"})
+
+    def _cert(self, key: rsa.RSAPrivateKey, kid: str) -> str:
+        if kid not in self._certs:
+            self._certs[kid] = jwtutil.self_signed_cert_pem(key, "sandbox")
+        return self._certs[kid]
 
     def _subject(self, form: Mapping[str, str]) -> str | None:
         grant = self.world.grants.get(form.get("refresh_token", ""))
@@ -114,3 +121,11 @@ class OAuthEndpoints:
     def _log(self, who: str | None, status: int) -> None:
         with self.world.lock:
             self.world.requests.add("oauth2.token", "POST", "/token", who, status)
+
+
+def _certs_response(body: object) -> Response:
+    """The signing keys, cacheable for a while like Google's; a verifier that meets a ``kid``
+    it has not seen (after a rotation) has to fetch them again."""
+    response = json_response(200, body)
+    response.headers["Cache-Control"] = "public, max-age=300, must-revalidate, no-transform"
+    return response

@@ -29,6 +29,7 @@ __all__ = [
     "AccessToken",
     "AuthCode",
     "Calendar",
+    "ConsentRule",
     "EventRecord",
     "Grant",
     "OAuthClient",
@@ -48,6 +49,11 @@ class User:
     admin: bool = False
     suspended: bool = False
     id: str = field(default_factory=lambda: str(100000000000000000000 + uuid.uuid4().int % 10**20))
+    email_verified: bool = True
+    """The id_token's ``email_verified`` claim."""
+    hosted_domain: str | None = None
+    """The id_token's ``hd`` claim: None = the email's domain if seeded, "" = no claim
+    (a consumer account), anything else = that value."""
 
 
 @dataclass
@@ -79,6 +85,15 @@ class Grant:
     client_id: str
     scopes: tuple[str, ...]
     revoked: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """How the consent screen answers for one user: deny, or grant only ``scopes``."""
+
+    deny: bool = False
+    scopes: tuple[str, ...] | None = None
+    """None = every requested scope; otherwise only the requested scopes listed here."""
 
 
 @dataclass
@@ -186,6 +201,7 @@ class World:
         self.clients: dict[str, OAuthClient] = {}
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, AuthCode] = {}
+        self.consent: dict[str, ConsentRule] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.calendars: dict[str, Calendar] = {}
         self.events: dict[str, dict[str, EventRecord]] = {}
@@ -215,10 +231,14 @@ class World:
         display_name: str | None = None,
         admin: bool = False,
         suspended: bool = False,
+        email_verified: bool = True,
+        hosted_domain: str | None = None,
     ) -> User:
         """Seed (or re-seed) a user and make sure their primary calendar exists."""
         key = email.lower()
         user = User(key, display_name or key.split("@")[0].title(), admin, suspended)
+        user.email_verified = email_verified
+        user.hosted_domain = hosted_domain
         if key in self.users:
             user.id = self.users[key].id
         self.users[key] = user

@@ -9,10 +9,16 @@ local stack can set variables before the first call.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
-__all__ = ["GoogleEndpoints", "Settings", "get_settings", "reset_settings_cache"]
+__all__ = [
+    "GoogleEndpoints",
+    "OAuthSettings",
+    "Settings",
+    "get_settings",
+    "reset_settings_cache",
+]
 
 # field of GoogleEndpoints -> (environment variable, production default, path under the sandbox)
 _ENDPOINTS: dict[str, tuple[str, str, str]] = {
@@ -55,6 +61,23 @@ class GoogleEndpoints:
 
 
 @dataclass(frozen=True)
+class OAuthSettings:
+    """The organizer connect flow and the encryption of stored grants (docs/oauth.md).
+
+    Secrets are excluded from ``repr`` so a settings object never prints them.
+    """
+
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    redirect_uri: str = ""
+    state_signing_key: str = field(default="", repr=False)
+    kms_key: str = ""
+    """Cloud KMS crypto key resource name; empty = the local keyring below."""
+    local_encryption_keys: str = field(default="", repr=False)
+    """JSON ``{"primary": "key-id", "keys": {"key-id": "<base64 of 32 bytes>", ...}}``."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Process-wide settings of a calsync function or tool."""
 
@@ -69,6 +92,7 @@ class Settings:
     platform_credentials: str
     google: GoogleEndpoints
     retry_deadline_seconds: float
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
 
 
 def _env(name: str, default: str = "") -> str:
@@ -102,6 +126,14 @@ def get_settings() -> Settings:
         platform_credentials=_env("CALSYNC_PLATFORM_CREDENTIALS"),
         google=_endpoints(),
         retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
+        oauth=OAuthSettings(
+            client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
+            client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),
+            redirect_uri=_env("CALSYNC_OAUTH_REDIRECT_URI"),
+            state_signing_key=_env("CALSYNC_STATE_SIGNING_KEY"),
+            kms_key=_env("CALSYNC_KMS_KEY"),
+            local_encryption_keys=_env("CALSYNC_LOCAL_ENCRYPTION_KEYS"),
+        ),
     )
 
 

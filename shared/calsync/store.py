@@ -291,6 +291,8 @@ class FirestoreStore:
     def _ensure_item(self, tenant_id: str, ref: ItemRef) -> None:
         from google.api_core import exceptions
 
+        if self._item(tenant_id, ref.key).get(field_paths=["version"]).exists:
+            return
         placeholder = ItemRecord(tenant_id=tenant_id, ref=ref)
         with contextlib.suppress(exceptions.AlreadyExists):
             self._item(tenant_id, ref.key).create({**_dump(placeholder), "updated_at": now()})

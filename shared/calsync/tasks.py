@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["CloudTasksScheduler", "TaskScheduler", "task_name"]
 
 _LOG = get_logger(__name__)
+_KNOWN_NAMES = 4096
+"""Task names remembered per instance (a window's name is reused by every message in it)."""
 
 
 def task_name(*parts: str) -> str:
@@ -44,6 +47,7 @@ class CloudTasksScheduler:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: tasks_v2.CloudTasksClient | None = None
+        self._known: OrderedDict[str, None] = OrderedDict()  # names that surely exist
 
     def _tasks(self) -> tasks_v2.CloudTasksClient:
         if self._client is None:
@@ -61,8 +65,15 @@ class CloudTasksScheduler:
         return self._client
 
     def schedule(self, name: str, payload: dict[str, Any], delay_seconds: float) -> bool:
-        """Create the task ``name`` to POST ``payload`` after ``delay_seconds``."""
+        """Create the task ``name`` to POST ``payload`` after ``delay_seconds``.
+
+        Names this instance already created or saw rejected are answered from memory:
+        in a burst, most messages of a window skip the round trip to Cloud Tasks.
+        """
         from google.api_core import exceptions
+
+        if name in self._known:
+            return False
         from google.cloud import tasks_v2
         from google.protobuf import timestamp_pb2
 
@@ -90,11 +101,18 @@ class CloudTasksScheduler:
             self._tasks().create_task(parent=self._settings.tasks_queue, task=task)
         except exceptions.Conflict:  # ALREADY_EXISTS; REST maps every 409 to Conflict
             _LOG.info("task already scheduled", extra={"fields": {"task": name}})
+            self._remember(name)
             return False
         except (exceptions.ServerError, exceptions.TooManyRequests) as exc:
             raise TransientError(f"Cloud Tasks create failed: {exc}") from exc
+        self._remember(name)
         _LOG.info(
             "task scheduled",
             extra={"fields": {"task": name, "delay_seconds": delay_seconds, **payload}},
         )
         return True
+
+    def _remember(self, name: str) -> None:
+        self._known[name] = None
+        while len(self._known) > _KNOWN_NAMES:
+            self._known.popitem(last=False)

@@ -1,0 +1,157 @@
+"""Benchmark: cold start of each function (fresh process: import, load, first request).
+
+Starts the emulators and the Google sandbox (no functions), seeds a tenant and
+an item, then for every ``functions/<name>/main.py`` runs ``cold_start_probe.py``
+in a fresh interpreter several times and reports the median of each phase and
+the heavy client libraries each function had imported after loading and after
+its first request.
+
+    ./run python bench/cold_start.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from calsync_dev.stack import LocalStack, StackConfig, repo_root
+
+ITEM = {
+    "kind": "event",
+    "id": "evt_cold",
+    "title": "Cold start",
+    "organizer_email": "alice@acme.com",
+    "host_emails": ["bob@acme.com"],
+    "timezone": "UTC",
+    "parts": [{"key": "p", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}],
+}
+
+
+def _push(message: dict[str, Any]) -> dict[str, Any]:
+    data = base64.b64encode(json.dumps(message).encode()).decode()
+    return {"json": {"message": {"data": data, "messageId": "1"}, "subscription": "s"}}
+
+
+def _requests(version: int) -> dict[str, dict[str, Any]]:
+    """A representative first request for each function."""
+    ref = {"kind": "event", "id": ITEM["id"]}
+    return {
+        "on_event_change": _push(
+            {
+                "type": "item.upserted",
+                "tenant_id": "acme",
+                "version": version,
+                "item": {**ITEM, "title": f"v{version}"},
+            }
+        ),
+        "on_enroll": _push(
+            {
+                "type": "enrollment.changed",
+                "tenant_id": "acme",
+                "item": ref,
+                "changes": [{"email": "carol@acme.com", "status": "enrolled", "version": version}],
+            }
+        ),
+        "reconcile": {"json": {"action": "reconcile", "tenant_id": "acme", "item": ref}},
+        "oauth_callback": {"method": "GET", "path": "/status?tenant=acme&organizer=alice@acme.com"},
+    }
+
+
+def _seed_tenant() -> None:
+    """Tenant acme and the item, recorded and synced in this process."""
+    from calsync.app import reset_services, services
+    from calsync.handlers import handle_platform_event
+
+    reset_services()
+    for message in (
+        {
+            "type": "settings.updated",
+            "tenant_id": "acme",
+            "version": 1,
+            "settings": {"domains": ["acme.com"]},
+        },
+        {"type": "item.upserted", "tenant_id": "acme", "version": 1, "item": ITEM},
+    ):
+        handle_platform_event(services(), json.dumps(message).encode())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    from calsync_sandbox import SandboxControl
+
+    stack = LocalStack(StackConfig.ephemeral(Path(tempfile.mkdtemp(prefix="calsync-cold-"))))
+    endpoints = stack.start(with_functions=False)
+    try:
+        control = SandboxControl(endpoints["google_sandbox"])
+        control.seed_domain("acme.com")
+        for email in ("alice@acme.com", "bob@acme.com", "carol@acme.com"):
+            control.seed_user(email)
+        _seed_tenant()
+        env = {
+            **os.environ,
+            **stack.environment,
+            "CALSYNC_TASKS_URL": endpoints["google_sandbox"] + "/_sandbox/sink",
+        }
+        names = sorted(p.parent.name for p in (repo_root() / "functions").glob("*/main.py"))
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for run in range(args.runs):
+            for name, request in _requests(100 + run).items():
+                if name not in rows:
+                    continue
+                with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+                    json.dump(request, handle)
+                probe = subprocess.run(
+                    [
+                        sys.executable,
+                        str(Path(__file__).with_name("cold_start_probe.py")),
+                        name,
+                        handle.name,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                rows[name].append(json.loads(probe.stdout.strip().splitlines()[-1]))
+                time.sleep(0.2)
+        print(_table(rows))
+    finally:
+        stack.stop()
+
+
+def _table(rows: dict[str, list[dict[str, Any]]]) -> str:
+    lines = [
+        "| function | import functions_framework | load main.py | first request | "
+        "total | HTTP | heavy libraries after load | after first request |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, runs in rows.items():
+        if not runs:
+            continue
+        med = {
+            k: statistics.median(r[k] for r in runs)
+            for k in ("import_framework_s", "load_function_s", "first_request_s")
+        }
+        total = sum(med.values())
+        lines.append(
+            f"| {name} | {med['import_framework_s']:.2f} s | {med['load_function_s']:.2f} s | "
+            f"{med['first_request_s']:.2f} s | {total:.2f} s | {runs[-1]['status']} | "
+            f"{', '.join(runs[-1]['heavy_after_load']) or 'none'} | "
+            f"{', '.join(runs[-1]['heavy_after_first_request']) or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""One cold start, measured in a fresh process (run by bench/cold_start.py).
+
+    python bench/cold_start_probe.py <function> <request.json>
+
+Prints one JSON line: seconds to import functions_framework, to load the
+function's module (``create_app``), to answer the first request, and which heavy
+libraries were imported after loading and after the first request.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+HEAVY = (
+    "google.cloud.firestore",
+    "google.cloud.pubsub_v1",
+    "google.cloud.tasks_v2",
+    "googleapiclient.discovery",
+    "google.oauth2.service_account",
+    "grpc",
+    "cryptography.hazmat.primitives.ciphers.aead",
+)
+
+
+def _heavy() -> list[str]:
+    return [name for name in HEAVY if name in sys.modules]
+
+
+def main() -> None:
+    name, request_file = sys.argv[1], Path(sys.argv[2])
+    source = Path(__file__).resolve().parents[1] / "functions" / name / "main.py"
+    started = time.perf_counter()
+    import functions_framework
+
+    framework = time.perf_counter()
+    app = functions_framework.create_app(name, str(source), "http")
+    loaded = time.perf_counter()
+    after_import = _heavy()
+    modules_after_import = len(sys.modules)
+    request = json.loads(request_file.read_text())
+    response = app.test_client().open(
+        request.get("path", "/"),
+        method=request.get("method", "POST"),
+        json=request.get("json"),
+        headers=request.get("headers", {}),
+    )
+    answered = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "function": name,
+                "import_framework_s": round(framework - started, 3),
+                "load_function_s": round(loaded - framework, 3),
+                "first_request_s": round(answered - loaded, 3),
+                "status": response.status_code,
+                "modules_after_load": modules_after_import,
+                "heavy_after_load": after_import,
+                "heavy_after_first_request": _heavy(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

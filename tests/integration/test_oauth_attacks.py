@@ -1,0 +1,289 @@
+"""Attacks on the connect flow and the grant vault; each must fail closed and store nothing.
+
+In-process against the Firestore emulator and the sandbox (see oauth_fixtures).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from calsync.config import get_settings
+from calsync.grant_store import GrantStore
+from calsync.grants import OrganizerGrants
+from calsync.logs import JsonFormatter
+from calsync.oauth_flow import InvalidState, StateClaims, StateSigner
+from calsync.oauth_states import FlowSecrets, OAuthStates
+from calsync.store import firestore_client
+from calsync.vault import DecryptionFailed, vault_from_settings
+from tests.integration.oauth_fixtures import Browser, query_of, with_query
+
+pytest_plugins = ["tests.integration.oauth_fixtures"]
+
+ALICE, BOB = "alice@acme.com", "bob@acme.com"
+
+
+def refused(reply: Any, status: int, words: str) -> None:
+    """The callback refused with ``status`` and a page a person understands."""
+    text = reply.get_data(as_text=True)
+    assert reply.status_code == status, text
+    assert words in text
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+
+
+def not_connected(browser: Browser, organizer: str = ALICE) -> None:
+    """Nothing was stored for the organizer."""
+    reply = browser.client.get(f"/status?tenant=acme&organizer={organizer}")
+    assert reply.get_json()["health"] == "not_connected"
+
+
+def callback_url(browser: Browser, organizer: str = ALICE) -> str:
+    """Start a flow and consent; the callback URL Google would send the browser to."""
+    return browser.consent(browser.start(organizer).headers["Location"])
+
+
+def signer() -> StateSigner:
+    """calsync's own state signer (a test may forge with the real key)."""
+    return StateSigner(os.environ["CALSYNC_STATE_SIGNING_KEY"])
+
+
+# ---- state ------------------------------------------------------------------------------
+
+
+def test_missing_state_is_refused(browser: Browser) -> None:
+    """Attack: a callback without state."""
+    url = callback_url(browser)
+    query = {k: v for k, v in query_of(url).items() if k != "state"}
+    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    not_connected(browser)
+
+
+def test_forged_state_is_refused(browser: Browser) -> None:
+    """Attack: a state signed with another key (same claims shape)."""
+    url = callback_url(browser)
+    forged = StateSigner("f" * 43).sign(StateClaims.new("connect", "acme", ALICE))
+    refused(browser.callback(with_query(url, {**query_of(url), "state": forged})), 400, "expired")
+    not_connected(browser)
+
+
+def test_replayed_state_is_refused(browser: Browser) -> None:
+    """Attack: the same callback delivered twice; the second time stores nothing new."""
+    url = callback_url(browser)
+    assert browser.callback(url).status_code == 200
+    refused(browser.callback(url), 400, "already used")
+
+
+def test_expired_state_is_refused(browser: Browser) -> None:
+    """Attack: a state older than 10 minutes (signature valid, time past)."""
+    url = callback_url(browser)
+    old = signer().sign(StateClaims.new("connect", "acme", ALICE, now=time.time() - 601))
+    refused(browser.callback(with_query(url, {**query_of(url), "state": old})), 400, "expired")
+    not_connected(browser)
+
+
+def test_expired_flow_record_is_refused(organizers: tuple[str, ...]) -> None:
+    """Attack: a flow record past ``expires_at`` (TTL deletion can lag a day)."""
+    states = OAuthStates(firestore_client(get_settings().project))
+    claims = StateClaims.new("connect", "acme", ALICE, now=time.time() - 601)
+    states.put(claims, FlowSecrets("verifier", "nonce"))
+    with pytest.raises(InvalidState, match="expired"):
+        states.take(claims)
+
+
+def test_state_from_another_tenant_is_refused(browser: Browser) -> None:
+    """Attack: acme's callback carrying a validly signed state of tenant globex.
+
+    The flow record is acme's; the state (even signed with the real key) names globex.
+    """
+    url = callback_url(browser)
+    state = signer().verify(query_of(url)["state"])
+    moved = StateClaims("connect", "globex", ALICE, state.nonce, state.expires_at)
+    query = {**query_of(url), "state": signer().sign(moved)}
+    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    not_connected(browser)
+
+
+def test_state_of_another_organizer_is_refused(browser: Browser) -> None:
+    """Attack: bob's code delivered with alice's state (login CSRF / mix-up).
+
+    PKCE stops it first: alice's verifier does not match the challenge of bob's code.
+    """
+    alice_url, bob_url = callback_url(browser, ALICE), callback_url(browser, BOB)
+    query = {**query_of(bob_url), "state": query_of(alice_url)["state"]}
+    refused(browser.callback(with_query(bob_url, query)), 400, "did not complete the sign-in")
+    not_connected(browser, ALICE)
+    not_connected(browser, BOB)
+
+
+# ---- identity ---------------------------------------------------------------------------
+
+
+def assert_revoked_at_google(stack: Any, email: str) -> None:
+    """Every grant the sandbox issued to ``email`` was revoked again (white-box look)."""
+    issued = [g for g in stack.sandbox.world.grants.values() if g.email == email]
+    assert issued
+    assert all(g.revoked for g in issued)
+
+
+def test_another_google_account_is_refused(browser: Browser, stack: Any) -> None:
+    """Attack: the flow for alice is completed by bob's Google account (whose grant is
+    revoked again: calsync keeps nothing it did not ask for)."""
+    reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
+    refused(reply, 403, "different Google account")
+    not_connected(browser, ALICE)
+    not_connected(browser, BOB)
+    assert_revoked_at_google(stack, BOB)
+
+
+def test_unverified_email_is_refused(browser: Browser, sandbox: Any) -> None:
+    """Attack: an account whose email Google has not verified."""
+    sandbox.seed_user(ALICE, email_verified=False)
+    refused(browser.connect(ALICE), 403, "not verified")
+    not_connected(browser)
+
+
+@pytest.mark.parametrize("hosted_domain", ["", "evil.example"])
+def test_foreign_hosted_domain_is_refused(
+    browser: Browser, sandbox: Any, hosted_domain: str
+) -> None:
+    """Attack: a consumer account (no hd) or another Workspace claiming alice's address."""
+    sandbox.seed_user(ALICE, hosted_domain=hosted_domain)
+    refused(browser.connect(ALICE), 403, "not managed by your organization")
+    not_connected(browser)
+
+
+def test_partial_scopes_store_nothing_and_name_the_missing_permission(
+    browser: Browser, sandbox: Any, stack: Any
+) -> None:
+    """Attack/mistake: unticked boxes on the consent screen; the grant is revoked again."""
+    sandbox.set_consent(
+        ALICE,
+        scopes=["openid", "email", "https://www.googleapis.com/auth/calendar.events"],
+    )
+    reply = browser.connect(ALICE)
+    refused(reply, 403, "Some permissions were not granted")
+    text = reply.get_data(as_text=True)
+    assert "See, edit, share, and permanently delete all the calendars" in text
+    assert "View calendar resources on your domain" in text
+    not_connected(browser)
+    assert_revoked_at_google(stack, ALICE)
+
+
+def test_denied_consent_stores_nothing(browser: Browser, sandbox: Any) -> None:
+    """The person clicks Cancel."""
+    sandbox.set_consent(ALICE, deny=True)
+    refused(browser.connect(ALICE), 403, "Access was not granted")
+    not_connected(browser)
+
+
+def test_json_callers_get_the_refusal_code(browser: Browser, sandbox: Any) -> None:
+    """The platform asking for JSON sees the reason code, never a token."""
+    sandbox.set_consent(ALICE, deny=True)
+    url = callback_url(browser)
+    parts = url.split("?", 1)[1]
+    reply = browser.client.get("/callback?" + parts, headers={"Accept": "application/json"})
+    assert (reply.status_code, reply.get_json()["error"]) == (403, "access_denied")
+
+
+# ---- the vault in Firestore -------------------------------------------------------------
+
+
+def _grant_doc(email: str) -> Any:
+    db = firestore_client(get_settings().project)
+    return db.collection("tenants").document("acme").collection("organizers").document(email)
+
+
+def test_tampered_ciphertext_does_not_decrypt(browser: Browser, grants: OrganizerGrants) -> None:
+    """Attack: one bit of the stored ciphertext flipped in Firestore."""
+    browser.connect(ALICE)
+    doc = _grant_doc(ALICE)
+    raw = bytearray(base64.b64decode(doc.get().to_dict()["envelope"]["ct"]))
+    raw[0] ^= 0x01
+    doc.update({"envelope.ct": base64.b64encode(bytes(raw)).decode()})
+    settings = get_settings()
+    store = GrantStore(
+        firestore_client(settings.project), lambda: vault_from_settings(settings.oauth)
+    )
+    record = store.get("acme", ALICE)
+    assert record is not None
+    with pytest.raises(DecryptionFailed):
+        store.refresh_token(record)
+    assert grants.credentials("acme", ALICE) is None
+
+
+def test_ciphertext_copied_to_another_organizer_does_not_decrypt(
+    browser: Browser, grants: OrganizerGrants
+) -> None:
+    """Attack: alice's encrypted grant pasted onto bob's document."""
+    browser.connect(ALICE)
+    browser.connect(BOB)
+    alice = _grant_doc(ALICE).get().to_dict()
+    _grant_doc(BOB).update({"envelope": alice["envelope"], "grant_id": "pasted"})
+    assert grants.credentials("acme", BOB) is None
+    assert grants.credentials("acme", ALICE) is not None
+
+
+# ---- logs -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], str]]:
+    """Every line calsync logs, at any level, plus what any other library logs at INFO and
+    above (what a deployed function emits; urllib3's DEBUG URLs are off there). The Google
+    sandbox's own lines are Google's side, not calsync's, and are left out."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter("calsync-local"))
+    logger = logging.getLogger("calsync")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.INFO)
+
+    def text() -> str:
+        others = [r.getMessage() for r in caplog.records if not r.name.startswith("calsync")]
+        return buffer.getvalue() + "\n".join(others)
+
+    try:
+        yield text
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_no_token_code_verifier_or_state_reaches_a_log_line(
+    browser: Browser, grants: OrganizerGrants, sandbox: Any, captured_logs: Callable[[], str]
+) -> None:
+    """Connect, a refused flow, a replay, status and disconnect: no secret is ever logged."""
+    started = browser.start(ALICE)
+    state = query_of(started.headers["Location"])["state"]
+    nonce = signer().verify(state).nonce
+    record = firestore_client(get_settings().project).collection("oauth_states")
+    verifier = record.document(StateClaims("connect", "acme", ALICE, nonce, 0).record_id)
+    code_verifier = verifier.get().to_dict()["code_verifier"]
+    url = browser.consent(started.headers["Location"])
+    code = query_of(url)["code"]
+    assert browser.callback(url).status_code == 200
+    assert browser.callback(url).status_code == 400
+    browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
+    credentials = grants.credentials("acme", ALICE)
+    assert credentials is not None
+    refresh_token = credentials.refresh_token
+    browser.client.get(f"/status?tenant=acme&organizer={ALICE}")
+    browser.disconnect(ALICE)
+    text = captured_logs()
+    assert "OAuth flow finished" in text
+    assert "OAuth flow refused" in text
+    for secret in (state, nonce, code, code_verifier, refresh_token):
+        assert secret not in text
+        assert quote(secret, safe="") not in text
+    assert quote(code, safe="") in " ".join(browser.seen_urls)  # the values were real
