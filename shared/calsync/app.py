@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from calsync.config import Settings, get_settings
 from calsync.google_calendar import CalendarGateway, build_calendar_gateway
@@ -17,6 +18,9 @@ from calsync.reconcile import Reconciler
 from calsync.results import PubSubResults
 from calsync.store import FirestoreStore, firestore_client
 from calsync.tasks import CloudTasksScheduler
+
+if TYPE_CHECKING:
+    from calsync.organizers import GrantGateways
 
 __all__ = ["Services", "reset_services", "services"]
 
@@ -58,9 +62,16 @@ class Services:
         return gateway
 
     @property
+    def organizers(self) -> GrantGateways:
+        """Organizers' gateways from their encrypted grants (organizer mode)."""
+        return _organizers(self.settings)
+
+    @property
     def reconciler(self) -> Reconciler:
         """The sync core wired to these adapters."""
-        return Reconciler(self.store, self.platform_gateway, self.results, self.tasks)
+        return Reconciler(
+            self.store, self.platform_gateway, self.results, self.tasks, self.organizers
+        )
 
 
 @cache
@@ -79,6 +90,13 @@ def _tasks(settings: Settings) -> CloudTasksScheduler:
 
 
 @cache
+def _organizers(settings: Settings) -> GrantGateways:
+    from calsync.organizers import GrantGateways
+
+    return GrantGateways(settings)
+
+
+@cache
 def services() -> Services:
     """The process's services (settings read from the environment once)."""
     return Services(get_settings())
@@ -87,8 +105,10 @@ def services() -> Services:
 def reset_services() -> None:
     """Forget every cached client and setting (tests change the environment)."""
     from calsync.config import reset_settings_cache
+    from calsync.grants import organizer_grants
     from calsync.store import firestore_client
 
-    for cached in (services, _store, _results, _tasks, firestore_client):
+    for cached in (services, _store, _results, _tasks, _organizers, firestore_client):
         cached.cache_clear()
+    organizer_grants.cache_clear()
     reset_settings_cache()

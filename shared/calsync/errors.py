@@ -85,4 +85,9 @@ class PreconditionFailed(PermanentGoogleError):
 
 
 class InvalidGrant(CalsyncError):
-    """The OAuth grant behind a credential is revoked or expired (``invalid_grant``)."""
+    """The OAuth grant behind a credential is revoked or expired (``invalid_grant``).
+
+    ``owner`` is filled in by whoever knows whose grant it was.
+    """
+
+    owner: object | None = None

@@ -28,6 +28,7 @@ from calsync.errors import BadInput, ItemBusy
 from calsync.logs import get_logger, log_context
 from calsync.records import now
 from calsync.store import Decision
+from calsync.tasks import task_name
 
 __all__ = ["MAX_EVENT_MESSAGE_BYTES", "Outcome", "handle_platform_event", "parse_platform_event"]
 
@@ -112,6 +113,12 @@ def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
     newly_enabled = message.settings.sync_enabled and (
         before is None or not before.settings.sync_enabled
     )
+    mode_changed = (
+        before is not None
+        and before.settings.use_organizer_accounts != message.settings.use_organizer_accounts
+    )
+    if decision is Decision.RECORDED and mode_changed and message.settings.sync_enabled:
+        resync_all(services, message.tenant_id, f"mode-{message.version}")
     if decision is Decision.RECORDED and newly_enabled:
         waiting = [
             record.ref
@@ -130,6 +137,26 @@ def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
                 continue  # its holder reconciles the latest desired state
 
     return Outcome.ACK
+
+
+def resync_all(services: Services, tenant_id: str, reason: str) -> int:
+    """Schedule a reconcile of every item of a tenant (one named task each)."""
+    count = 0
+    for key in services.store.item_keys(tenant_id):
+        record = services.store.get_item(tenant_id, key)
+        if record is None or record.item is None:
+            continue
+        payload = {
+            "action": "reconcile",
+            "tenant_id": tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+        }
+        services.tasks.schedule(task_name(reason, tenant_id, key), payload, 0)
+        count += 1
+    _LOG.info(
+        "re-syncing every item of the tenant", extra={"fields": {"items": count, "reason": reason}}
+    )
+    return count
 
 
 def handle_platform_event(services: Services, data: bytes) -> Outcome:

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from calsync.contracts import ItemRef, Result, ResultStatus
+from calsync.contracts import ItemRef, Part, Result, ResultStatus
 from calsync.errors import (
     Duplicate,
     Gone,
+    InvalidGrant,
     ItemBusy,
     NotFound,
     PermanentGoogleError,
@@ -28,6 +29,7 @@ from calsync.errors import (
 from calsync.eventids import event_id
 from calsync.google_calendar import CalendarGateway
 from calsync.logs import get_logger
+from calsync.owners import OrganizerAccess, Owner, Owners
 from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
 from calsync.rendering import DesiredEvent, render_part
@@ -35,7 +37,7 @@ from calsync.results import ResultSink
 from calsync.store import FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
-__all__ = ["LEASE_SECONDS", "QUOTA_RETRY_SECONDS", "Reconciler"]
+__all__ = ["LEASE_SECONDS", "QUOTA_RETRY_SECONDS", "CalendarVanished", "Reconciler"]
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
@@ -45,12 +47,25 @@ QUOTA_RETRY_SECONDS = 15 * 60
 """How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
 
 
+class CalendarVanished(Exception):
+    """The tenant's platform calendar no longer exists in Google."""
+
+    def __init__(self, calendar_id: str) -> None:
+        super().__init__(calendar_id)
+        self.calendar_id = calendar_id
+
+
 @dataclass(frozen=True)
 class _Context:
-    tenant: TenantRecord
+    """One reconcile of one item: its tenant, desired state and owner resolution."""
+
+    owners: Owners
     record: ItemRecord
-    calendar_id: str
-    gateway: CalendarGateway
+    enrolled: list[str]
+
+    @property
+    def tenant(self) -> TenantRecord:
+        return self.owners.tenant
 
 
 class Reconciler:
@@ -62,11 +77,13 @@ class Reconciler:
         platform_gateway: Callable[[], CalendarGateway],
         results: ResultSink,
         tasks: TaskScheduler | None = None,
+        organizers: OrganizerAccess | None = None,
     ) -> None:
         self._store = store
         self._platform_gateway = platform_gateway
         self._results = results
         self._tasks = tasks
+        self._organizers = organizers
 
     def reconcile(self, tenant_id: str, ref: ItemRef) -> list[Result]:
         """Reconcile every part of one item, publish the results, mark the version synced.
@@ -103,133 +120,175 @@ class Reconciler:
 
     # -- item level -------------------------------------------------------
     def _reconcile_parts(self, tenant: TenantRecord, record: ItemRecord) -> list[Result]:
-        gateway = self._platform_gateway()
-        calendar_id = self._platform_calendar(tenant, gateway)
-        context = _Context(tenant, record, calendar_id, gateway)
-        desired = self._desired_parts(context)
+        owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+        live = record.item is not None and not record.deleted
+        enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
+        context = _Context(owners, record, enrolled)
+        parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
-        keys = list(desired) + [
-            k for k in mappings if k not in desired and mappings[k].state != "deleted"
+        keys = list(parts) + [
+            k for k in mappings if k not in parts and mappings[k].state != "deleted"
         ]
-        results: list[Result] = []
-        for key in keys:
+        for attempt in range(3):
             try:
-                results.append(self._sync_part(context, key, desired.get(key), mappings.get(key)))
-            except NotFound as exc:
-                if gateway.calendar_exists(calendar_id):
-                    results.append(self._failed(record, key, exc))
-                    continue
-                return self._calendar_vanished(tenant, record, calendar_id)
-            except PermanentGoogleError as exc:
-                results.append(self._failed(record, key, exc))
-        return results
+                return [self._part(context, k, parts.get(k), mappings.get(k)) for k in keys]
+            except InvalidGrant as exc:
+                # an organizer's grant broke mid-way: mark them, then plan again without them
+                if attempt == 2 or not isinstance(exc.owner, Owner):
+                    raise TransientError(f"grant failed again: {exc}") from exc
+                owners.grant_broke(exc.owner, "invalid_grant")
+            except CalendarVanished as gone:
+                if attempt == 2:
+                    raise TransientError(f"calendar {gone.calendar_id} vanished again") from gone
+                self._recover_calendar(owners, record, gone.calendar_id)
+            mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
+        raise AssertionError("unreachable")
 
-    def _desired_parts(self, context: _Context) -> dict[str, DesiredEvent]:
-        record = context.record
-        if record.deleted or record.item is None:
-            return {}
-        item = record.item
-        enrolled = self._store.enrolled(record.tenant_id, record.ref.key)
-        return {
-            part.key: render_part(
-                tenant_id=record.tenant_id,
-                settings=context.tenant.settings,
-                item=item,
-                part=part,
-                event_id=event_id(record.tenant_id, record.ref.key, part.key, record.generation),
-                owner_email=context.gateway.identity,
-                enrolled=enrolled,
-            )
-            for part in item.parts
-        }
-
-    def _platform_calendar(self, tenant: TenantRecord, gateway: CalendarGateway) -> str:
-        """The tenant's calendar in the platform account, created on first use."""
-        if tenant.platform_calendar_id:
-            return tenant.platform_calendar_id
-        return self._create_platform_calendar(tenant, gateway, replacing=None)
-
-    def _create_platform_calendar(
-        self, tenant: TenantRecord, gateway: CalendarGateway, replacing: str | None
-    ) -> str:
-        created = gateway.insert_calendar(f"{tenant.tenant_id} learning events", "UTC")
-        kept = self._store.set_platform_calendar(tenant.tenant_id, created, replacing)
-        if kept != created:  # a concurrent reconcile won the race: keep one calendar only
-            gateway.delete_calendar(created)
-        _LOG.info(
-            "platform calendar created",
-            extra={
-                "fields": {
-                    "tenant_id": tenant.tenant_id,
-                    "calendar_id": kept,
-                    "replacing": replacing,
-                    "raced": kept != created,
-                }
-            },
-        )
-        return kept
-
-    def _calendar_vanished(
-        self, tenant: TenantRecord, record: ItemRecord, calendar_id: str
-    ) -> list[Result]:
-        """The tenant's calendar was deleted behind calsync's back: recreate and re-sync."""
+    def _recover_calendar(self, owners: Owners, record: ItemRecord, calendar_id: str) -> None:
+        """The tenant's calendar was deleted behind calsync's back: recreate, re-sync all."""
+        tenant_id = owners.tenant.tenant_id
         _LOG.warning(
             "platform calendar is gone; recreating it and re-syncing the tenant",
-            extra={"fields": {"tenant_id": tenant.tenant_id, "calendar_id": calendar_id}},
+            extra={"fields": {"tenant_id": tenant_id, "calendar_id": calendar_id}},
         )
-        gateway = self._platform_gateway()
-        self._store.forget_calendar(tenant.tenant_id, calendar_id)
-        new_id = self._create_platform_calendar(tenant, gateway, replacing=calendar_id)
-        fresh = tenant.model_copy(update={"platform_calendar_id": new_id})
-        for key in self._store.item_keys(tenant.tenant_id):
-            other = self._store.get_item(tenant.tenant_id, key)
-            if other is not None and key != record.ref.key:
-                self._results.publish(self._reconcile_parts(fresh, other))
-        return self._reconcile_parts(fresh, record)
+        self._store.forget_calendar(tenant_id, calendar_id)
+        new_id = owners.create_platform_calendar(self._platform_gateway(), replacing=calendar_id)
+        for key in self._store.item_keys(tenant_id):
+            if key == record.ref.key:
+                continue
+            other = self._store.get_item(tenant_id, key)
+            if other is None:
+                continue
+            if self._tasks is not None:
+                name = task_name("resync", tenant_id, key, new_id)
+                self._tasks.schedule(
+                    name,
+                    {
+                        "action": "reconcile",
+                        "tenant_id": tenant_id,
+                        "item": other.ref.model_dump(mode="json"),
+                    },
+                    0,
+                )
+            else:
+                self._results.publish(self._reconcile_parts(owners.tenant, other))
+
+    def _part(
+        self, context: _Context, key: str, part: Part | None, mapping: PartMapping | None
+    ) -> Result:
+        """Sync one part, moving it first if it belongs to another owner now."""
+        record, owners = context.record, context.owners
+        target, why_not_organizer = owners.target(record)
+        if mapping is not None and mapping.state != "deleted" and not target.holds(mapping):
+            current = owners.for_mapping(mapping)
+            if current is None:  # its owner's grant is gone: leave it, say so
+                return self._needs_consent(record, key, mapping, "owner_not_connected")
+            if part is None or part.end < now():
+                target = current  # removals and past parts stay with their owner
+            else:
+                self._guarded(
+                    context,
+                    current,
+                    key,
+                    lambda: self._sync_part(context, current, key, None, mapping),
+                )
+                mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
+        elif mapping is not None and mapping.state == "deleted" and not target.holds(mapping):
+            mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
+        keep = mapping if mapping is not None and target.holds(mapping) else None
+        generation = mapping.generation if mapping is not None else 0
+        desired = None
+        if part is not None and record.item is not None:
+            desired = render_part(
+                tenant_id=record.tenant_id,
+                settings=context.tenant.settings,
+                item=record.item,
+                part=part,
+                event_id=event_id(record.tenant_id, record.ref.key, key, generation),
+                owner_email=target.email,
+                enrolled=context.enrolled,
+            )
+        result = self._guarded(
+            context,
+            target,
+            key,
+            lambda: self._sync_part(context, target, key, desired, keep, generation),
+        )
+        if why_not_organizer and desired is not None:
+            return result.model_copy(
+                update={
+                    "status": ResultStatus.NEEDS_CONSENT,
+                    "error_code": why_not_organizer,
+                    "error_message": (
+                        f"{record.item.organizer_email if record.item else 'The organizer'} "
+                        "has not connected Google Calendar (or must reconnect); the event is "
+                        "in the platform account until they do"
+                    ),
+                }
+            )
+        return result
+
+    def _guarded(
+        self, context: _Context, owner: Owner, key: str, action: Callable[[], Result]
+    ) -> Result:
+        """Run ``action``; map Google's refusals to results and spot vanished calendars."""
+        try:
+            return action()
+        except InvalidGrant as exc:
+            exc.owner = owner
+            raise
+        except NotFound as exc:
+            if owner.kind == "platform" and not owner.gateway.calendar_exists(owner.calendar_id):
+                raise CalendarVanished(owner.calendar_id) from exc
+            return self._failed(context.record, key, exc)
+        except PermanentGoogleError as exc:
+            return self._failed(context.record, key, exc)
 
     # -- part level -------------------------------------------------------
     def _sync_part(
         self,
         context: _Context,
+        owner: Owner,
         part_key: str,
         desired: DesiredEvent | None,
         mapping: PartMapping | None,
+        generation: int = 0,
     ) -> Result:
         record = context.record
-        if mapping is not None and mapping.calendar_id != context.calendar_id:
-            mapping = None  # lives elsewhere (an older calendar): start from the id
         if (
             desired is not None
             and mapping is not None
             and mapping.state == "synced"
-            and (mapping.fingerprint == desired.fingerprint())
+            and mapping.fingerprint == desired.fingerprint()
         ):
             return self._result(record, part_key, mapping, ResultStatus.SYNCED)
         if desired is None and mapping is None:
             return self._result(record, part_key, None, ResultStatus.DELETED)
         target = desired.event_id if desired is not None else mapping.event_id  # type: ignore[union-attr]
-        remote = None if mapping is None else context.gateway.get_event(context.calendar_id, target)
+        remote = None if mapping is None else owner.gateway.get_event(owner.calendar_id, target)
         response: dict[str, Any] | None = remote
         for _ in range(_MAX_REPLANS):
             operation = plan_part(desired, remote)
             try:
-                response = self._apply(context, operation)
-                self._ledger(context, part_key, operation, "ok")
+                response = self._apply(owner, operation)
+                self._ledger(context, owner, part_key, operation, "ok")
                 break
             except (Duplicate, PreconditionFailed):
-                self._ledger(context, part_key, operation, "conflict: re-read and re-plan")
-                remote = context.gateway.get_event(context.calendar_id, target)
+                self._ledger(context, owner, part_key, operation, "conflict: re-read and re-plan")
+                remote = owner.gateway.get_event(owner.calendar_id, target)
             except Gone:
-                self._ledger(context, part_key, operation, "already deleted")
+                self._ledger(context, owner, part_key, operation, "already deleted")
                 response = None
                 break
         else:
             raise TransientError(f"part {part_key} kept changing under calsync; retry later")
         saved = PartMapping(
             part_key=part_key,
-            calendar_id=context.calendar_id,
+            calendar_id=owner.calendar_id,
             event_id=target,
-            owner_email=context.gateway.identity,
+            owner_email=owner.email,
+            owner_kind=owner.kind,
+            generation=mapping.generation if mapping is not None else generation,
             etag=str((response or {}).get("etag", "")),
             fingerprint=desired.fingerprint() if desired is not None else "",
             synced_version=record.version,
@@ -240,8 +299,8 @@ class Reconciler:
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
         return self._result(record, part_key, saved, status)
 
-    def _apply(self, context: _Context, operation: Operation) -> dict[str, Any] | None:
-        gateway, calendar_id = context.gateway, context.calendar_id
+    def _apply(self, owner: Owner, operation: Operation) -> dict[str, Any] | None:
+        gateway, calendar_id = owner.gateway, owner.calendar_id
         match operation:
             case Insert(event_id=eid, body=body, send_updates=send):
                 return gateway.insert_event(calendar_id, eid, body, send)
@@ -255,7 +314,9 @@ class Reconciler:
         raise AssertionError(f"unknown operation {operation!r}")
 
     # -- outcomes ---------------------------------------------------------
-    def _ledger(self, context: _Context, part_key: str, operation: Operation, outcome: str) -> None:
+    def _ledger(
+        self, context: _Context, owner: Owner, part_key: str, operation: Operation, outcome: str
+    ) -> None:
         if isinstance(operation, Noop):
             return
         entry = LedgerEntry(
@@ -263,7 +324,7 @@ class Reconciler:
             part_key=part_key,
             operation=type(operation).__name__.lower(),
             event_id=operation.event_id,
-            calendar_id=context.calendar_id,
+            calendar_id=owner.calendar_id,
             version=context.record.version,
             reason=operation.reason,
             outcome=outcome,
@@ -298,6 +359,30 @@ class Reconciler:
             event_id=mapping.event_id if mapping else None,
             html_link=mapping.html_link if mapping else None,
             at=now(),
+        )
+
+    def _needs_consent(
+        self, record: ItemRecord, part_key: str, mapping: PartMapping, code: str
+    ) -> Result:
+        _LOG.warning(
+            "part left with an owner calsync can no longer act as",
+            extra={
+                "fields": {
+                    "tenant_id": record.tenant_id,
+                    "item": record.ref.key,
+                    "part_key": part_key,
+                    "owner": mapping.owner_email,
+                }
+            },
+        )
+        return self._result(record, part_key, mapping, ResultStatus.NEEDS_CONSENT).model_copy(
+            update={
+                "error_code": code,
+                "error_message": (
+                    f"{mapping.owner_email} must reconnect Google Calendar before calsync can "
+                    "change this event again"
+                ),
+            }
         )
 
     def _failed(self, record: ItemRecord, part_key: str, exc: PermanentGoogleError) -> Result:

@@ -47,7 +47,6 @@ class ItemRecord(_Record):
     deleted: bool = False
     item: Item | None = None
     synced_version: int = -1
-    generation: int = 0
 
     @property
     def needs_sync(self) -> bool:
@@ -62,6 +61,8 @@ class PartMapping(_Record):
     calendar_id: str
     event_id: str
     owner_email: str
+    owner_kind: str = "platform"
+    generation: int = 0
     etag: str = ""
     fingerprint: str = ""
     synced_version: int = -1

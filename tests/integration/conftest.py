@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,3 +47,12 @@ def acme(sandbox: Any, deliver: Deliver) -> str:
 def calendar(sandbox: Any, email: str) -> list[dict[str, Any]]:
     """What ``email`` sees on their own primary calendar."""
     return list(sandbox.calendar_view(email))
+
+
+def wait_for_tasks(sandbox: Any, timeout: float = 30.0) -> None:
+    """Wait until every Cloud Task in the sandbox has run (succeeded or given up)."""
+    live = ("scheduled", "running", "retrying")
+    deadline = time.monotonic() + timeout
+    while any(t["state"] in live for t in sandbox.tasks()):
+        assert time.monotonic() < deadline, sandbox.tasks()
+        time.sleep(0.1)

@@ -20,7 +20,7 @@ from calsync.app import Services
 from calsync.contracts import ItemRef
 from calsync.enrollments import handle_enrollment
 from calsync.handlers import Outcome
-from tests.integration.conftest import Deliver, calendar
+from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import delete_message, upsert_message
 
 ITEM = {"kind": "event", "id": "evt_123"}
@@ -63,8 +63,7 @@ def _wait(check: Callable[[], bool], timeout: float = 20.0) -> bool:
 
 def _flush(sandbox: Any) -> None:
     """Wait until every scheduled flush has run (each fires when its window ends)."""
-    live = ("scheduled", "running", "retrying")
-    assert _wait(lambda: not any(t["state"] in live for t in sandbox.tasks()), timeout=30)
+    wait_for_tasks(sandbox)
 
 
 def test_enrolled_person_becomes_an_attendee_of_every_part(

@@ -16,7 +16,7 @@ from calsync.contracts import ItemRef
 from calsync.errors import TransientError
 from calsync.handlers import Outcome
 from calsync.reconcile import QUOTA_RETRY_SECONDS
-from tests.integration.conftest import Deliver, calendar
+from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import settings_message, upsert_message
 
 
@@ -90,6 +90,7 @@ def test_quota_exceeded_is_retried_later_through_cloud_tasks(
     assert QUOTA_RETRY_SECONDS >= 60
     sandbox.clear_faults()
     sandbox.run_tasks(include_future=True)  # fast-forward the delay
+    wait_for_tasks(sandbox)
     assert len(calendar(sandbox, "alice@acme.com")) == 2
 
 

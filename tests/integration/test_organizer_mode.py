@@ -1,0 +1,161 @@
+"""Organizer mode: events in the organizer's own calendar, fallback and moves without duplicates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from calsync.app import Services, services
+from calsync.grants import OrganizerGrants
+from calsync.handlers import Outcome, handle_platform_event
+from tests.integration.conftest import wait_for_tasks
+from tests.integration.oauth_fixtures import Browser
+from tests.unit.factories import settings_message, upsert_message
+
+pytest_plugins = ["tests.integration.oauth_fixtures"]
+
+
+def deliver(message: dict[str, Any]) -> Outcome:
+    return handle_platform_event(services(), json.dumps(message).encode())
+
+
+def view(sandbox: Any, email: str) -> list[dict[str, Any]]:
+    return list(sandbox.calendar_view(email))
+
+
+def organizers_of(sandbox: Any, email: str) -> set[str]:
+    return {e["organizer"] for e in view(sandbox, email)}
+
+
+@pytest.fixture
+def team(organizers: tuple[str, ...], sandbox: Any) -> tuple[str, ...]:
+    """Alice and Bob (organizers) plus Dan, a host, in organizer mode."""
+    sandbox.seed_user("dan@acme.com")
+    return organizers
+
+
+def test_connected_organizer_owns_the_events(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services
+) -> None:
+    """With alice connected, her parts are on her own calendar, written as her."""
+    assert browser.connect("alice@acme.com").status_code == 200
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
+    assert {e["calendar_id"] for e in view(sandbox, "alice@acme.com")} == {"alice@acme.com"}
+    writers = {r["user"] for r in sandbox.requests(method_id="calendar.events.insert")}
+    assert writers == {"alice@acme.com"}
+    tenant = svc.store.get_tenant("acme")
+    assert tenant is not None
+    assert tenant.platform_calendar_id is None  # the platform account was never needed
+
+
+def test_unconnected_organizer_falls_back_to_the_platform_and_says_so(
+    team: tuple[str, ...], sandbox: Any, results: Any
+) -> None:
+    """No grant: the events go to the platform account with a needs_consent result."""
+    deliver(upsert_message(version=1))
+    needs = results.wait_for(2, status="needs_consent")
+    assert {r["error_code"] for r in needs} == {"organizer_not_connected"}
+    assert all(r["event_id"] for r in needs)
+    assert len(view(sandbox, "alice@acme.com")) == 2
+    assert organizers_of(sandbox, "bob@acme.com") != {"alice@acme.com"}
+
+
+def test_after_connecting_events_move_to_the_organizer_without_duplicates(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """Platform copy cancelled first, then created by alice: bob never holds two."""
+    deliver(upsert_message(version=1))
+    browser.connect("alice@acme.com")
+    deliver(upsert_message(version=2))
+    bob = view(sandbox, "bob@acme.com")
+    assert len(bob) == 1
+    assert bob[0]["organizer"] == "alice@acme.com"
+    kinds = [n["kind"] for n in sandbox.notifications(recipient="bob@acme.com")]
+    assert kinds == ["invitation", "cancellation", "invitation"]
+
+
+def test_new_organizer_takes_the_item_over(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """An item whose organizer changes moves to the new organizer's calendar."""
+    browser.connect("alice@acme.com")
+    browser.connect("bob@acme.com")
+    deliver(
+        upsert_message(
+            version=1,
+            host_emails=["dan@acme.com"],
+            parts=[
+                {
+                    "key": "p",
+                    "start": "2026-12-01T10:00:00-05:00",
+                    "end": "2026-12-01T11:00:00-05:00",
+                }
+            ],
+        )
+    )
+    deliver(
+        upsert_message(
+            version=2,
+            organizer_email="bob@acme.com",
+            host_emails=["dan@acme.com"],
+            parts=[
+                {
+                    "key": "p",
+                    "start": "2026-12-01T10:00:00-05:00",
+                    "end": "2026-12-01T11:00:00-05:00",
+                }
+            ],
+        )
+    )
+    assert organizers_of(sandbox, "dan@acme.com") == {"bob@acme.com"}
+    assert len(view(sandbox, "dan@acme.com")) == 1
+    assert view(sandbox, "alice@acme.com") == []
+
+
+def test_revoked_grant_marks_needs_consent_and_keeps_people_informed(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants, results: Any
+) -> None:
+    """invalid_grant: alice is marked needs_consent; her existing events stay, nothing doubles."""
+    browser.connect("alice@acme.com")
+    deliver(upsert_message(version=1))
+    credentials = grants.credentials("acme", "alice@acme.com")
+    assert credentials is not None
+    sandbox.revoke_grant(credentials.refresh_token)
+    sandbox.expire_tokens()
+    assert deliver(upsert_message(version=2, title="Renamed")) is Outcome.ACK
+    assert grants.status("acme", "alice@acme.com")["health"] == "needs_consent"
+    needs = results.wait_for(2, status="needs_consent")
+    assert {r["error_code"] for r in needs} == {"owner_not_connected"}
+    assert len(view(sandbox, "bob@acme.com")) == 1  # still alice's event, not a second copy
+
+
+def test_switching_the_tenant_to_organizer_mode_migrates_future_events(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """Platform-mode events move to the connected organizer when the tenant switches."""
+    deliver(settings_message(version=2, use_organizer_accounts=False))
+    deliver(upsert_message(version=1))
+    browser.connect("alice@acme.com")
+    deliver(settings_message(version=3, use_organizer_accounts=True))
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    bob = view(sandbox, "bob@acme.com")
+    assert [e["organizer"] for e in bob] == ["alice@acme.com"]
+    assert len(view(sandbox, "alice@acme.com")) == 2
+
+
+def test_past_parts_stay_where_they_are(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """Moving an item never touches a part that already happened."""
+    past = {"key": "old", "start": "2025-01-01T10:00:00Z", "end": "2025-01-01T11:00:00Z"}
+    future = {"key": "new", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}
+    deliver(upsert_message(version=1, parts=[past, future]))
+    browser.connect("alice@acme.com")
+    deliver(upsert_message(version=2, parts=[past, future]))
+    by_start = {e["start"]["dateTime"][:4]: e["organizer"] for e in view(sandbox, "bob@acme.com")}
+    assert by_start["2026"] == "alice@acme.com"
+    assert by_start["2025"] != "alice@acme.com"
