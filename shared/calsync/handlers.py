@@ -139,10 +139,20 @@ def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
     return Outcome.ACK
 
 
+def resync_organizer(services: Services, tenant_id: str, email: str) -> int:
+    """An organizer (re)connected: bring their items back to their own calendar."""
+    keys = services.store.item_keys_organized_by(tenant_id, email)
+    return _resync(services, tenant_id, keys, f"connected-{email}-{now().isoformat()}")
+
+
 def resync_all(services: Services, tenant_id: str, reason: str) -> int:
     """Schedule a reconcile of every item of a tenant (one named task each)."""
+    return _resync(services, tenant_id, list(services.store.item_keys(tenant_id)), reason)
+
+
+def _resync(services: Services, tenant_id: str, keys: list[str], reason: str) -> int:
     count = 0
-    for key in services.store.item_keys(tenant_id):
+    for key in keys:
         record = services.store.get_item(tenant_id, key)
         if record is None or record.item is None:
             continue

@@ -120,6 +120,8 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
     organizer = str(request.args.get("organizer", "")).strip().lower()
     if path == "/callback" and request.method == "GET":
         done = connect_flow(settings).finish(request.args.to_dict())
+        if done.purpose == "connect":
+            _resync_their_items(done.tenant_id, done.organizer)
         _LOG.info(
             "OAuth flow finished",
             extra={
@@ -151,3 +153,17 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
             {"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
     return _json({"error": "method_not_allowed"}, 405)
+
+
+def _resync_their_items(tenant_id: str, organizer: str) -> None:
+    """Items that waited in the platform account go back to the organizer (via tasks)."""
+    from calsync.app import services
+    from calsync.handlers import resync_organizer
+
+    try:
+        resync_organizer(services(), tenant_id, organizer)
+    except (TransientError, ConfigurationError) as exc:  # the grant is stored: not fatal
+        _LOG.warning(
+            "could not schedule the organizer's items for re-sync",
+            extra={"fields": {"error": str(exc)}},
+        )

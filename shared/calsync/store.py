@@ -200,6 +200,17 @@ class FirestoreStore:
 
         mark(self._db.transaction())
 
+    def item_keys_organized_by(self, tenant_id: str, email: str) -> list[str]:
+        """Keys of the items whose organizer is ``email``."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self._tenant(tenant_id)
+            .collection("items")
+            .where(filter=FieldFilter("item.organizer_email", "==", email))
+        )
+        return [snapshot.id for snapshot in query.select(["version"]).stream()]
+
     def item_keys(self, tenant_id: str) -> Iterator[str]:
         """Every item key of a tenant (for re-syncing a tenant)."""
         for snapshot in self._tenant(tenant_id).collection("items").list_documents():

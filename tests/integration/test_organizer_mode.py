@@ -21,6 +21,12 @@ def deliver(message: dict[str, Any]) -> Outcome:
     return handle_platform_event(services(), json.dumps(message).encode())
 
 
+def connect(browser: Browser, sandbox: Any, email: str) -> None:
+    """Connect as a person would, then let the re-sync it triggers finish."""
+    assert browser.connect(email).status_code == 200
+    wait_for_tasks(sandbox)
+
+
 def view(sandbox: Any, email: str) -> list[dict[str, Any]]:
     return list(sandbox.calendar_view(email))
 
@@ -40,7 +46,7 @@ def test_connected_organizer_owns_the_events(
     team: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services
 ) -> None:
     """With alice connected, her parts are on her own calendar, written as her."""
-    assert browser.connect("alice@acme.com").status_code == 200
+    connect(browser, sandbox, "alice@acme.com")
     assert deliver(upsert_message(version=1)) is Outcome.ACK
     assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
     assert {e["calendar_id"] for e in view(sandbox, "alice@acme.com")} == {"alice@acme.com"}
@@ -68,7 +74,7 @@ def test_after_connecting_events_move_to_the_organizer_without_duplicates(
 ) -> None:
     """Platform copy cancelled first, then created by alice: bob never holds two."""
     deliver(upsert_message(version=1))
-    browser.connect("alice@acme.com")
+    connect(browser, sandbox, "alice@acme.com")
     deliver(upsert_message(version=2))
     bob = view(sandbox, "bob@acme.com")
     assert len(bob) == 1
@@ -81,8 +87,8 @@ def test_new_organizer_takes_the_item_over(
     team: tuple[str, ...], browser: Browser, sandbox: Any
 ) -> None:
     """An item whose organizer changes moves to the new organizer's calendar."""
-    browser.connect("alice@acme.com")
-    browser.connect("bob@acme.com")
+    connect(browser, sandbox, "alice@acme.com")
+    connect(browser, sandbox, "bob@acme.com")
     deliver(
         upsert_message(
             version=1,
@@ -119,7 +125,7 @@ def test_revoked_grant_marks_needs_consent_and_keeps_people_informed(
     team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants, results: Any
 ) -> None:
     """invalid_grant: alice is marked needs_consent; her existing events stay, nothing doubles."""
-    browser.connect("alice@acme.com")
+    connect(browser, sandbox, "alice@acme.com")
     deliver(upsert_message(version=1))
     credentials = grants.credentials("acme", "alice@acme.com")
     assert credentials is not None
@@ -138,7 +144,7 @@ def test_switching_the_tenant_to_organizer_mode_migrates_future_events(
     """Platform-mode events move to the connected organizer when the tenant switches."""
     deliver(settings_message(version=2, use_organizer_accounts=False))
     deliver(upsert_message(version=1))
-    browser.connect("alice@acme.com")
+    connect(browser, sandbox, "alice@acme.com")
     deliver(settings_message(version=3, use_organizer_accounts=True))
     sandbox.run_tasks(include_future=True)
     wait_for_tasks(sandbox)
@@ -154,8 +160,20 @@ def test_past_parts_stay_where_they_are(
     past = {"key": "old", "start": "2025-01-01T10:00:00Z", "end": "2025-01-01T11:00:00Z"}
     future = {"key": "new", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}
     deliver(upsert_message(version=1, parts=[past, future]))
-    browser.connect("alice@acme.com")
+    connect(browser, sandbox, "alice@acme.com")
     deliver(upsert_message(version=2, parts=[past, future]))
     by_start = {e["start"]["dateTime"][:4]: e["organizer"] for e in view(sandbox, "bob@acme.com")}
     assert by_start["2026"] == "alice@acme.com"
     assert by_start["2025"] != "alice@acme.com"
+
+
+def test_connecting_brings_waiting_items_back_to_the_organizer(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """Reconnecting alone (no new version) moves her fallback events to her calendar."""
+    deliver(upsert_message(version=1))
+    assert organizers_of(sandbox, "bob@acme.com") != {"alice@acme.com"}
+    connect(browser, sandbox, "alice@acme.com")
+    wait_for_tasks(sandbox)
+    assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
+    assert len(view(sandbox, "alice@acme.com")) == 2
