@@ -72,7 +72,13 @@ def demo(timeout: float) -> None:
         endpoints = stack.start()
         click.echo(f"calsync demo: stack ready (logs in {endpoints['logs']})", err=True)
         control = SandboxControl(endpoints["google_sandbox"])
-        result = run_scenario(endpoints["project"], control, lambda line: click.echo(line), timeout)
+        result = run_scenario(
+            endpoints["project"],
+            control,
+            lambda line: click.echo(line),
+            timeout,
+            oauth_url=endpoints["functions"].get("oauth_callback", ""),
+        )
         click.echo("\n" + result.report)
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc

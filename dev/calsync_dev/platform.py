@@ -38,6 +38,7 @@ class FakePlatform:
     deleted: set[str] = field(default_factory=set)
     versions: dict[str, int] = field(default_factory=dict)
     enrollments: dict[str, dict[str, str]] = field(default_factory=dict)
+    connected: set[str] = field(default_factory=set)
     published: int = 0
     _publisher: Any = None
 

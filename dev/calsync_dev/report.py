@@ -21,7 +21,7 @@ def _when(value: Any) -> datetime:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
-def _title(summary: str) -> str:
+def title_of(summary: str) -> str:
     """calsync writes "Title (2/3)" for multi-part items; the platform knows "Title"."""
     if summary.endswith(")") and " (" in summary:
         head, _, tail = summary.rpartition(" (")
@@ -41,11 +41,16 @@ def as_expected_entries(events: list[dict[str, Any]]) -> set[ExpectedEntry]:
         ExpectedEntry(
             _when(e["start"]),
             _when(e["end"]),
-            _title(e.get("summary", "")),
+            title_of(e.get("summary", "")),
             _place(e.get("location", "")),
         )
         for e in events
     }
+
+
+def _organizer(email: str) -> str:
+    """Who owns the event: a person, or the platform account's tenant calendar."""
+    return "platform account" if email.endswith("@group.calendar.google.com") else email
 
 
 def _place(location: str) -> str:
@@ -71,12 +76,12 @@ def differences(
 
 
 def render(actual: dict[str, list[dict[str, Any]]]) -> str:
-    """A plain-text table: person, event, when, where, their response."""
-    rows = [("PERSON", "EVENT", "WHEN", "WHERE", "RESPONSE")]
+    """A plain-text table: person, event, when, where, organizer, their response."""
+    rows = [("PERSON", "EVENT", "WHEN", "WHERE", "ORGANIZER", "RESPONSE")]
     for person in sorted(actual):
         events = sorted(actual[person], key=lambda e: _when(e["start"]))
         if not events:
-            rows.append((person, "(nothing)", "", "", ""))
+            rows.append((person, "(nothing)", "", "", "", ""))
         for event in events:
             start, end = _when(event["start"]), _when(event["end"])
             rows.append(
@@ -85,6 +90,7 @@ def render(actual: dict[str, list[dict[str, Any]]]) -> str:
                     str(event.get("summary", "")),
                     f"{start:%a %d %b %H:%M}-{end:%H:%M} {start:%z}",
                     str(event.get("location", "")),
+                    _organizer(str(event.get("organizer") or "")),
                     str(event.get("response_status") or event.get("responseStatus") or ""),
                 )
             )

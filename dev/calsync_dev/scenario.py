@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from calsync_dev.platform import FakePlatform
-from calsync_dev.report import actual_calendars, differences, render
+from calsync_dev.report import actual_calendars, differences, render, title_of
 from calsync_dev.results_reader import ResultsReader
 
 __all__ = ["PEOPLE", "ScenarioResult", "run_scenario"]
@@ -30,6 +30,13 @@ PEOPLE = {
     "frank@acme.com": "Frank Security",
     "grace@acme.com": "Grace Host",
 }
+GLOBEX_DOMAIN = "globex.com"
+GLOBEX_PEOPLE = {
+    "olivia@globex.com": "Olivia Organizer",
+    "paul@globex.com": "Paul Host",
+    "quinn@globex.com": "Quinn Organizer",
+}
+"""Tenant globex runs in organizer mode: events live in the organizers' own calendars."""
 LEARNERS = {f"learner{n:02d}@acme.com": f"Learner {n:02d}" for n in range(1, 11)}
 """Colleagues who enroll in a burst (shown as one summary line in the report)."""
 
@@ -99,32 +106,103 @@ class ScenarioResult:
 
 
 def seed_people(control: Any) -> None:
-    """The tenant's Workspace: its domain and people."""
+    """The tenants' Workspaces: their domains and people."""
     control.seed_domain(DOMAIN)
-    for email, name in {**PEOPLE, **LEARNERS}.items():
+    control.seed_domain(GLOBEX_DOMAIN)
+    for email, name in {**PEOPLE, **LEARNERS, **GLOBEX_PEOPLE}.items():
         control.seed_user(email, display_name=name)
 
 
-def wait_for_convergence(platform: FakePlatform, control: Any, timeout: float = 60.0) -> list[str]:
-    """Poll until every calendar matches the platform's state; the remaining problems."""
+def wait_for_convergence(
+    platform: FakePlatform | list[FakePlatform], control: Any, timeout: float = 60.0
+) -> list[str]:
+    """Poll until every calendar matches the platforms' state; the remaining problems."""
+    platforms = platform if isinstance(platform, list) else [platform]
     deadline = time.monotonic() + timeout
     problems: list[str] = ["not checked yet"]
     while time.monotonic() < deadline:
-        problems = differences(
-            platform.expected_calendars(), actual_calendars(control, {**PEOPLE, **LEARNERS})
-        )
+        problems = []
+        for each in platforms:
+            people = GLOBEX_PEOPLE if each.tenant_id == "globex" else {**PEOPLE, **LEARNERS}
+            actual = actual_calendars(control, people)
+            problems += differences(each.expected_calendars(), actual)
+            problems += owner_problems(each, actual)
         if not problems:
             break
         time.sleep(0.25)
     return problems
 
 
+def owner_problems(platform: FakePlatform, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """In organizer mode, connected organizers own their items' events; others don't."""
+    if not platform.settings.get("use_organizer_accounts"):
+        return []
+    owners = {item["title"]: item["organizer_email"] for item in platform.items.values()}
+    problems = []
+    for person, events in actual.items():
+        for event in events:
+            organizer = owners.get(title_of(str(event.get("summary", ""))))
+            if organizer is None:
+                continue
+            owned = event.get("organizer") == organizer
+            if owned != (organizer in platform.connected):
+                where = "their own calendar" if organizer in platform.connected else "the platform"
+                problems.append(f"{person}: {event['summary']!r} is not in {where}")
+    return problems
+
+
+def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
+    """What an organizer's browser does: /connect, Google's consent, back to /callback."""
+    import requests
+
+    reply = requests.get(
+        f"{oauth_url}connect", params={"tenant": tenant, "organizer": email}, timeout=30
+    )
+    if reply.status_code != 200 or "connected" not in reply.text.lower():
+        raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
+
+
+def leadership(item_id: str, title: str, organizer: str) -> dict[str, Any]:
+    """A one-part globex event."""
+    return {
+        "kind": "event",
+        "id": item_id,
+        "title": title,
+        "organizer_email": organizer,
+        "host_emails": ["paul@globex.com"],
+        "timezone": "Europe/London",
+        "location": "London office",
+        "url": f"https://globex.example/events/{item_id}",
+        "parts": [
+            {
+                "key": "main",
+                "start": "2026-12-04T09:00:00+00:00",
+                "end": "2026-12-04T10:30:00+00:00",
+            }
+        ],
+    }
+
+
 def run_scenario(
-    project: str, control: Any, say: Callable[[str], None], timeout: float = 60.0
+    project: str,
+    control: Any,
+    say: Callable[[str], None],
+    timeout: float = 60.0,
+    oauth_url: str = "",
 ) -> ScenarioResult:
     """Play every step, checking convergence after each one."""
     seed_people(control)
     platform = FakePlatform(project, "acme", {"sync_enabled": True, "domains": [DOMAIN]})
+    globex = FakePlatform(
+        project,
+        "globex",
+        {"sync_enabled": True, "domains": [GLOBEX_DOMAIN], "use_organizer_accounts": True},
+    )
+
+    def connect(email: str) -> None:
+        connect_organizer(oauth_url, "globex", email)
+        globex.connected.add(email)
+
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("tenant acme sends its settings", platform.publish_settings),
         (
@@ -167,7 +245,26 @@ def run_scenario(
             ),
         ),
         ("frank cancels 'Security awareness'", lambda: platform.delete("session", "ses_security")),
+        ("tenant globex (organizer accounts on) sends its settings", globex.publish_settings),
+        (
+            "olivia connects her Google Calendar (consent with PKCE, grant stored encrypted)",
+            lambda: connect("olivia@globex.com"),
+        ),
+        (
+            "olivia creates 'Leadership 101' (host paul): it is in her own calendar",
+            lambda: globex.upsert(leadership("evt_lead101", "Leadership 101", "olivia@globex.com")),
+        ),
+        (
+            "quinn (not connected) creates 'Budget review': platform account, needs_consent",
+            lambda: globex.upsert(leadership("evt_budget", "Budget review", "quinn@globex.com")),
+        ),
+        (
+            "quinn connects: 'Budget review' moves to quinn's calendar, nobody holds two",
+            lambda: connect("quinn@globex.com"),
+        ),
     ]
+    if not oauth_url:
+        steps = [step for step in steps if "globex" not in step[0] and "connect" not in step[0]]
     problems: list[str] = []
     reader = ResultsReader(project, f"demo-{uuid.uuid4().hex[:8]}")
     try:
@@ -175,14 +272,14 @@ def run_scenario(
             started = time.monotonic()
             message = action()
             problems = _wait_for_results(reader, message, timeout)
-            problems = problems or wait_for_convergence(platform, control, timeout)
+            problems = problems or wait_for_convergence([platform, globex], control, timeout)
             took = time.monotonic() - started
             say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
             if problems:
                 break
     finally:
         reader.close()
-    actual = actual_calendars(control, PEOPLE)
+    actual = actual_calendars(control, {**PEOPLE, **GLOBEX_PEOPLE})
     learners = actual_calendars(control, LEARNERS)
     holding = sorted({len(events) for events in learners.values()})
     report = (
@@ -196,9 +293,11 @@ def run_scenario(
     return ScenarioResult(converged=not problems, problems=problems, report=report)
 
 
-def _wait_for_results(reader: ResultsReader, message: dict[str, Any], timeout: float) -> list[str]:
+def _wait_for_results(
+    reader: ResultsReader, message: dict[str, Any] | None, timeout: float
+) -> list[str]:
     """Wait until calsync reported on this item version (settings have no results)."""
-    if message["type"] in ("settings.updated", "enrollment.changed"):
+    if message is None or message["type"] in ("settings.updated", "enrollment.changed"):
         return []  # no per-message result: convergence of the calendars is the check
     ref = {"kind": message["item"]["kind"], "id": message["item"]["id"]}
     version = message["version"]
