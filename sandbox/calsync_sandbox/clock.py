@@ -2,13 +2,15 @@
 
 stamp = rfc3339(utcnow())          # "2026-11-24T10:00:00.123Z" (Calendar style, millis)
 when = parse_rfc3339("2026-12-01T10:00:00-05:00")
+clock = SandboxClock(); clock.advance(60); clock.now()   # the world's movable clock
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time as _time
 
-__all__ = ["parse_date", "parse_rfc3339", "rfc3339", "rfc3339_nanos", "utcnow"]
+__all__ = ["SandboxClock", "parse_date", "parse_rfc3339", "rfc3339", "rfc3339_nanos", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -54,3 +56,37 @@ def parse_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+class SandboxClock:
+    """The sandbox's own clock: real time plus an offset that tests can move forward.
+
+        clock = SandboxClock()
+        clock.advance(3600)        # an hour later for everything that reads this clock
+        clock.now(), clock.time()  # aware UTC datetime / epoch seconds
+
+    It drives event ``created``/``updated`` stamps, access-token expiry, the due times of
+    asynchronous work (Meet creation, room answers, Data Transfer) and "now" for Data Transfer's
+    "future events". Cloud Tasks dispatch and JWT/id_token ``iat``/``exp`` use the real clock.
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        """Epoch seconds on the sandbox clock."""
+        return _time.time() + self.offset
+
+    def now(self) -> dt.datetime:
+        """The sandbox clock's current time, timezone-aware UTC."""
+        return utcnow() + dt.timedelta(seconds=self.offset)
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (never backward)."""
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        self.offset += seconds
+
+    def reset(self) -> None:
+        """Back to real time."""
+        self.offset = 0.0

@@ -13,15 +13,19 @@ lock for the whole call, so every API call is atomic, like a single Google write
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import SandboxClock
 from .faults import FaultBook
 from .notifications import NotificationLog
+from .pending import PendingQueue
 from .requestlog import RequestLog
 from .tasks_model import TaskState
 
@@ -34,6 +38,7 @@ __all__ = [
     "Grant",
     "OAuthClient",
     "Principal",
+    "Room",
     "ServiceAccount",
     "User",
     "World",
@@ -54,6 +59,26 @@ class User:
     hosted_domain: str | None = None
     """The id_token's ``hd`` claim: None = the email's domain if seeded, "" = no claim
     (a consumer account), anything else = that value."""
+
+
+@dataclass
+class Room:
+    """A seeded calendar resource (a room): a Directory entry plus a calendar that answers."""
+
+    email: str
+    name: str
+    domain: str
+    """The Workspace domain (= customer) that owns the room; its users may book and read it."""
+    resource_id: str
+    capacity: int | None = None
+    building_id: str | None = None
+    floor_name: str | None = None
+    category: str = "CONFERENCE_ROOM"
+    resource_type: str | None = None
+    auto_accept: bool = True
+    """False: the room never answers by itself (stays needsAction; use the control ``respond``)."""
+    answer_delay: float = 0.0
+    """Seconds before the room answers; until then its responseStatus is needsAction."""
 
 
 @dataclass
@@ -177,6 +202,12 @@ class Settings:
     """Tunables set through the control API."""
 
     token_lifetime: int = 3600
+    meet_delay: float = 0.2
+    """Seconds from a Meet create request to its success/failure."""
+    meet_fails: bool = False
+    """True: Meet creations started from now on end in ``failure``."""
+    transfer_delay: float = 0.5
+    """Seconds from ``transfers.insert`` to the transfer being done (``completed``)."""
 
 
 class World:
@@ -187,6 +218,8 @@ class World:
         self._counter = itertools.count(1)
         self._etag_base = int(time.time() * 1_000_000) * 1000
         self.tasks = TaskState()
+        self.clock = SandboxClock()
+        self.pending = PendingQueue()
         self._init_state()
 
     def reset(self) -> None:
@@ -210,7 +243,17 @@ class World:
         self.requests = RequestLog()
         self.faults = FaultBook()
         self.settings = Settings()
+        self.rooms: dict[str, Room] = {}
+        self.transfers: dict[str, dict[str, Any]] = {}
+        self.room_invites: dict[tuple[str, str, str], int] = {}
+        """(calendar id, event id, room email) -> the current invitation's number."""
         self.tasks.clear()
+        self.clock.reset()
+        self.pending.clear()
+
+    def settle(self) -> None:
+        """Run the asynchronous work that is due on the sandbox clock (call with the lock)."""
+        self.pending.run_due(self, self.clock.time())
 
     # ---- counters -------------------------------------------------------------------------
 
@@ -264,6 +307,27 @@ class World:
             self.calendars[key] = cal
             self.events[key] = {}
         return cal
+
+    def add_secondary_calendar(self, owner: str, summary: str, **extra: Any) -> Calendar:
+        """Create a secondary calendar (``c_<hex>@group.calendar.google.com``) for ``owner``."""
+        calendar = Calendar(
+            id=f"c_{secrets.token_hex(26)}@group.calendar.google.com",
+            owner=owner.lower(),
+            summary=summary,
+            primary=False,
+            etag=self.new_etag(),
+            **extra,
+        )
+        self.calendars[calendar.id] = calendar
+        self.events[calendar.id] = {}
+        return calendar
+
+    def customer_id(self, email_or_domain: str) -> str | None:
+        """The Workspace customer id of a seeded domain (one domain = one customer), else None."""
+        domain = email_or_domain.lower().rpartition("@")[2]
+        if domain not in self.domains:
+            return None
+        return "C0" + hashlib.sha256(domain.encode()).hexdigest()[:7]
 
     # ---- events ---------------------------------------------------------------------------
 

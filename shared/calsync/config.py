@@ -89,10 +89,12 @@ class Settings:
     coalesce_seconds: float
     platform_identity: str
     platform_subject: str
-    platform_credentials: str
+    platform_credentials: str = field(repr=False)
     google: GoogleEndpoints
     retry_deadline_seconds: float
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    admin_credentials: str = field(default="", repr=False)
+    """Key JSON of the service account with domain-wide delegation used as tenant admins."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -126,6 +128,7 @@ def get_settings() -> Settings:
         platform_credentials=_env("CALSYNC_PLATFORM_CREDENTIALS"),
         google=_endpoints(),
         retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
+        admin_credentials=_env("CALSYNC_ADMIN_CREDENTIALS"),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

@@ -269,6 +269,7 @@ class Result(BaseModel):
     event_id: str | None = None
     html_link: str | None = None
     meet_url: str | None = None
+    meet_status: str | None = None
     room_responses: dict[str, str] | None = None
     error_code: str | None = None
     error_message: str | None = None

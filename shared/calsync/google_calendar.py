@@ -87,7 +87,10 @@ class CalendarGateway:
         event: dict[str, Any] = self._call(
             "events.insert",
             lambda: self._service.events().insert(
-                calendarId=calendar_id, body={**body, "id": event_id}, sendUpdates=send_updates
+                calendarId=calendar_id,
+                body={**body, "id": event_id},
+                sendUpdates=send_updates,
+                **_conference_version(body),
             ),
         )
         return event
@@ -99,7 +102,11 @@ class CalendarGateway:
         event: dict[str, Any] = self._call(
             "events.patch",
             lambda: self._service.events().patch(
-                calendarId=calendar_id, eventId=event_id, body=body, sendUpdates=send_updates
+                calendarId=calendar_id,
+                eventId=event_id,
+                body=body,
+                sendUpdates=send_updates,
+                **_conference_version(body),
             ),
             etag=etag or None,
         )
@@ -132,6 +139,19 @@ class CalendarGateway:
             "calendars.delete", lambda: self._service.calendars().delete(calendarId=calendar_id)
         )
 
+    def free_busy(self, time_min: str, time_max: str, calendar_ids: list[str]) -> dict[str, Any]:
+        """Busy blocks per calendar (at most 50 calendars per call, Google's limit)."""
+        body = {
+            "timeMin": time_min,
+            "timeMax": time_max,
+            "items": [{"id": calendar_id} for calendar_id in calendar_ids],
+        }
+        answer: dict[str, Any] = self._call(
+            "freebusy.query", lambda: self._service.freebusy().query(body=body)
+        )
+        calendars: dict[str, Any] = answer.get("calendars", {})
+        return calendars
+
     def calendar_exists(self, calendar_id: str) -> bool:
         """True when this identity can still see ``calendar_id``."""
         from calsync.errors import NotFound
@@ -143,6 +163,11 @@ class CalendarGateway:
         except NotFound:
             return False
         return True
+
+
+def _conference_version(body: dict[str, Any]) -> dict[str, int]:
+    """``conferenceDataVersion=1`` whenever the body touches conferenceData (else it's ignored)."""
+    return {"conferenceDataVersion": 1} if "conferenceData" in body else {}
 
 
 def build_calendar_gateway(

@@ -74,14 +74,15 @@ def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Op
     if remote is None:
         return Insert(desired.event_id, desired.body(), "all", "new part")
     body = desired.body()
-    body["attendees"] = merge_attendees(desired.attendees, remote.get("attendees", []))
+    body["attendees"] = merge_attendees(desired, remote.get("attendees", []))
+    _keep_conference(body, desired, remote)
     etag = str(remote.get("etag", ""))
     if not live:
         return Patch(desired.event_id, body, etag, "all", "restored")
     changes = changed_fields(desired, remote)
     if not changes:
         return Noop("up to date")
-    notify = changes & {"time", "place", "attendees"}
+    notify = changes & {"time", "place", "attendees", "conference"}
     return Patch(
         desired.event_id,
         body,
@@ -91,12 +92,24 @@ def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Op
     )
 
 
-def merge_attendees(emails: tuple[str, ...], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _keep_conference(body: dict[str, Any], desired: DesiredEvent, remote: dict[str, Any]) -> None:
+    """Never regenerate an existing Meet; remove it when conferencing is turned off."""
+    has = bool(remote.get("conferenceData"))
+    if desired.wants_meet and has:
+        body.pop("conferenceData", None)  # keep the link people already have
+    elif not desired.wants_meet and has:
+        body["conferenceData"] = None
+
+
+def merge_attendees(desired: DesiredEvent, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The desired attendee list, keeping what each staying attendee already has."""
     existing = {str(a.get("email", "")).lower(): a for a in current}
     merged: list[dict[str, Any]] = []
-    for email in emails:
+    rooms = set(desired.rooms)
+    for email in (*desired.attendees, *desired.rooms):
         entry: dict[str, Any] = {"email": email}
+        if email in rooms:
+            entry["resource"] = True
         for key in _KEPT_ATTENDEE_FIELDS:
             if key in existing.get(email, {}):
                 entry[key] = existing[email][key]
@@ -105,7 +118,7 @@ def merge_attendees(emails: tuple[str, ...], current: list[dict[str, Any]]) -> l
 
 
 def changed_fields(desired: DesiredEvent, remote: dict[str, Any]) -> set[str]:
-    """Which aspects differ: ``time``, ``place``, ``attendees``, ``content``."""
+    """Which aspects differ: ``time``, ``place``, ``attendees``, ``conference``, ``content``."""
     want = desired.body()
     changes: set[str] = set()
     if not (
@@ -115,8 +128,10 @@ def changed_fields(desired: DesiredEvent, remote: dict[str, Any]) -> set[str]:
         changes.add("time")
     if want["location"] != remote.get("location", ""):
         changes.add("place")
-    if set(desired.attendees) != _attendee_emails(remote):
+    if set(desired.attendees) | set(desired.rooms) != _attendee_emails(remote):
         changes.add("attendees")
+    if desired.wants_meet != bool(remote.get("conferenceData")):
+        changes.add("conference")
     for key, default in (
         ("summary", ""),
         ("description", ""),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from calsync.amenities import Amenities, observe, outcomes
 from calsync.contracts import ItemRef, Part, Result, ResultStatus
 from calsync.errors import (
     Duplicate,
@@ -32,7 +33,7 @@ from calsync.logs import get_logger
 from calsync.owners import OrganizerAccess, Owner, Owners
 from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
-from calsync.rendering import DesiredEvent, render_part
+from calsync.rendering import DesiredEvent, render_part, requested_rooms, wants_meet
 from calsync.results import ResultSink
 from calsync.store import FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
@@ -44,6 +45,9 @@ _MAX_REPLANS = 5
 LEASE_SECONDS = 300.0
 """How long a reconcile may hold an item before others may assume it crashed."""
 QUOTA_RETRY_SECONDS = 15 * 60
+FOLLOW_UP_SECONDS = 20.0
+"""First re-check of unanswered rooms and pending Meet links (then 40 s, 60 s, …)."""
+MAX_FOLLOW_UPS = 5
 """How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
 
 
@@ -131,7 +135,12 @@ class Reconciler:
         ]
         for attempt in range(3):
             try:
-                return [self._part(context, k, parts.get(k), mappings.get(k)) for k in keys]
+                results: list[Result] = []
+                for key in keys:
+                    results += self._part(context, key, parts.get(key), mappings.get(key))
+                if any(r.status is ResultStatus.SYNCED and _pending(r) for r in results):
+                    self._schedule_follow_up(record, attempt=0)
+                return results
             except InvalidGrant as exc:
                 # an organizer's grant broke mid-way: mark them, then plan again without them
                 if attempt == 2 or not isinstance(exc.owner, Owner):
@@ -175,14 +184,14 @@ class Reconciler:
 
     def _part(
         self, context: _Context, key: str, part: Part | None, mapping: PartMapping | None
-    ) -> Result:
+    ) -> list[Result]:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
         target, why_not_organizer = owners.target(record)
         if mapping is not None and mapping.state != "deleted" and not target.holds(mapping):
             current = owners.for_mapping(mapping)
             if current is None:  # its owner's grant is gone: leave it, say so
-                return self._needs_consent(record, key, mapping, "owner_not_connected")
+                return [self._needs_consent(record, key, mapping, "owner_not_connected")]
             if part is None or part.end < now():
                 target = current  # removals and past parts stay with their owner
             else:
@@ -207,6 +216,7 @@ class Reconciler:
                 event_id=event_id(record.tenant_id, record.ref.key, key, generation),
                 owner_email=target.email,
                 enrolled=context.enrolled,
+                organizer_mode=target.kind == "organizer",
             )
         result = self._guarded(
             context,
@@ -215,18 +225,33 @@ class Reconciler:
             lambda: self._sync_part(context, target, key, desired, keep, generation),
         )
         if why_not_organizer and desired is not None:
-            return result.model_copy(
-                update={
-                    "status": ResultStatus.NEEDS_CONSENT,
-                    "error_code": why_not_organizer,
-                    "error_message": (
-                        f"{record.item.organizer_email if record.item else 'The organizer'} "
-                        "has not connected Google Calendar (or must reconnect); the event is "
-                        "in the platform account until they do"
-                    ),
-                }
-            )
-        return result
+            return [
+                result.model_copy(
+                    update={
+                        "status": ResultStatus.NEEDS_CONSENT,
+                        "error_code": why_not_organizer,
+                        "error_message": (
+                            f"{record.item.organizer_email if record.item else 'The organizer'} "
+                            "has not connected Google Calendar (or must reconnect); the event is "
+                            "in the platform account until they do"
+                            + _without_amenities(record, part)
+                        ),
+                    }
+                )
+            ]
+        if desired is None or result.status is not ResultStatus.SYNCED:
+            return [result]
+        if target.kind == "platform" and part is not None and _asks_amenities(record, part):
+            return [
+                result.model_copy(
+                    update={
+                        "error_code": "needs_organizer_mode",
+                        "error_message": "rooms and Google Meet need the tenant to use organizers' "
+                        "accounts; the event was synced without them",
+                    }
+                )
+            ]
+        return [result, *outcomes(result, _seen(result))]
 
     def _guarded(
         self, context: _Context, owner: Owner, key: str, action: Callable[[], Result]
@@ -294,6 +319,7 @@ class Reconciler:
             synced_version=record.version,
             state="synced" if desired is not None else "deleted",
             html_link=(response or {}).get("htmlLink"),
+            **_amenity_fields(observe(response)),
         )
         self._store.save_mapping(record.tenant_id, record.ref.key, saved)
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
@@ -358,6 +384,9 @@ class Reconciler:
             calendar_id=mapping.calendar_id if mapping else None,
             event_id=mapping.event_id if mapping else None,
             html_link=mapping.html_link if mapping else None,
+            meet_url=mapping.meet_url if mapping else None,
+            meet_status=(mapping.meet_status or None) if mapping else None,
+            room_responses=(mapping.room_responses or None) if mapping else None,
             at=now(),
         )
 
@@ -442,3 +471,82 @@ class Reconciler:
             ),
             at=now(),
         )
+
+    # -- follow-ups (rooms that have not answered, Meet links being created) -------
+    def _schedule_follow_up(self, record: ItemRecord, attempt: int) -> None:
+        if self._tasks is None or attempt >= MAX_FOLLOW_UPS:
+            return
+        name = task_name(
+            "followup", record.tenant_id, record.ref.key, str(record.version), str(attempt)
+        )
+        payload = {
+            "action": "followup",
+            "tenant_id": record.tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+            "attempt": attempt,
+        }
+        self._tasks.schedule(name, payload, FOLLOW_UP_SECONDS * (attempt + 1))
+
+    def follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
+        """Check rooms and Meet again after a write; report what changed."""
+        holder = uuid.uuid4().hex
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+            raise ItemBusy(f"{ref.key} is being reconciled by another worker")
+        try:
+            return self._follow_up(tenant_id, ref, attempt)
+        finally:
+            self._store.release_lease(tenant_id, ref.key, holder)
+
+    def _follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
+        tenant = self._store.get_tenant(tenant_id)
+        record = self._store.get_item(tenant_id, ref.key)
+        if tenant is None or record is None or record.deleted:
+            return []
+        owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+        results: list[Result] = []
+        still_pending = False
+        for mapping in self._store.mappings(tenant_id, ref.key).values():
+            if mapping.state != "synced" or not (mapping.meet_status or mapping.room_responses):
+                continue
+            owner = owners.for_mapping(mapping)
+            if owner is None:
+                continue
+            seen = observe(owner.gateway.get_event(mapping.calendar_id, mapping.event_id))
+            updated = mapping.model_copy(update=_amenity_fields(seen))
+            if updated != mapping:
+                self._store.save_mapping(tenant_id, ref.key, updated)
+                base = self._result(record, mapping.part_key, updated, ResultStatus.SYNCED)
+                results += [base, *outcomes(base, seen)]
+            still_pending = still_pending or seen.pending
+        self._results.publish(results)
+        if still_pending:
+            self._schedule_follow_up(record, attempt + 1)
+        return results
+
+
+def _amenity_fields(seen: Amenities) -> dict[str, object]:
+    return {
+        "meet_url": seen.meet_url,
+        "meet_status": seen.meet_status,
+        "room_responses": dict(seen.room_responses),
+    }
+
+
+def _seen(result: Result) -> Amenities:
+    return Amenities(dict(result.room_responses or {}), result.meet_status or "", result.meet_url)
+
+
+def _pending(result: Result) -> bool:
+    return _seen(result).pending
+
+
+def _asks_amenities(record: ItemRecord, part: Part) -> bool:
+    return record.item is not None and (
+        bool(requested_rooms(record.item, part)) or wants_meet(record.item)
+    )
+
+
+def _without_amenities(record: ItemRecord, part: Part | None) -> str:
+    if part is None or not _asks_amenities(record, part):
+        return ""
+    return " (without rooms and Google Meet, which need the organizer's account)"

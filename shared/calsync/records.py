@@ -68,6 +68,9 @@ class PartMapping(_Record):
     synced_version: int = -1
     state: str = "synced"
     html_link: str | None = None
+    meet_url: str | None = None
+    meet_status: str = ""
+    room_responses: dict[str, str] = Field(default_factory=dict)
     updated_at: datetime = Field(default_factory=now)
 
 

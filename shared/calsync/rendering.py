@@ -15,7 +15,7 @@ from typing import Any
 
 from calsync.contracts import Item, Part, TenantSettings
 
-__all__ = ["PRIVATE_PROPERTY_KEYS", "DesiredEvent", "render_part"]
+__all__ = ["PRIVATE_PROPERTY_KEYS", "DesiredEvent", "render_part", "requested_rooms", "wants_meet"]
 
 PRIVATE_PROPERTY_KEYS = ("calsync_tenant", "calsync_item", "calsync_part")
 """Private extended properties naming what an event belongs to (each key < 44 chars)."""
@@ -39,6 +39,13 @@ class DesiredEvent:
     source_url: str
     guests_can_see_other_guests: bool
     private_properties: dict[str, str] = field(default_factory=dict)
+    rooms: tuple[str, ...] = ()
+    meet_request_id: str = ""
+
+    @property
+    def wants_meet(self) -> bool:
+        """True when the event should carry a Google Meet link."""
+        return bool(self.meet_request_id)
 
     def body(self) -> dict[str, Any]:
         """The event resource (without attendee response state, which the planner merges)."""
@@ -48,7 +55,8 @@ class DesiredEvent:
             "location": self.location,
             "start": {"dateTime": self.start, "timeZone": self.time_zone},
             "end": {"dateTime": self.end, "timeZone": self.time_zone},
-            "attendees": [{"email": email} for email in self.attendees],
+            "attendees": [{"email": email} for email in self.attendees]
+            + [{"email": room, "resource": True} for room in self.rooms],
             "guestsCanSeeOtherGuests": self.guests_can_see_other_guests,
             "guestsCanInviteOthers": False,
             "guestsCanModify": False,
@@ -57,6 +65,13 @@ class DesiredEvent:
         }
         if self.source_url:
             body["source"] = {"title": self.source_title, "url": self.source_url}
+        if self.meet_request_id:
+            body["conferenceData"] = {
+                "createRequest": {
+                    "requestId": self.meet_request_id,
+                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                }
+            }
         return body
 
     def fingerprint(self) -> str:
@@ -74,8 +89,13 @@ def render_part(
     event_id: str,
     owner_email: str,
     enrolled: Iterable[str] = (),
+    organizer_mode: bool = False,
 ) -> DesiredEvent:
-    """Render ``part`` of ``item`` as written by ``owner_email`` (the calendar's owner)."""
+    """Render ``part`` of ``item`` as written by ``owner_email`` (the calendar's owner).
+
+    Rooms and Google Meet exist only in organizer mode (``organizer_mode``): the
+    platform account cannot book rooms or create Meet links for a tenant.
+    """
     hosts = part.host_emails if part.host_emails is not None else item.host_emails
     location = part.location if part.location is not None else (item.location or "")
     link = str(item.conference.url) if item.conference and item.conference.kind == "link" else ""
@@ -102,7 +122,19 @@ def render_part(
             "calsync_item": f"{item.kind.value}:{item.id}",
             "calsync_part": part.key,
         },
+        rooms=tuple(requested_rooms(item, part)) if organizer_mode else (),
+        meet_request_id=f"calsync-{event_id}" if organizer_mode and wants_meet(item) else "",
     )
+
+
+def requested_rooms(item: Item, part: Part) -> list[str]:
+    """The rooms a part asks for (its own list, else the item's)."""
+    return list(part.room_emails if part.room_emails is not None else item.room_emails)
+
+
+def wants_meet(item: Item) -> bool:
+    """True when the organizer asked for a Google Meet link."""
+    return item.conference is not None and item.conference.kind == "google_meet"
 
 
 def _attendees(owner_email: str, emails: Iterable[str]) -> tuple[str, ...]:

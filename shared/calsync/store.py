@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -354,6 +354,27 @@ class FirestoreStore:
                 transaction.delete(ref)
 
         give(self._db.transaction())
+
+    # -- room catalog -----------------------------------------------------
+    def save_rooms(self, tenant_id: str, rooms: list[dict[str, Any]]) -> None:
+        """Replace the tenant's room catalog (one document per room)."""
+        collection = self._tenant(tenant_id).collection("rooms")
+        keep = {room["email"] for room in rooms}
+        batch = self._db.batch()
+        for snapshot in collection.list_documents():
+            if snapshot.id not in keep:
+                batch.delete(snapshot)
+        for room in rooms:
+            batch.set(collection.document(room["email"]), room)
+        batch.set(self._tenant(tenant_id), {"rooms_refreshed_at": now()}, merge=True)
+        batch.commit()
+
+    def rooms(self, tenant_id: str) -> tuple[list[dict[str, Any]], datetime | None]:
+        """The cached room catalog and when it was refreshed (None: never)."""
+        tenant = self._tenant(tenant_id).get(field_paths=["rooms_refreshed_at"])
+        refreshed = (tenant.to_dict() or {}).get("rooms_refreshed_at") if tenant.exists else None
+        rooms = [s.to_dict() or {} for s in self._tenant(tenant_id).collection("rooms").stream()]
+        return rooms, refreshed
 
     # -- ledger -----------------------------------------------------------
     def append_ledger(self, tenant_id: str, entry: LedgerEntry) -> None:

@@ -26,13 +26,15 @@ _LOG = get_logger(__name__)
 
 
 class ReconcileTask(BaseModel):
-    """Reconcile one item now (coalesced enrollments, deferred retries)."""
+    """Reconcile one item now (coalesced enrollments, deferred retries), or re-check its
+    rooms and Meet links (``followup``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["reconcile"]
+    action: Literal["reconcile", "followup"]
     tenant_id: TenantId
     item: ItemRef
+    attempt: int = 0
 
 
 def cloud_task(request: Any, services: Services) -> Response:
@@ -48,7 +50,10 @@ def cloud_task(request: Any, services: Services) -> Response:
             return json.dumps({"outcome": "dropped", "error": why}), 200, {}
         with log_context(tenant_id=task.tenant_id, item=task.item.key):
             try:
-                services.reconciler.reconcile(task.tenant_id, task.item)
+                if task.action == "followup":
+                    services.reconciler.follow_up(task.tenant_id, task.item, task.attempt)
+                else:
+                    services.reconciler.reconcile(task.tenant_id, task.item)
             except (TransientError, ConfigurationError) as exc:
                 _LOG.warning(
                     "task failed; Cloud Tasks will retry", extra={"fields": {"error": str(exc)}}

@@ -1,0 +1,17 @@
+"""rooms: which of the tenant's rooms are free for a time range (called by the platform).
+
+Thin entry point: the query is answered by ``calsync.rooms_http`` (docs/rooms.md).
+"""
+
+from typing import Any
+
+import functions_framework
+
+from calsync.app import services
+from calsync.rooms_http import handle
+
+
+@functions_framework.http
+def rooms(request: Any) -> tuple[str, int, dict[str, str]]:
+    """Answer one rooms query."""
+    return handle(request, services())
