@@ -129,7 +129,7 @@ def mint_token(
         email=email.lower(),
         service_account=service_account,
         scopes=frozenset(scopes) if scopes is not None else None,
-        expires_at=time.time() + world.settings.token_lifetime,
+        expires_at=world.clock.time() + world.settings.token_lifetime,
         grant=grant,
     )
     world.tokens[token.token] = token
@@ -144,7 +144,7 @@ def authenticate(
     if scheme.lower() != "bearer" or not value.strip():
         raise _unauthenticated()
     token = world.tokens.get(value.strip())
-    if token is None or token.expires_at <= time.time():
+    if token is None or token.expires_at <= world.clock.time():
         raise _unauthenticated()
     grant = world.grants.get(token.grant) if token.grant else None
     if grant is not None and grant.revoked:
@@ -254,7 +254,7 @@ def _token_reply(
 ) -> dict[str, Any]:
     reply: dict[str, Any] = {
         "access_token": token.token,
-        "expires_in": max(int(token.expires_at - time.time()), 0),
+        "expires_in": max(int(token.expires_at - world.clock.time()), 0),
         "token_type": "Bearer",
     }
     if token.scopes is not None:

@@ -12,7 +12,6 @@ same event id, read-only here).
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from .calls import Call, Handler, Reply
@@ -20,21 +19,57 @@ from .clock import rfc3339, utcnow
 from .errors import ApiError
 from .events_model import event_bounds
 from .paging import page
+from .rooms import can_read_room, room_declined
 from .world import Calendar, EventRecord, Principal, World
 
-__all__ = ["HANDLERS", "calendar_view", "find_event", "resolve_calendar", "respond"]
+__all__ = [
+    "HANDLERS",
+    "calendar_view",
+    "find_event",
+    "invitations_on",
+    "resolve_calendar",
+    "respond",
+]
 
 _NOT_FOUND = "Not Found"
 _RESPONSES = ("needsAction", "declined", "tentative", "accepted")
 
 
-def resolve_calendar(world: World, caller: Principal, calendar_id: str) -> Calendar:
-    """The caller's calendar named by ``calendar_id`` (``primary`` allowed), else 404."""
+def resolve_calendar(
+    world: World, caller: Principal, calendar_id: str, *, read_only: bool = False
+) -> Calendar:
+    """The calendar named by ``calendar_id`` (``primary`` allowed) if the caller may use it.
+
+    Owners may read and write; users of a room's domain may read the room's calendar (a write
+    there is 403 ``requiredAccessLevel``); anything else is 404 ``notFound``.
+    """
     key = caller.email if calendar_id == "primary" else calendar_id.lower()
     calendar = world.calendars.get(key)
-    if calendar is None or calendar.owner != caller.email:
+    if calendar is None:
         raise ApiError(404, "notFound", _NOT_FOUND)
-    return calendar
+    if calendar.owner == caller.email:
+        return calendar
+    if can_read_room(world, caller, calendar):
+        if read_only:
+            return calendar
+        raise ApiError(
+            403,
+            "requiredAccessLevel",
+            "You need to have writer access to this calendar.",
+            domain="calendar",
+        )
+    raise ApiError(404, "notFound", _NOT_FOUND)
+
+
+def invitations_on(world: World, calendar: Calendar) -> list[EventRecord]:
+    """Events of other calendars that show on ``calendar`` because its owner is invited
+    (a room's calendar leaves out what the room declined)."""
+    if not calendar.primary:
+        return []
+    records = world.invitations_for(calendar.owner)
+    if calendar.id in world.rooms:
+        records = [r for r in records if not room_declined(r.data, calendar.id)]
+    return records
 
 
 def find_event(world: World, calendar: Calendar, event_id: str) -> tuple[EventRecord, bool]:
@@ -42,10 +77,9 @@ def find_event(world: World, calendar: Calendar, event_id: str) -> tuple[EventRe
     own = world.events.get(calendar.id, {}).get(event_id)
     if own is not None:
         return own, True
-    if calendar.primary:
-        for record in world.invitations_for(calendar.owner):
-            if record.id == event_id:
-                return record, False
+    for record in invitations_on(world, calendar):
+        if record.id == event_id:
+            return record, False
     raise ApiError(404, "notFound", _NOT_FOUND)
 
 
@@ -74,22 +108,19 @@ def _insert_calendar(call: Call) -> Reply:
     summary = call.body.get("summary")
     if not summary:
         raise ApiError(400, "required", "Missing title.")
-    calendar = Calendar(
-        id=f"c_{secrets.token_hex(26)}@group.calendar.google.com",
-        owner=caller.email,
-        summary=str(summary),
-        primary=False,
+    calendar = world.add_secondary_calendar(
+        caller.email,
+        str(summary),
         time_zone=str(call.body.get("timeZone") or "UTC"),
         description=call.body.get("description"),
-        etag=world.new_etag(),
     )
-    world.calendars[calendar.id] = calendar
-    world.events[calendar.id] = {}
     return Reply(200, calendar_resource(calendar, caller.service_account))
 
 
 def _get_calendar(call: Call) -> Reply:
-    calendar = resolve_calendar(call.world, call.caller, call.params.required("calendarId"))
+    calendar = resolve_calendar(
+        call.world, call.caller, call.params.required("calendarId"), read_only=True
+    )
     return Reply(200, calendar_resource(calendar, call.caller.service_account))
 
 
@@ -151,7 +182,9 @@ def _response_of(record: EventRecord, email: str) -> str:
 def calendar_view(world: World, email: str) -> list[dict[str, Any]]:
     """What ``email``'s primary calendar shows: own and invited events that are not cancelled."""
     key = email.lower()
-    records = list(world.events.get(key, {}).values()) + world.invitations_for(key)
+    calendar = world.calendars.get(key)
+    invited = invitations_on(world, calendar) if calendar else world.invitations_for(key)
+    records = list(world.events.get(key, {}).values()) + invited
     view = []
     for record in records:
         if record.cancelled:
@@ -192,7 +225,7 @@ def respond(
         if str(attendee.get("email", "")).lower() == key:
             attendee["responseStatus"] = status
     record.data["etag"] = world.new_etag()
-    record.data["updated"] = rfc3339(utcnow())
+    record.data["updated"] = rfc3339(world.clock.now())
     world.put_event(record)
     return {
         "calendar_id": record.calendar_id,

@@ -101,6 +101,7 @@ class ControlApi:
             if handler == self.run_tasks:
                 return _json(200, handler(body))  # deliveries call back into the sandbox
             with self.world.lock:
+                self.world.settle()
                 return _json(200, handler(body, **values))
         except ControlError as exc:
             return _json(exc.status, {"error": str(exc)})
@@ -197,7 +198,7 @@ class ControlApi:
 
     def expire_tokens(self, body: _JSON) -> _JSON:
         for token in self.world.tokens.values():
-            token.expires_at = min(token.expires_at, time.time())
+            token.expires_at = min(token.expires_at, self.world.clock.time())
         return {"expired": len(self.world.tokens)}
 
     def consent(self, body: _JSON) -> _JSON:

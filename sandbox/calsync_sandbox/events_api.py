@@ -11,7 +11,9 @@
 - Writes send the emails ``sendUpdates`` asks for (see :mod:`calsync_sandbox.notifications`).
 - Attendee copies (events shown on an invitee's primary calendar) are read-only here: writes to
   them are 403 ``forbiddenForNonOrganizer``; use the control API's ``respond`` instead.
-- ``conferenceData`` in a body is ignored unless ``conferenceDataVersion=1``.
+- ``conferenceData`` follows :mod:`calsync_sandbox.conference` (ignored unless
+  ``conferenceDataVersion=1``; Meet links are created asynchronously).
+- Seeded rooms answer their invitations (see :mod:`calsync_sandbox.rooms`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 
 from .calendar_api import find_event, resolve_calendar
 from .calls import Call, Handler, Reply
-from .clock import rfc3339, utcnow
+from .clock import rfc3339
+from .conference import apply_conference
 from .errors import ApiError
 from .events_list import list_events
 from .events_model import (
@@ -36,6 +39,7 @@ from .events_model import (
     writable_fields,
 )
 from .notifications import plan_notifications
+from .rooms import book
 from .world import Calendar, EventRecord
 
 __all__ = ["HANDLERS"]
@@ -82,13 +86,23 @@ def _check_if_match(call: Call, record: EventRecord) -> None:
         )
 
 
-def _conference(call: Call, body: dict[str, Any], stored: dict[str, Any] | None) -> None:
-    """Keep the stored conferenceData unless conferenceDataVersion=1 allows changing it."""
-    if call.params.integer("conferenceDataVersion", 0) == 1:
-        return
-    body.pop("conferenceData", None)
-    if stored is not None and "conferenceData" in stored:
-        body["conferenceData"] = copy.deepcopy(stored["conferenceData"])
+def _conference(
+    call: Call,
+    calendar: Calendar,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    full_replace: bool,
+) -> None:
+    apply_conference(
+        call.world,
+        call.caller,
+        call.params.integer("conferenceDataVersion", 0) or 0,
+        sent=call.body,
+        before=before,
+        after=after,
+        full_replace=full_replace,
+        calendar_id=calendar.id,
+    )
 
 
 def _normalise_attendees(event: dict[str, Any]) -> None:
@@ -127,7 +141,8 @@ def _save(
 ) -> EventRecord:
     """Stamp server fields, store, log the emails this change sends."""
     world = call.world
-    now = rfc3339(utcnow())
+    now = rfc3339(world.clock.now())
+    book(world, calendar.id, before, after)
     after["etag"] = world.new_etag()
     after["updated"] = now
     if before is not None:
@@ -169,8 +184,7 @@ def _insert(call: Call) -> Reply:
     _normalise_attendees(body)
     check_times(body)
     clean_extended_properties(body)
-    _conference(call, body, None)
-    now = rfc3339(utcnow())
+    now = rfc3339(world.clock.now())
     event: dict[str, Any] = {
         "kind": "calendar#event",
         "id": str(event_id),
@@ -185,6 +199,7 @@ def _insert(call: Call) -> Reply:
         "eventType": "default",
     }
     event.update(body)
+    _conference(call, calendar, None, event, full_replace=True)
     record = _save(call, calendar, None, event)
     return Reply(200, render(record.data, caller.email, own_copy=True))
 
@@ -202,7 +217,6 @@ def _change(call: Call, full_replace: bool) -> Reply:
     calendar, record = _writable_record(call)
     before = record.data
     body = writable_fields(call.body)
-    _conference(call, body, before)
     if full_replace:
         kept = {k: before[k] for k in _KEPT_ON_UPDATE if k in before}
         after: dict[str, Any] = {
@@ -219,6 +233,7 @@ def _change(call: Call, full_replace: bool) -> Reply:
     _normalise_attendees(after)
     check_times(after)
     clean_extended_properties(after)
+    _conference(call, calendar, before, after, full_replace)
     saved = _save(call, calendar, before, after, order=record.order)
     return Reply(200, render(saved.data, call.caller.email, own_copy=True))
 
@@ -242,7 +257,9 @@ def _delete(call: Call) -> Reply:
 
 
 def _get(call: Call) -> Reply:
-    calendar = resolve_calendar(call.world, call.caller, call.params.required("calendarId"))
+    calendar = resolve_calendar(
+        call.world, call.caller, call.params.required("calendarId"), read_only=True
+    )
     record, own = find_event(call.world, calendar, call.params.required("eventId"))
     wanted = call.headers.get("If-None-Match")
     if wanted and wanted.strip() == record.data.get("etag"):
@@ -251,7 +268,9 @@ def _get(call: Call) -> Reply:
 
 
 def _list(call: Call) -> Reply:
-    calendar = resolve_calendar(call.world, call.caller, call.params.required("calendarId"))
+    calendar = resolve_calendar(
+        call.world, call.caller, call.params.required("calendarId"), read_only=True
+    )
     return Reply(200, list_events(call.world, calendar, call.params, call.caller.email))
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .clock import parse_rfc3339, rfc3339, utcnow
+from .calendar_api import invitations_on
+from .clock import parse_rfc3339, rfc3339
 from .errors import ApiError
 from .events_model import event_bounds, render
 from .paging import page
@@ -131,7 +132,7 @@ def _matches(record: EventRecord, own: bool, params: Params) -> bool:
 def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -> dict[str, Any]:
     """The ``calendar#events`` page for ``calendar`` as ``viewer`` sees it."""
     own_records = list(world.events.get(calendar.id, {}).values())
-    invited = world.invitations_for(calendar.owner) if calendar.primary else []
+    invited = invitations_on(world, calendar)
     own_ids = {r.id for r in own_records}
     candidates = [(r, True) for r in own_records] + [
         (r, False) for r in invited if r.id not in own_ids
@@ -177,9 +178,9 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
         "etag": world.new_etag(),
         "summary": calendar.summary,
         "description": calendar.description or "",
-        "updated": rfc3339(utcnow()),
+        "updated": rfc3339(world.clock.now()),
         "timeZone": calendar.time_zone,
-        "accessRole": "owner",
+        "accessRole": "owner" if calendar.owner == viewer else "reader",
         "defaultReminders": [],
         "items": [render(r.data, viewer, own_copy=o) for r, o in items],
     }

@@ -147,6 +147,7 @@ class Gateway:
             )
         call = Call(self.world, method, principal, params, body, dict(request.headers), base_url)
         with self.world.lock:
+            self.world.settle()
             return handler(call)
 
     def _log(

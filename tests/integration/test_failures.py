@@ -154,6 +154,7 @@ def test_calendar_deleted_behind_calsyncs_back_is_recreated_and_resynced(
     assert tenant.platform_calendar_id
     svc.platform_gateway().delete_calendar(tenant.platform_calendar_id)
     deliver(upsert_message(version=2, title="Moved on"))
+    wait_for_tasks(sandbox)  # the other items are re-synced by reconcile tasks
     summaries = sorted(e["summary"] for e in calendar(sandbox, "alice@acme.com"))
     assert summaries == ["Moved on (1/2)", "Moved on (2/2)", "Other (1/2)", "Other (2/2)"]
     fresh = svc.store.get_tenant("acme")
