@@ -11,6 +11,7 @@ else surfaces as a ``calsync.errors`` class (``Duplicate``, ``PreconditionFailed
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from calsync.errors import TransientError
@@ -151,6 +152,39 @@ class CalendarGateway:
         )
         calendars: dict[str, Any] = answer.get("calendars", {})
         return calendars
+
+    def calendar_ids(self) -> list[str]:
+        """Every calendar in this identity's calendar list."""
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            page: dict[str, Any] = self._call(
+                "calendarList.list",
+                partial(self._service.calendarList().list, pageToken=token),
+            )
+            ids += [str(entry["id"]) for entry in page.get("items", [])]
+            token = page.get("nextPageToken")
+            if not token:
+                return ids
+
+    def events_with_property(self, calendar_id: str, key: str, value: str) -> list[dict[str, Any]]:
+        """Events of ``calendar_id`` carrying the private extended property ``key=value``."""
+        events: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page: dict[str, Any] = self._call(
+                "events.list",
+                partial(
+                    self._service.events().list,
+                    calendarId=calendar_id,
+                    privateExtendedProperty=f"{key}={value}",
+                    pageToken=token,
+                ),
+            )
+            events += page.get("items", [])
+            token = page.get("nextPageToken")
+            if not token:
+                return events
 
     def calendar_exists(self, calendar_id: str) -> bool:
         """True when this identity can still see ``calendar_id``."""

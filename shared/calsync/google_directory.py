@@ -21,7 +21,13 @@ from calsync.google_calendar import CalendarGateway
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-__all__ = ["ADMIN_SCOPES", "DirectoryGateway", "admin_credentials", "build_directory_gateway"]
+__all__ = [
+    "ADMIN_SCOPES",
+    "DirectoryGateway",
+    "admin_credentials",
+    "build_directory_gateway",
+    "delegated_credentials",
+]
 
 ADMIN_SCOPES = [
     "https://www.googleapis.com/auth/admin.directory.resource.calendar.readonly",
@@ -46,6 +52,17 @@ def admin_credentials(settings: Settings, admin_email: str) -> Credentials:
     info = {**json.loads(settings.admin_credentials), "token_uri": settings.google.token_uri}
     credentials: Credentials = service_account.Credentials.from_service_account_info(
         info, scopes=ADMIN_SCOPES, subject=admin_email
+    )
+    return credentials
+
+
+def delegated_credentials(settings: Settings, email: str) -> Credentials:
+    """The admin identity acting as ``email`` for Calendar (domain-wide delegation)."""
+    from google.oauth2 import service_account
+
+    info = {**json.loads(settings.admin_credentials), "token_uri": settings.google.token_uri}
+    credentials: Credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=["https://www.googleapis.com/auth/calendar"], subject=email
     )
     return credentials
 

@@ -9,9 +9,11 @@ is dead.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from calsync.config import Settings
 from calsync.google_calendar import CalendarGateway, build_calendar_gateway
+from calsync.google_directory import delegated_credentials
 from calsync.grants import organizer_grants
 
 __all__ = ["GrantGateways"]
@@ -32,12 +34,23 @@ class GrantGateways:
             cache = self._local.gateways = {}
         return cache
 
-    def gateway(self, tenant_id: str, email: str) -> tuple[CalendarGateway, str] | None:
-        """A gateway acting as ``email`` and its grant id, or None if they are not connected."""
-        credentials = organizer_grants(self._settings).credentials(tenant_id, email)
+    def gateway(
+        self, tenant_id: str, email: str, delegated_by: str | None = None
+    ) -> tuple[CalendarGateway, str] | None:
+        """A gateway acting as ``email`` and its grant id, or None if they are not connected.
+
+        ``delegated_by`` (a tenant admin's email) allows falling back to the admin
+        identity's domain-wide delegation for a user without a grant (sweeper successors).
+        """
+        credentials: Any = organizer_grants(self._settings).credentials(tenant_id, email)
         if credentials is None:
-            return None
-        key = (tenant_id, email, credentials.grant_id)
+            if not (delegated_by and self._settings.admin_credentials):
+                return None
+            credentials = delegated_credentials(self._settings, email)
+            grant_id = "delegated"
+        else:
+            grant_id = credentials.grant_id
+        key = (tenant_id, email, grant_id)
         cache = self._cache()
         if key not in cache:
             cache[key] = build_calendar_gateway(
@@ -46,7 +59,7 @@ class GrantGateways:
                 self._settings.google.calendar,
                 self._settings.retry_deadline_seconds,
             )
-        return cache[key], credentials.grant_id
+        return cache[key], grant_id
 
     def needs_consent(self, tenant_id: str, email: str, reason: str, grant_id: str) -> None:
         """The organizer must connect again (their grant is revoked or expired)."""

@@ -19,7 +19,10 @@ from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, TenantRecord
 from calsync.store import FirestoreStore
 
-__all__ = ["OrganizerAccess", "Owner", "Owners"]
+__all__ = ["PLATFORM_SUCCESSOR", "OrganizerAccess", "Owner", "Owners"]
+
+PLATFORM_SUCCESSOR = "platform"
+"""``ItemRecord.successor`` value meaning: the platform account looks after the item."""
 
 _LOG = get_logger(__name__)
 OwnerKind = Literal["platform", "organizer"]
@@ -43,8 +46,14 @@ class Owner:
 class OrganizerAccess(Protocol):
     """Organizers' grants, as the sync core needs them."""
 
-    def gateway(self, tenant_id: str, email: str) -> tuple[CalendarGateway, str] | None:
-        """A gateway acting as the organizer and its grant id, or None if not connected."""
+    def gateway(
+        self, tenant_id: str, email: str, delegated_by: str | None = None
+    ) -> tuple[CalendarGateway, str] | None:
+        """A gateway acting as the organizer and its grant id, or None if not connected.
+
+        With ``delegated_by`` (the tenant's admin email) an organizer without a grant is
+        reached through the admin identity's domain-wide delegation instead.
+        """
 
     def needs_consent(self, tenant_id: str, email: str, reason: str, grant_id: str) -> None:
         """Record that the organizer must connect again."""
@@ -59,8 +68,10 @@ class Owners:
         tenant: TenantRecord,
         platform_gateway: Callable[[], CalendarGateway],
         organizers: OrganizerAccess | None,
+        successor: str | None = None,
     ) -> None:
         self._store = store
+        self._successor = successor
         self.tenant = tenant
         self._platform_gateway = platform_gateway
         self._organizers = organizers
@@ -102,10 +113,17 @@ class Owners:
 
     # -- organizers ---------------------------------------------------------
     def organizer(self, email: str) -> Owner | None:
-        """The organizer's primary calendar, or None when calsync cannot act as them."""
+        """The organizer's primary calendar, or None when calsync cannot act as them.
+
+        A successor named by the orphan sweeper may also be reached through the tenant's
+        administrator (domain-wide delegation) when they have not connected themselves.
+        """
         if email not in self._organizer:
+            admin = self.tenant.settings.admin_email if email == self._successor else None
             access = (
-                self._organizers.gateway(self.tenant.tenant_id, email) if self._organizers else None
+                self._organizers.gateway(self.tenant.tenant_id, email, delegated_by=admin)
+                if self._organizers
+                else None
             )
             self._organizer[email] = (
                 Owner("organizer", email, email, access[0], access[1]) if access else None
@@ -136,7 +154,9 @@ class Owners:
         settings = self.tenant.settings
         if not settings.use_organizer_accounts or record.item is None:
             return self.platform(), None
-        owner = self.organizer(record.item.organizer_email)
+        if record.successor == PLATFORM_SUCCESSOR:
+            return self.platform(), None
+        owner = self.organizer(record.successor or record.item.organizer_email)
         if owner is None:
             return self.platform(), "organizer_not_connected"
         return owner, None

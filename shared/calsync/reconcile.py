@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from calsync.amenities import Amenities, observe, outcomes
@@ -124,14 +125,16 @@ class Reconciler:
 
     # -- item level -------------------------------------------------------
     def _reconcile_parts(self, tenant: TenantRecord, record: ItemRecord) -> list[Result]:
-        owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+        owners = Owners(
+            self._store, tenant, self._platform_gateway, self._organizers, record.successor
+        )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
         context = _Context(owners, record, enrolled)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
         keys = list(parts) + [
-            k for k in mappings if k not in parts and mappings[k].state != "deleted"
+            k for k in mappings if k not in parts and mappings[k].state == "synced"
         ]
         for attempt in range(3):
             try:
@@ -146,6 +149,7 @@ class Reconciler:
                 if attempt == 2 or not isinstance(exc.owner, Owner):
                     raise TransientError(f"grant failed again: {exc}") from exc
                 owners.grant_broke(exc.owner, "invalid_grant")
+                self._check_suspension(tenant.tenant_id, exc.owner.email)
             except CalendarVanished as gone:
                 if attempt == 2:
                     raise TransientError(f"calendar {gone.calendar_id} vanished again") from gone
@@ -188,7 +192,7 @@ class Reconciler:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
         target, why_not_organizer = owners.target(record)
-        if mapping is not None and mapping.state != "deleted" and not target.holds(mapping):
+        if mapping is not None and mapping.state == "synced" and not target.holds(mapping):
             current = owners.for_mapping(mapping)
             if current is None:  # its owner's grant is gone: leave it, say so
                 return [self._needs_consent(record, key, mapping, "owner_not_connected")]
@@ -202,7 +206,7 @@ class Reconciler:
                     lambda: self._sync_part(context, current, key, None, mapping),
                 )
                 mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
-        elif mapping is not None and mapping.state == "deleted" and not target.holds(mapping):
+        elif mapping is not None and mapping.state != "synced" and not target.holds(mapping):
             mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
         keep = mapping if mapping is not None and target.holds(mapping) else None
         generation = mapping.generation if mapping is not None else 0
@@ -319,6 +323,9 @@ class Reconciler:
             synced_version=record.version,
             state="synced" if desired is not None else "deleted",
             html_link=(response or {}).get("htmlLink"),
+            ends_at=datetime.fromisoformat(desired.end)
+            if desired is not None
+            else (mapping.ends_at if mapping is not None else None),
             **_amenity_fields(observe(response)),
         )
         self._store.save_mapping(record.tenant_id, record.ref.key, saved)
@@ -471,6 +478,14 @@ class Reconciler:
             ),
             at=now(),
         )
+
+    def _check_suspension(self, tenant_id: str, email: str) -> None:
+        """A dead grant may mean a suspended account: ask the sweeper to check that person."""
+        if self._tasks is None:
+            return
+        name = task_name("sweep", tenant_id, email, now().strftime("%Y-%m-%dT%H"))
+        payload = {"action": "sweep_organizer", "tenant_id": tenant_id, "organizer": email}
+        self._tasks.schedule(name, payload, 0)
 
     # -- follow-ups (rooms that have not answered, Meet links being created) -------
     def _schedule_follow_up(self, record: ItemRecord, attempt: int) -> None:

@@ -47,6 +47,9 @@ class ItemRecord(_Record):
     deleted: bool = False
     item: Item | None = None
     synced_version: int = -1
+    successor: str | None = None
+    """Set by the orphan sweeper: who looks after the item while its organizer is suspended
+    (an email, or ``platform``); cleared when the platform names a new organizer."""
 
     @property
     def needs_sync(self) -> bool:
@@ -68,6 +71,7 @@ class PartMapping(_Record):
     synced_version: int = -1
     state: str = "synced"
     html_link: str | None = None
+    ends_at: datetime | None = None
     meet_url: str | None = None
     meet_status: str = ""
     room_responses: dict[str, str] = Field(default_factory=dict)

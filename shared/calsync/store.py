@@ -8,6 +8,7 @@ once per process, so a function that never touches Firestore never imports it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -169,17 +170,54 @@ class FirestoreStore:
             )
             if version <= current.version:
                 return Recorded(Decision.STALE, current)
+            organizer_changed = (
+                item is not None
+                and current.item is not None
+                and item.organizer_email != current.item.organizer_email
+            )
             updated = current.model_copy(
                 update={
                     "version": version,
                     "deleted": item is None,
                     "item": item if item is not None else current.item,
+                    # the platform named a new organizer: the sweeper's successor is moot
+                    "successor": None if organizer_changed else current.successor,
                 }
             )
             transaction.set(item_ref, {**_dump(updated), "updated_at": now()})
             return Recorded(Decision.RECORDED, updated)
 
         return cast(Recorded, record(self._db.transaction()))
+
+    def set_successor(self, tenant_id: str, item_key: str, successor: str) -> None:
+        """Record who looks after an item whose organizer was suspended."""
+        self._item(tenant_id, item_key).update({"successor": successor})
+
+    def tenants(self) -> list[TenantRecord]:
+        """Every tenant calsync knows."""
+        return [
+            TenantRecord.model_validate(s.to_dict())
+            for s in self._db.collection("tenants").stream()
+            if (s.to_dict() or {}).get("settings") is not None
+        ]
+
+    def parts_owned_by(self, tenant_id: str, owners: list[str]) -> list[tuple[str, PartMapping]]:
+        """(item key, mapping) of every synced part owned by one of ``owners``."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        found: list[tuple[str, PartMapping]] = []
+        for start in range(0, len(owners), 30):  # Firestore's "in" takes 30 values
+            query = self._db.collection_group("parts").where(
+                filter=FieldFilter("owner_email", "in", owners[start : start + 30])
+            )
+            for snapshot in query.stream():
+                path = snapshot.reference.path.split("/")
+                if path[1] != tenant_id:
+                    continue
+                mapping = PartMapping.model_validate(snapshot.to_dict())
+                if mapping.state == "synced":
+                    found.append((path[3], mapping))
+        return found
 
     def get_item(self, tenant_id: str, item_key: str) -> ItemRecord | None:
         """The item's desired state."""
@@ -325,9 +363,25 @@ class FirestoreStore:
     # -- leases -----------------------------------------------------------
     def acquire_lease(self, tenant_id: str, item_key: str, holder: str, seconds: float) -> bool:
         """Take the item's reconcile lease unless someone else holds an unexpired one."""
-        from google.cloud import firestore
-
         ref = self._item(tenant_id, item_key).collection("leases").document("reconcile")
+        return self._acquire(ref, holder, seconds)
+
+    def acquire_tenant_lease(self, tenant_id: str, name: str, holder: str, seconds: float) -> bool:
+        """Take a tenant-wide lease (e.g. ``sweep``) unless someone else holds it."""
+        return self._acquire(self._tenant_lease(tenant_id, name), holder, seconds)
+
+    def release_tenant_lease(self, tenant_id: str, name: str, holder: str) -> None:
+        """Give a tenant-wide lease back (only if still ours)."""
+        self._release(self._tenant_lease(tenant_id, name), holder)
+
+    def _tenant_lease(self, tenant_id: str, name: str) -> firestore.DocumentReference:
+        return cast(
+            "firestore.DocumentReference",
+            self._tenant(tenant_id).collection("leases").document(name),
+        )
+
+    def _acquire(self, ref: firestore.DocumentReference, holder: str, seconds: float) -> bool:
+        from google.cloud import firestore
 
         @firestore.transactional
         def take(transaction: firestore.Transaction) -> bool:
@@ -344,9 +398,12 @@ class FirestoreStore:
 
     def release_lease(self, tenant_id: str, item_key: str, holder: str) -> None:
         """Give the lease back (only if still ours)."""
-        from google.cloud import firestore
+        self._release(
+            self._item(tenant_id, item_key).collection("leases").document("reconcile"), holder
+        )
 
-        ref = self._item(tenant_id, item_key).collection("leases").document("reconcile")
+    def _release(self, ref: firestore.DocumentReference, holder: str) -> None:
+        from google.cloud import firestore
 
         @firestore.transactional
         def give(transaction: firestore.Transaction) -> None:
@@ -375,6 +432,31 @@ class FirestoreStore:
         refreshed = (tenant.to_dict() or {}).get("rooms_refreshed_at") if tenant.exists else None
         rooms = [s.to_dict() or {} for s in self._tenant(tenant_id).collection("rooms").stream()]
         return rooms, refreshed
+
+    # -- sweeper state ----------------------------------------------------
+    def transfer_state(self, tenant_id: str, key: str) -> dict[str, Any]:
+        """What the sweeper remembers of one Data Transfer (``{}`` if none)."""
+        snapshot = self._tenant(tenant_id).collection("transfers").document(key).get()
+        return snapshot.to_dict() or {} if snapshot.exists else {}
+
+    def save_transfer_state(self, tenant_id: str, key: str, state: dict[str, Any]) -> None:
+        """Remember a Data Transfer (so a crashed sweep resumes it instead of starting over)."""
+        self._tenant(tenant_id).collection("transfers").document(key).set(
+            {**state, "updated_at": now()}
+        )
+
+    def sweep_run(self, job: str, scheduled: str) -> dict[str, Any] | None:
+        """The report of a scheduled sweep that already ran (None: it did not)."""
+        key = hashlib.sha256(f"{job}|{scheduled}".encode()).hexdigest()
+        snapshot = self._db.collection("sweep_runs").document(key).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def save_sweep_run(self, job: str, scheduled: str, report: dict[str, Any]) -> None:
+        """Remember a scheduled sweep's report (repeated deliveries answer it)."""
+        key = hashlib.sha256(f"{job}|{scheduled}".encode()).hexdigest()
+        self._db.collection("sweep_runs").document(key).set(
+            {**report, "job": job, "schedule_time": scheduled, "at": now()}
+        )
 
     # -- ledger -----------------------------------------------------------
     def append_ledger(self, tenant_id: str, entry: LedgerEntry) -> None:

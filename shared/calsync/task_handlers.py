@@ -31,10 +31,11 @@ class ReconcileTask(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["reconcile", "followup"]
+    action: Literal["reconcile", "followup", "sweep_organizer"]
     tenant_id: TenantId
-    item: ItemRef
+    item: ItemRef | None = None
     attempt: int = 0
+    organizer: str | None = None
 
 
 def cloud_task(request: Any, services: Services) -> Response:
@@ -48,9 +49,15 @@ def cloud_task(request: Any, services: Services) -> Response:
             why = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             _LOG.error("task body is invalid; dropping it", extra={"fields": {"reason": why}})
             return json.dumps({"outcome": "dropped", "error": why}), 200, {}
-        with log_context(tenant_id=task.tenant_id, item=task.item.key):
+        with log_context(tenant_id=task.tenant_id, item=task.item.key if task.item else ""):
             try:
-                if task.action == "followup":
+                if task.action == "sweep_organizer":
+                    from calsync.sweeper import Sweeper
+
+                    Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
+                elif task.item is None:
+                    raise ValueError("this task needs an item")
+                elif task.action == "followup":
                     services.reconciler.follow_up(task.tenant_id, task.item, task.attempt)
                 else:
                     services.reconciler.reconcile(task.tenant_id, task.item)

@@ -1,0 +1,17 @@
+"""orphan_sweeper: suspended organizers' future events go to a successor (Cloud Scheduler).
+
+Thin entry point: ``calsync.sweeper_http`` runs the sweep and answers its report.
+"""
+
+from typing import Any
+
+import functions_framework
+
+from calsync.app import services
+from calsync.sweeper_http import handle
+
+
+@functions_framework.http
+def orphan_sweeper(request: Any) -> tuple[str, int, dict[str, str]]:
+    """Run one scheduled (or targeted, or dry-run) sweep."""
+    return handle(request, services())

@@ -1,0 +1,311 @@
+"""The orphan sweeper: future events of suspended organizers go to a successor (DESIGN §6).
+
+Per tenant in organizer mode, with the tenant's admin identity (service account with
+domain-wide delegation acting as ``admin_email``):
+
+1. **Detect** suspended people with Directory ``users.list(query="isSuspended=true")``
+   per domain (cost grows with suspended people, one call per page), intersected with
+   the owners of calsync's future parts (a Firestore query, no Google call).
+2. **Choose** a successor per item (``choose_successor``, pure): an active host of the
+   item, else the tenant's ``fallback_organizer_email``, else the platform account.
+3. **Transfer**: to a person, with the Admin Data Transfer API (Calendar application,
+   ``RELEASE_RESOURCES``), followed until it completes; then each part's event is found
+   in the successor's calendars by its private extended properties and re-mapped.
+   A part that cannot be found, or whose successor is the platform account, is
+   **recreated** under the successor (the original is reported as orphaned: attendees
+   keep seeing it until an administrator deletes it). Either way the item is then
+   reconciled as the successor, which re-books rooms and re-creates Meet, and a
+   ``transferred`` result is published per part.
+
+Safe to run any time: a tenant lease keeps two sweeps apart, transfers are remembered
+in Firestore (a crashed sweep resumes them), re-mapped parts no longer belong to the
+suspended owner (a second run finds nothing), past parts are never touched, and
+``dry_run`` only reports what would happen.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from calsync.app import Services
+from calsync.contracts import Item, Result, ResultStatus
+from calsync.errors import CalsyncError, ConfigurationError, PermanentGoogleError
+from calsync.google_calendar import build_calendar_gateway
+from calsync.google_directory import (
+    DirectoryGateway,
+    admin_credentials,
+    build_directory_gateway,
+    delegated_credentials,
+)
+from calsync.logs import get_logger, log_context
+from calsync.owners import PLATFORM_SUCCESSOR
+from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
+
+__all__ = ["SweepReport", "Sweeper", "choose_successor"]
+
+_LOG = get_logger(__name__)
+SWEEP_LEASE_SECONDS = 900.0
+TRANSFER_WAIT_SECONDS = 60.0
+"""How long one sweep follows a Data Transfer before leaving it for the next sweep."""
+
+
+def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
+    """Who looks after ``item``: an active host, else the fallback organizer, else the platform."""
+    hosts = [*item.host_emails]
+    for part in item.parts:
+        hosts += part.host_emails or []
+    for candidate in [*hosts, fallback]:
+        if candidate and candidate != item.organizer_email and candidate not in suspended:
+            return candidate
+    return PLATFORM_SUCCESSOR
+
+
+@dataclass
+class SweepReport:
+    """What a sweep found and did (returned, logged, and answered by the function)."""
+
+    dry_run: bool
+    tenants: int = 0
+    suspended_organizers: list[str] = field(default_factory=list)
+    parts_transferred: int = 0
+    parts_recreated: int = 0
+    parts_failed: int = 0
+    transfers_in_progress: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class Sweeper:
+    """Finds suspended organizers and hands their future events to successors."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._store = services.store
+        self._settings = services.settings
+
+    def sweep(
+        self, dry_run: bool = False, tenant_id: str | None = None, organizer: str | None = None
+    ) -> SweepReport:
+        """Sweep every organizer-mode tenant (or one; or one organizer of one tenant)."""
+        report = SweepReport(dry_run=dry_run)
+        for tenant in self._store.tenants():
+            if tenant_id and tenant.tenant_id != tenant_id:
+                continue
+            if not tenant.settings.use_organizer_accounts:
+                continue
+            report.tenants += 1
+            holder = uuid.uuid4().hex
+            if not self._store.acquire_tenant_lease(
+                tenant.tenant_id, "sweep", holder, SWEEP_LEASE_SECONDS
+            ):
+                report.skipped[tenant.tenant_id] = "another sweep is running"
+                continue
+            try:
+                with log_context(tenant_id=tenant.tenant_id):
+                    self._sweep_tenant(tenant, report, organizer)
+            except ConfigurationError as exc:
+                report.skipped[tenant.tenant_id] = str(exc)
+            finally:
+                self._store.release_tenant_lease(tenant.tenant_id, "sweep", holder)
+        _LOG.info(
+            "sweep finished",
+            extra={"fields": {k: v for k, v in report.as_dict().items() if k != "actions"}},
+        )
+        return report
+
+    # -- one tenant -------------------------------------------------------------
+    def _directory(self, tenant: TenantRecord) -> DirectoryGateway:
+        admin = tenant.settings.admin_email or ""
+        return build_directory_gateway(
+            admin_credentials(self._settings, admin), admin, self._settings
+        )
+
+    def _suspended(
+        self, tenant: TenantRecord, directory: DirectoryGateway, organizer: str | None
+    ) -> dict[str, dict[str, Any]]:
+        if organizer:  # the targeted check after an invalid_grant
+            user = directory.user(organizer)
+            return {organizer: user} if user.get("suspended") else {}
+        found: dict[str, dict[str, Any]] = {}
+        for domain in tenant.settings.domains:
+            for user in directory.suspended_users(domain):
+                found[str(user.get("primaryEmail", "")).lower()] = user
+        return found
+
+    def _sweep_tenant(
+        self, tenant: TenantRecord, report: SweepReport, organizer: str | None
+    ) -> None:
+        directory = self._directory(tenant)
+        suspended = self._suspended(tenant, directory, organizer)
+        orphans: dict[str, list[PartMapping]] = defaultdict(list)
+        for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
+            if mapping.owner_kind == "organizer" and mapping.ends_at and mapping.ends_at > now():
+                orphans[item_key].append(mapping)
+        owners = sorted({m.owner_email for parts in orphans.values() for m in parts})
+        report.suspended_organizers += [f"{tenant.tenant_id}:{email}" for email in owners]
+        for item_key, parts in sorted(orphans.items()):
+            record = self._store.get_item(tenant.tenant_id, item_key)
+            if record is None or record.item is None or record.deleted:
+                continue
+            successor = choose_successor(
+                record.item, set(suspended), tenant.settings.fallback_organizer_email
+            )
+            action = {
+                "tenant_id": tenant.tenant_id,
+                "item": item_key,
+                "from": parts[0].owner_email,
+                "to": successor,
+                "parts": [m.part_key for m in parts],
+                "method": "recreate" if successor == PLATFORM_SUCCESSOR else "transfer",
+            }
+            report.actions.append(action)
+            if report.dry_run:
+                continue
+            try:
+                self._hand_over(
+                    tenant, directory, suspended, item_key, parts, successor, action, report
+                )
+            except (PermanentGoogleError, CalsyncError) as exc:
+                _LOG.error(
+                    "handing over failed", extra={"fields": {"item": item_key, "error": str(exc)}}
+                )
+                report.parts_failed += len(parts)
+                action["error"] = str(exc)
+
+    def _hand_over(
+        self,
+        tenant: TenantRecord,
+        directory: DirectoryGateway,
+        suspended: dict[str, dict[str, Any]],
+        item_key: str,
+        parts: list[PartMapping],
+        successor: str,
+        action: dict[str, Any],
+        report: SweepReport,
+    ) -> None:
+        tenant_id = tenant.tenant_id
+        found: dict[str, tuple[str, str]] = {}
+        if successor != PLATFORM_SUCCESSOR:
+            old = parts[0].owner_email
+            if not self._transfer_done(tenant_id, directory, suspended[old], successor):
+                report.transfers_in_progress += 1
+                action["status"] = "transfer in progress; the next sweep continues it"
+                return
+            found = self._find_transferred(tenant_id, successor, item_key)
+        for mapping in parts:
+            where = found.get(mapping.part_key)
+            if where is not None:
+                calendar_id, event_id = where
+                moved = mapping.model_copy(
+                    update={
+                        "owner_email": successor,
+                        "owner_kind": "organizer",
+                        "calendar_id": calendar_id,
+                        "event_id": event_id,
+                        "fingerprint": "",
+                        "state": "synced",
+                    }
+                )
+                report.parts_transferred += 1
+                note = "moved by Data Transfer"
+            else:
+                moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
+                report.parts_recreated += 1
+                note = (
+                    "recreated under the successor; the original stays in attendees' "
+                    "calendars, owned by the suspended account, until an admin deletes it"
+                )
+            self._store.save_mapping(tenant_id, item_key, moved)
+            self._store.append_ledger(
+                tenant_id,
+                LedgerEntry(
+                    item=item_key,
+                    part_key=mapping.part_key,
+                    operation="transfer",
+                    event_id=mapping.event_id,
+                    calendar_id=mapping.calendar_id,
+                    version=-1,
+                    reason=f"{mapping.owner_email} is suspended; successor {successor}",
+                    outcome=note,
+                ),
+            )
+        self._store.set_successor(tenant_id, item_key, successor)
+        record = self._store.get_item(tenant_id, item_key)
+        assert record is not None
+        synced = {
+            r.part_key: r
+            for r in self._services.reconciler.reconcile(tenant_id, record.ref)
+            if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
+        }
+        results = [
+            Result(
+                tenant_id=tenant_id,
+                item=record.ref,
+                part_key=m.part_key,
+                source_version=record.version,
+                status=ResultStatus.TRANSFERRED,
+                calendar_id=synced[m.part_key].calendar_id if m.part_key in synced else None,
+                event_id=synced[m.part_key].event_id if m.part_key in synced else None,
+                error_message=f"from {m.owner_email} (suspended) to {successor}",
+                at=now(),
+            )
+            for m in parts
+        ]
+        self._services.results.publish(results)
+        action["status"] = "done"
+
+    # -- Data Transfer ----------------------------------------------------------
+    def _transfer_done(
+        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
+    ) -> bool:
+        """Start (once) and follow the transfer; True when Google says it completed."""
+        key = f"{old_user.get('primaryEmail')}->{successor}".replace("/", "_")
+        state = self._store.transfer_state(tenant_id, key)
+        if state.get("status") == "completed":
+            return True
+        if not state.get("transfer_id"):
+            new_user = directory.user(successor)
+            started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
+            state = {"transfer_id": started["id"], "status": "inProgress"}
+            self._store.save_transfer_state(tenant_id, key, state)
+        deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
+        delay = 0.2
+        while time.monotonic() < deadline:
+            status = directory.transfer(state["transfer_id"]).get("overallTransferStatusCode")
+            if status == "completed":
+                self._store.save_transfer_state(tenant_id, key, {**state, "status": "completed"})
+                return True
+            if status == "failed":
+                raise PermanentGoogleError(500, "transferFailed", f"Data Transfer {key} failed")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        return False
+
+    def _find_transferred(
+        self, tenant_id: str, successor: str, item_key: str
+    ) -> dict[str, tuple[str, str]]:
+        """{part key: (calendar id, event id)} of the item's events in the successor's calendars."""
+        gateway = build_calendar_gateway(
+            delegated_credentials(self._settings, successor),
+            successor,
+            self._settings.google.calendar,
+            self._settings.retry_deadline_seconds,
+        )
+        found: dict[str, tuple[str, str]] = {}
+        for calendar_id in gateway.calendar_ids():
+            for event in gateway.events_with_property(calendar_id, "calsync_item", item_key):
+                private = event.get("extendedProperties", {}).get("private", {})
+                if (
+                    private.get("calsync_tenant") == tenant_id
+                    and event.get("status") != "cancelled"
+                ):
+                    found[str(private.get("calsync_part"))] = (calendar_id, str(event["id"]))
+        return found
