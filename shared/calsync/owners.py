@@ -11,7 +11,7 @@ fall back and report ``needs_consent``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from calsync.google_calendar import CalendarGateway
@@ -39,8 +39,17 @@ class Owner:
     grant_id: str = ""
 
     def holds(self, mapping: PartMapping) -> bool:
-        """True when ``mapping`` points into this owner's calendar."""
+        """True when ``mapping`` points into one of this owner's calendars (a person may own
+        several: their primary, and e.g. a "Transferred from" calendar)."""
+        if self.kind == "organizer":
+            return mapping.owner_kind == "organizer" and mapping.owner_email == self.email
         return mapping.owner_email == self.email and mapping.calendar_id == self.calendar_id
+
+    def at(self, mapping: PartMapping | None) -> Owner:
+        """This owner, writing to the calendar ``mapping`` points at (if it holds it)."""
+        if mapping is None or not self.holds(mapping) or mapping.calendar_id == self.calendar_id:
+            return self
+        return replace(self, calendar_id=mapping.calendar_id)
 
 
 class OrganizerAccess(Protocol):
@@ -164,7 +173,8 @@ class Owners:
     def for_mapping(self, mapping: PartMapping) -> Owner | None:
         """Whoever can still change the event a mapping points at (None: nobody can)."""
         if mapping.owner_kind == "organizer":
-            return self.organizer(mapping.owner_email)
+            owner = self.organizer(mapping.owner_email)
+            return owner.at(mapping) if owner is not None else None
         platform = self.platform()
         if mapping.calendar_id == platform.calendar_id:
             return platform

@@ -209,6 +209,7 @@ class Reconciler:
         elif mapping is not None and mapping.state != "synced" and not target.holds(mapping):
             mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
         keep = mapping if mapping is not None and target.holds(mapping) else None
+        target = target.at(keep)
         generation = mapping.generation if mapping is not None else 0
         desired = None
         if part is not None and record.item is not None:

@@ -300,12 +300,17 @@ class Sweeper:
             self._settings.retry_deadline_seconds,
         )
         found: dict[str, tuple[str, str]] = {}
-        for calendar_id in gateway.calendar_ids():
+        # The successor's primary calendar last: there the event is usually only their
+        # copy as a former guest; the transferred event itself is in another calendar.
+        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == successor)
+        for calendar_id in calendars:
             for event in gateway.events_with_property(calendar_id, "calsync_item", item_key):
                 private = event.get("extendedProperties", {}).get("private", {})
+                part = str(private.get("calsync_part"))
                 if (
-                    private.get("calsync_tenant") == tenant_id
+                    part not in found
+                    and private.get("calsync_tenant") == tenant_id
                     and event.get("status") != "cancelled"
                 ):
-                    found[str(private.get("calsync_part"))] = (calendar_id, str(event["id"]))
+                    found[part] = (calendar_id, str(event["id"]))
         return found

@@ -41,7 +41,7 @@ def handle(request: Any, services: Services) -> Response:
             done = services.store.sweep_run(job, scheduled)
             if done is not None:
                 _LOG.info("this scheduled sweep already ran; answering its report")
-                return json.dumps(done), 200, _JSON
+                return json.dumps(done, default=str), 200, _JSON
         try:
             report = Sweeper(services).sweep(
                 dry_run=dry_run,
