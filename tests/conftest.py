@@ -10,6 +10,7 @@ Unit tests use none of this and start nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,12 @@ from typing import Any
 import pytest
 
 from calsync_dev.emulators import reset_firestore
-from calsync_dev.stack import LocalStack, StackConfig, seed_platform_identity
+from calsync_dev.stack import (
+    LocalStack,
+    StackConfig,
+    seed_admin_identity,
+    seed_platform_identity,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +67,8 @@ def clean(stack: LocalStack, sandbox: Any) -> Iterator[LocalStack]:
     reset_firestore(stack.environment["FIRESTORE_EMULATOR_HOST"], stack.config.project)
     stack.sandbox.reset()
     seed_platform_identity(sandbox, stack.config.platform_email)
+    # a fresh admin key: the in-process services get it; function processes keep the old one
+    stack.environment["CALSYNC_ADMIN_CREDENTIALS"] = json.dumps(seed_admin_identity(sandbox))
     from calsync_dev.stack import create_queue
 
     create_queue(stack.endpoints["google_sandbox"], stack.environment["CALSYNC_TASKS_QUEUE"])

@@ -78,6 +78,7 @@ def demo(timeout: float) -> None:
             lambda line: click.echo(line),
             timeout,
             oauth_url=endpoints["functions"].get("oauth_callback", ""),
+            sweeper_url=endpoints["functions"].get("orphan_sweeper", ""),
         )
         click.echo("\n" + result.report)
     except StackError as exc:

@@ -39,6 +39,7 @@ class FakePlatform:
     versions: dict[str, int] = field(default_factory=dict)
     enrollments: dict[str, dict[str, str]] = field(default_factory=dict)
     connected: set[str] = field(default_factory=set)
+    successors: dict[str, str] = field(default_factory=dict)  # item title -> who took it over
     published: int = 0
     _publisher: Any = None
 

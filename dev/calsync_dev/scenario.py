@@ -35,6 +35,7 @@ GLOBEX_PEOPLE = {
     "olivia@globex.com": "Olivia Organizer",
     "paul@globex.com": "Paul Host",
     "quinn@globex.com": "Quinn Organizer",
+    "gadmin@globex.com": "Globex Workspace admin",
 }
 """Tenant globex runs in organizer mode: events live in the organizers' own calendars."""
 LEARNERS = {f"learner{n:02d}@acme.com": f"Learner {n:02d}" for n in range(1, 11)}
@@ -110,7 +111,7 @@ def seed_people(control: Any) -> None:
     control.seed_domain(DOMAIN)
     control.seed_domain(GLOBEX_DOMAIN)
     for email, name in {**PEOPLE, **LEARNERS, **GLOBEX_PEOPLE}.items():
-        control.seed_user(email, display_name=name)
+        control.seed_user(email, display_name=name, admin=email.startswith("gadmin@"))
 
 
 def wait_for_convergence(
@@ -134,21 +135,40 @@ def wait_for_convergence(
 
 
 def owner_problems(platform: FakePlatform, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """In organizer mode, connected organizers own their items' events; others don't."""
+    """In organizer mode, connected organizers (or successors) own their items' events."""
     if not platform.settings.get("use_organizer_accounts"):
         return []
     owners = {item["title"]: item["organizer_email"] for item in platform.items.values()}
     problems = []
     for person, events in actual.items():
         for event in events:
-            organizer = owners.get(title_of(str(event.get("summary", ""))))
+            title = title_of(str(event.get("summary", "")))
+            organizer = platform.successors.get(title) or owners.get(title)
             if organizer is None:
                 continue
-            owned = event.get("organizer") == organizer
-            if owned != (organizer in platform.connected):
-                where = "their own calendar" if organizer in platform.connected else "the platform"
+            expected_own = organizer in platform.connected or title in platform.successors
+            if (event.get("organizer") == organizer) != expected_own:
+                where = f"{organizer}'s calendar" if expected_own else "the platform account"
                 problems.append(f"{person}: {event['summary']!r} is not in {where}")
     return problems
+
+
+def sweep(sweeper_url: str) -> dict[str, Any]:
+    """What Cloud Scheduler does: POST to the orphan sweeper, with its job headers."""
+    import requests
+
+    reply = requests.post(
+        sweeper_url,
+        timeout=120,
+        headers={
+            "X-CloudScheduler-JobName": "calsync-orphan-sweep",
+            "X-CloudScheduler-ScheduleTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
+    if reply.status_code != 200:
+        raise RuntimeError(f"the sweep failed: HTTP {reply.status_code} {reply.text[:200]}")
+    report: dict[str, Any] = reply.json()
+    return report
 
 
 def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
@@ -162,7 +182,11 @@ def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
         raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
 
 
-def leadership(item_id: str, title: str, organizer: str) -> dict[str, Any]:
+THAMES = "lon-1-thames@resource.calendar.google.com"
+"""A London meeting room of globex."""
+
+
+def leadership(item_id: str, title: str, organizer: str, **extra: Any) -> dict[str, Any]:
     """A one-part globex event."""
     return {
         "kind": "event",
@@ -180,6 +204,7 @@ def leadership(item_id: str, title: str, organizer: str) -> dict[str, Any]:
                 "end": "2026-12-04T10:30:00+00:00",
             }
         ],
+        **extra,
     }
 
 
@@ -189,15 +214,28 @@ def run_scenario(
     say: Callable[[str], None],
     timeout: float = 60.0,
     oauth_url: str = "",
+    sweeper_url: str = "",
 ) -> ScenarioResult:
     """Play every step, checking convergence after each one."""
     seed_people(control)
+    control.seed_room(THAMES, "Thames", 12, "London", "1", domain=GLOBEX_DOMAIN)
     platform = FakePlatform(project, "acme", {"sync_enabled": True, "domains": [DOMAIN]})
     globex = FakePlatform(
         project,
         "globex",
-        {"sync_enabled": True, "domains": [GLOBEX_DOMAIN], "use_organizer_accounts": True},
+        {
+            "sync_enabled": True,
+            "domains": [GLOBEX_DOMAIN],
+            "use_organizer_accounts": True,
+            "admin_email": "gadmin@globex.com",
+        },
     )
+
+    def suspend_and_sweep(email: str, title: str, successor: str) -> None:
+        control.update_user(email, suspended=True)
+        globex.connected.discard(email)
+        globex.successors[title] = successor
+        sweep(sweeper_url)
 
     def connect(email: str) -> None:
         connect_organizer(oauth_url, "globex", email)
@@ -251,8 +289,17 @@ def run_scenario(
             lambda: connect("olivia@globex.com"),
         ),
         (
-            "olivia creates 'Leadership 101' (host paul): it is in her own calendar",
-            lambda: globex.upsert(leadership("evt_lead101", "Leadership 101", "olivia@globex.com")),
+            "olivia creates 'Leadership 101' (host paul) with room Thames and a Meet link, "
+            "in her own calendar",
+            lambda: globex.upsert(
+                leadership(
+                    "evt_lead101",
+                    "Leadership 101",
+                    "olivia@globex.com",
+                    room_emails=[THAMES],
+                    conference={"kind": "google_meet"},
+                )
+            ),
         ),
         (
             "quinn (not connected) creates 'Budget review': platform account, needs_consent",
@@ -262,9 +309,14 @@ def run_scenario(
             "quinn connects: 'Budget review' moves to quinn's calendar, nobody holds two",
             lambda: connect("quinn@globex.com"),
         ),
+        (
+            "olivia leaves: her account is suspended; the scheduled sweep hands "
+            "'Leadership 101' to paul (host), room and Meet kept",
+            lambda: suspend_and_sweep("olivia@globex.com", "Leadership 101", "paul@globex.com"),
+        ),
     ]
-    if not oauth_url:
-        steps = [step for step in steps if "globex" not in step[0] and "connect" not in step[0]]
+    if not (oauth_url and sweeper_url):  # without those functions, only tenant acme's day
+        steps = steps[: next(i for i, step in enumerate(steps) if "globex" in step[0])]
     problems: list[str] = []
     reader = ResultsReader(project, f"demo-{uuid.uuid4().hex[:8]}")
     try:
@@ -277,6 +329,7 @@ def run_scenario(
             say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
             if problems:
                 break
+        seen = reader.drain()
     finally:
         reader.close()
     actual = actual_calendars(control, {**PEOPLE, **GLOBEX_PEOPLE})
@@ -286,11 +339,31 @@ def run_scenario(
         render(actual)
         + f"\n(and {len(learners)} learners, each holding {' or '.join(map(str, holding))}"
         + " entries)\n\n"
+        + _amenities(seen)
         + _emails(control, LEARNERS)
         + "\n"
         + _writes(control)
     )
     return ScenarioResult(converged=not problems, problems=problems, report=report)
+
+
+def _amenities(results: list[dict[str, Any]]) -> str:
+    """The latest word on each part's rooms and Meet link, from calsync's results."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for result in results:
+        if result.get("meet_url") or result.get("room_responses"):
+            latest[(result["item"]["id"], str(result.get("part_key")))] = result
+    if not latest:
+        return ""
+    lines = ["Rooms and Google Meet (from calsync-results):"]
+    for (item_id, part), result in sorted(latest.items()):
+        rooms = ", ".join(
+            f"{room.split('@')[0]} {status}"
+            for room, status in (result.get("room_responses") or {}).items()
+        )
+        meet = result.get("meet_url") or "no Meet link"
+        lines.append(f"  {item_id}/{part}: {rooms or 'no rooms'}; {meet}")
+    return "\n".join(lines) + "\n\n"
 
 
 def _wait_for_results(

@@ -167,6 +167,7 @@ class LocalStack:
 
         control = SandboxControl(sandbox_url)
         credentials = seed_platform_identity(control, self.config.platform_email)
+        admin_key = seed_admin_identity(control)
         queue = f"projects/{self.config.project}/locations/us-central1/queues/calsync"
         env = {
             "CALSYNC_GOOGLE_SANDBOX_URL": sandbox_url,
@@ -182,6 +183,8 @@ class LocalStack:
             "CALSYNC_OAUTH_CLIENT_SECRET": credentials["client_secret"],
             "CALSYNC_STATE_SIGNING_KEY": secrets.token_urlsafe(32),
             "CALSYNC_LOCAL_ENCRYPTION_KEYS": LocalKeyring.generate_json(),
+            # tenants' administrators (rooms catalog, orphan sweeper) via domain-wide delegation
+            "CALSYNC_ADMIN_CREDENTIALS": json.dumps(admin_key),
         }
         os.environ.update(env)
         create_queue(sandbox_url, queue)
@@ -258,6 +261,17 @@ def seed_platform_identity(control: Any, email: str) -> dict[str, str]:
         "client_secret": client["client_secret"],
         "refresh_token": refresh_token,
     }
+
+
+ADMIN_SERVICE_ACCOUNT = "calsync-admin@calsync-local.iam.gserviceaccount.com"
+
+
+def seed_admin_identity(control: Any) -> dict[str, str]:
+    """The service account tenants' admins authorise for domain-wide delegation; its key."""
+    key: dict[str, str] = control.create_service_account(
+        ADMIN_SERVICE_ACCOUNT, domain_wide_delegation=True
+    )
+    return key
 
 
 def create_queue(sandbox_url: str, queue: str) -> None:

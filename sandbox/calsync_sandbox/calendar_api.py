@@ -180,15 +180,25 @@ def _response_of(record: EventRecord, email: str) -> str:
 
 
 def calendar_view(world: World, email: str) -> list[dict[str, Any]]:
-    """What ``email``'s primary calendar shows: own and invited events that are not cancelled."""
+    """What ``email`` sees in Google Calendar: events of their primary calendar (own and
+    invited) and of the secondary calendars they own (e.g. "Transferred from …"), not
+    cancelled, each event once."""
     key = email.lower()
     calendar = world.calendars.get(key)
     invited = invitations_on(world, calendar) if calendar else world.invitations_for(key)
-    records = list(world.events.get(key, {}).values()) + invited
+    owned = [
+        record
+        for other in world.calendars.values()
+        if other.owner == key and other.id != key
+        for record in world.events.get(other.id, {}).values()
+    ]
+    records = owned + list(world.events.get(key, {}).values()) + invited
     view = []
+    seen: set[str] = set()
     for record in records:
-        if record.cancelled:
+        if record.cancelled or record.id in seen:
             continue
+        seen.add(record.id)
         data = record.data
         view.append(
             {

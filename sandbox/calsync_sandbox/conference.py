@@ -160,8 +160,10 @@ def _finish(event: dict[str, Any], fail: bool) -> None:
     _set(event, conference)
 
 
-def _finish_later(world: World, calendar_id: str, event_id: str, request_id: str, fail: bool) -> None:
-    record = world.events.get(calendar_id, {}).get(event_id)
+def _finish_later(
+    world: World, calendar_id: str, event_id: str, request_id: str, fail: bool
+) -> None:
+    record = world.live_record(calendar_id, event_id)
     if record is None:
         return
     create = (record.data.get("conferenceData") or {}).get("createRequest") or {}

@@ -8,7 +8,6 @@ Bad input answers 400 ``{"error": "..."}``; unknown things 404.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import auth
 from .calendar_api import calendar_view, respond
+from .control_extras import ExtraRoutes
 from .dispatcher import Dispatcher
 from .faults import RateLimit
 from .tasks_model import Queue, RetryConfig
@@ -82,6 +82,7 @@ class ControlApi:
             ("GET", "/_sandbox/tasks", self.tasks),
             ("POST", "/_sandbox/tasks/retry-config", self.retry_config),
             ("POST", "/_sandbox/tasks/run", self.run_tasks),
+            *ExtraRoutes(world).routes(),
         ]
         self._handlers = {f"{verb} {path}": fn for verb, path, fn in routes}
         self._map = Map(

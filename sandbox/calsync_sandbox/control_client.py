@@ -7,6 +7,8 @@
     refresh = ctl.create_grant("alice@acme.com", client["client_id"], [CALENDAR_SCOPE])
     ctl.inject_fault("calendar.events.insert", status=503, reason="backendError", count=1)
     ctl.notification_counts()    # {"bob@acme.com": {"invitation": 1}}
+    ctl.seed_room("room-a@resource.calendar.google.com", "Room A", 8)
+    ctl.complete_pending()       # finish Meet creations, room answers and transfers now
 
 Every method raises :class:`SandboxControlError` when the sandbox answers with an error.
 """
@@ -17,6 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+
+from .control_client_extras import ExtrasControl
 
 __all__ = ["SandboxControl", "SandboxControlError"]
 
@@ -29,8 +33,9 @@ class SandboxControlError(RuntimeError):
         self.status = status
 
 
-class SandboxControl:
-    """Typed access to every control call; one method per route."""
+class SandboxControl(ExtrasControl):
+    """Typed access to every control call; one method per route (rooms, Meet, transfers, the
+    clock and pending work come from :class:`ExtrasControl`)."""
 
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")

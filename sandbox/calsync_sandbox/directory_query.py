@@ -7,8 +7,8 @@ Users (Google's "Search for users" guide): space-separated clauses, all ANDed, e
 ``field op value`` with values optionally quoted (``'...'`` or ``"..."``).
 Supported: ``isSuspended``, ``isAdmin``, ``isDelegatedAdmin``, ``isArchived``,
 ``isEnrolledIn2Sv`` (``=true|false``); ``email`` (``=`` exact, ``:`` exact or ``:prefix*``);
-``givenName``, ``familyName``, ``name`` (``=`` exact, ``:`` word prefix, ``:prefix*``); ``orgUnitPath=``;
-a bare word matches names and emails by prefix. Anything else is 400 ``invalid``
+``givenName``, ``familyName``, ``name`` (``=`` exact, ``:`` word prefix, ``:prefix*``);
+``orgUnitPath=``; a bare word matches names and emails by prefix. Anything else is 400 ``invalid``
 "Invalid Input: <clause>" (Google rejects queries it does not understand).
 
 Resources: clauses joined by ``AND`` (optional), each optionally preceded by ``NOT``; fields
@@ -81,9 +81,7 @@ def _user_clause(clause: str) -> Predicate:
     if found is None:
         word = clause.lower()
         return lambda u: any(
-            str(v).lower().startswith(word)
-            for v in (u["primaryEmail"], *u["name"].values())
-            if v
+            str(v).lower().startswith(word) for v in (u["primaryEmail"], *u["name"].values()) if v
         )
     field, op, value = found.groups()
     if field in _USER_BOOLEANS:

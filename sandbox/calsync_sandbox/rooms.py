@@ -214,7 +214,9 @@ def _invite(
         _answer_later(w, key, number)
 
     world.pending.add(
-        "room", f"{room.email} -> {calendar_id}/{event_id}", world.clock.time() + room.answer_delay,
+        "room",
+        f"{room.email} -> {calendar_id}/{event_id}",
+        world.clock.time() + room.answer_delay,
         answer,
     )
 
@@ -222,14 +224,16 @@ def _invite(
 def _answer_later(world: World, key: tuple[str, str, str], number: int) -> None:
     calendar_id, event_id, email = key
     room = world.rooms.get(email)
-    record = world.events.get(calendar_id, {}).get(event_id)
-    if room is None or record is None or record.cancelled or world.room_invites.get(key) != number:
+    record = world.live_record(calendar_id, event_id)
+    if room is None or record is None or record.cancelled:
+        return
+    if world.room_invites.get((record.calendar_id, event_id, email)) != number:
         return
     for attendee in record.data.get("attendees") or []:
         if str(attendee.get("email", "")).lower() == email:
             if attendee.get("responseStatus", "needsAction") != "needsAction":
                 return
-            attendee["responseStatus"] = _decide(world, room, calendar_id, record.data)
+            attendee["responseStatus"] = _decide(world, room, record.calendar_id, record.data)
     record.data["etag"] = world.new_etag()
     record.data["updated"] = rfc3339(world.clock.now())
     world.put_event(record)

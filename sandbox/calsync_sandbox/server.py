@@ -24,7 +24,14 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import calendar_api, events_api, tasks_api
+from . import (
+    calendar_api,
+    directory_api,
+    events_api,
+    freebusy,
+    tasks_api,
+    transfer_api,
+)
 from .auth import Signer
 from .control import ControlApi
 from .dispatcher import Dispatcher
@@ -55,7 +62,14 @@ class Sandbox:
         self.world = World()
         self.signer = Signer.create()
         self.dispatcher = Dispatcher(self.world, self.signer, tick=dispatch_tick)
-        handlers = {**calendar_api.HANDLERS, **events_api.HANDLERS, **tasks_api.HANDLERS}
+        handlers = {
+            **calendar_api.HANDLERS,
+            **events_api.HANDLERS,
+            **freebusy.HANDLERS,
+            **directory_api.HANDLERS,
+            **transfer_api.HANDLERS,
+            **tasks_api.HANDLERS,
+        }
         self.gateway = Gateway(self.world, handlers)
         self.oauth = OAuthEndpoints(self.world, self.signer)
         self.control = ControlApi(self.world, self.signer, self.dispatcher, lambda: self.base_url)

@@ -247,6 +247,8 @@ class World:
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
         """(calendar id, event id, room email) -> the current invitation's number."""
+        self.relocated: dict[tuple[str, str], str] = {}
+        """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
         self.tasks.clear()
         self.clock.reset()
         self.pending.clear()
@@ -342,6 +344,18 @@ class World:
         calendar_events[record.id] = record
         for email in record.attendee_emails():
             self.attendance.setdefault(email, set()).add((record.calendar_id, record.id))
+
+    def live_record(self, calendar_id: str, event_id: str) -> EventRecord | None:
+        """The event stored as ``calendar_id/event_id``, following moves (Data Transfer)."""
+        seen: set[str] = set()
+        while calendar_id not in seen:
+            seen.add(calendar_id)
+            record = self.events.get(calendar_id, {}).get(event_id)
+            moved_to = self.relocated.get((calendar_id, event_id))
+            if moved_to is None:
+                return record
+            calendar_id = moved_to
+        return None
 
     def drop_calendar(self, calendar_id: str) -> None:
         """Delete a calendar with all its events."""

@@ -90,6 +90,8 @@ class Sweeper:
         self._services = services
         self._store = services.store
         self._settings = services.settings
+        self._users: dict[str, dict[str, Any]] = {}
+        """Directory users looked up during the current tenant's sweep (one users.get each)."""
 
     def sweep(
         self, dry_run: bool = False, tenant_id: str | None = None, organizer: str | None = None
@@ -144,6 +146,7 @@ class Sweeper:
         self, tenant: TenantRecord, report: SweepReport, organizer: str | None
     ) -> None:
         directory = self._directory(tenant)
+        self._users = {}
         suspended = self._suspended(tenant, directory, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
@@ -272,7 +275,7 @@ class Sweeper:
         if state.get("status") == "completed":
             return True
         if not state.get("transfer_id"):
-            new_user = directory.user(successor)
+            new_user = self._user(directory, successor)
             started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
             state = {"transfer_id": started["id"], "status": "inProgress"}
             self._store.save_transfer_state(tenant_id, key, state)
@@ -288,6 +291,13 @@ class Sweeper:
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
         return False
+
+    def _user(self, directory: DirectoryGateway, email: str) -> dict[str, Any]:
+        """``directory.user(email)``, asked once per tenant sweep: a successor who takes over
+        from several suspended organizers costs one ``users.get``, not one per transfer."""
+        if email not in self._users:
+            self._users[email] = directory.user(email)
+        return self._users[email]
 
     def _find_transferred(
         self, tenant_id: str, successor: str, item_key: str

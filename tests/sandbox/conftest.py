@@ -18,7 +18,14 @@ import google.oauth2.service_account
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import tasks_v2
-from sandbox_helpers import CALENDAR_SCOPE, QuietHandler, Receiver, build_calendar
+from sandbox_helpers import (
+    ADMIN_SCOPES,
+    CALENDAR_SCOPE,
+    QuietHandler,
+    Receiver,
+    build_admin,
+    build_calendar,
+)
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -107,6 +114,17 @@ def calendar_as_service_account(base_url: str) -> CalendarFactory:
         if subject:
             creds = creds.with_subject(subject)
         return build_calendar(base_url, creds)
+
+    return _make
+
+
+@pytest.fixture
+def admin_api(base_url: str, user_credentials: Callable[..., Any]) -> CalendarFactory:
+    """Builds an Admin SDK service (``directory_v1``/``datatransfer_v1``) acting as a user
+    through an OAuth grant holding the Directory and Data Transfer scopes."""
+
+    def _make(email: str, version: str = "directory_v1", scopes: list[str] | None = None) -> Any:
+        return build_admin(base_url, version, user_credentials(email, scopes or ADMIN_SCOPES))
 
     return _make
 

@@ -12,6 +12,12 @@ from googleapiclient.discovery import build
 from werkzeug.serving import WSGIRequestHandler
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+USER_READONLY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+RESOURCE_READONLY_SCOPE = (
+    "https://www.googleapis.com/auth/admin.directory.resource.calendar.readonly"
+)
+DATATRANSFER_SCOPE = "https://www.googleapis.com/auth/admin.datatransfer"
+ADMIN_SCOPES = [USER_READONLY_SCOPE, RESOURCE_READONLY_SCOPE, DATATRANSFER_SCOPE]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -30,6 +36,28 @@ def build_calendar(base_url: str, credentials: Any) -> Any:
         client_options={"api_endpoint": base_url + "/calendar/v3/"},
         static_discovery=True,
     )
+
+
+def build_admin(base_url: str, version: str, credentials: Any) -> Any:
+    """googleapiclient Admin SDK (``directory_v1`` or ``datatransfer_v1``) against the sandbox."""
+    return build(
+        "admin",
+        version,
+        credentials=credentials,
+        client_options={"api_endpoint": base_url + "/"},
+        static_discovery=True,
+    )
+
+
+def slot(day: int, start_hour: int, end_hour: int, **extra: Any) -> dict[str, Any]:
+    """An event body on 2026-12-``day`` from ``start_hour`` to ``end_hour`` UTC."""
+    body: dict[str, Any] = {
+        "summary": f"Session {day}/{start_hour}",
+        "start": {"dateTime": f"2026-12-{day:02d}T{start_hour:02d}:00:00Z"},
+        "end": {"dateTime": f"2026-12-{day:02d}T{end_hour:02d}:00:00Z"},
+    }
+    body.update(extra)
+    return body
 
 
 def timed_event(summary: str = "Intro to Python", **extra: Any) -> dict[str, Any]:

@@ -78,10 +78,10 @@ def test_minted_token_works_for_the_calendar_api(ctl: SandboxControl, base_url: 
     assert minted["expires_in"] == 3600
 
 
-def test_directory_methods_are_routed_but_not_implemented(
+def test_unimplemented_directory_methods_are_routed_and_answer_501(
     ctl: SandboxControl, base_url: str
 ) -> None:
-    """Admin Directory calls reach the sandbox (api_endpoint = B + "/") and answer 501 for now."""
+    """Directory methods without a handler (users.delete) reach the sandbox and answer 501."""
     ctl.seed_user("admin@acme.com", admin=True)
     token = ctl.mint_token("admin@acme.com")["access_token"]
     directory = build(
@@ -92,9 +92,9 @@ def test_directory_methods_are_routed_but_not_implemented(
         static_discovery=True,
     )
     with pytest.raises(HttpError) as caught:
-        directory.users().get(userKey="admin@acme.com").execute()
+        directory.users().delete(userKey="admin@acme.com").execute()
     assert caught.value.status_code == 501
-    assert ctl.requests()[-1]["method_id"] == "directory.users.get"
+    assert ctl.requests()[-1]["method_id"] == "directory.users.delete"
 
 
 def test_tasks_body_accepts_proto_field_names(ctl: SandboxControl, base_url: str) -> None:
