@@ -37,9 +37,11 @@ resource "google_firestore_field" "oauth_states_ttl" {
 # COLLECTION_GROUP-scoped index, which is declared here next to the collection-scoped
 # defaults it replaces:
 # - parts.calendar_id: Store.forget_calendar, collection group "parts" where calendar_id ==.
+# - parts.owner_email: Store.parts_owned_by (the orphan sweeper), where owner_email in [...].
 resource "google_firestore_field" "collection_group" {
   for_each = {
     "parts/calendar_id" = { collection = "parts", field = "calendar_id" }
+    "parts/owner_email" = { collection = "parts", field = "owner_email" }
   }
 
   project    = var.project_id

@@ -14,7 +14,7 @@ locals {
       invoker      = "pubsub_push"
       timeout      = 300
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
     }
     on_enroll = {
       name         = "on-enroll"
@@ -32,7 +32,7 @@ locals {
       invoker      = "tasks"
       timeout      = 600
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
     }
     oauth_callback = {
       name         = "oauth-callback"
@@ -59,7 +59,7 @@ locals {
       invoker      = "platform"
       timeout      = 60
       memory       = "512Mi"
-      capabilities = ["firestore", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "admin", "oauth_client", "kms_decrypt"]
     }
   }
 

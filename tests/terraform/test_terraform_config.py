@@ -50,7 +50,9 @@ SECRET_ENV = {
 }
 PRIMITIVE_ROLES = re.compile(r"roles/(owner|editor|viewer)\b")
 ROLE = re.compile(r"roles/[A-Za-z.]+")
-COLLECTION_GROUP_QUERY = re.compile(r'collection_group\(\s*"(\w+)"\s*\)\s*\.where\(\s*"(\w+)"')
+COLLECTION_GROUP_QUERY = re.compile(
+    r'collection_group\(\s*"(\w+)"\s*\)\s*\.where\(\s*(?:filter=FieldFilter\(\s*)?"(\w+)"'
+)
 TF_FILES = sorted(TERRAFORM_DIR.glob("*.tf"))
 
 
@@ -288,6 +290,7 @@ def test_collection_group_queries_have_indexes(tf: TerraformConfig) -> None:
     library = REPO / "shared" / "calsync"
     source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(library.rglob("*.py")))
     needed = set(COLLECTION_GROUP_QUERY.findall(source))
+    assert ("parts", "owner_email") in needed, "the query pattern no longer finds the sweeper's"
     field = tf.resource("google_firestore_field", "collection_group")
     declared = {(v["collection"], v["field"]) for v in field["for_each"].values()}
     assert needed <= declared, f"collection-group queries without an index: {needed - declared}"
@@ -345,7 +348,9 @@ def test_each_function_gets_only_what_it_needs(tf: TerraformConfig) -> None:
         cap: {k for k, fn in functions.items() if cap in fn["capabilities"]}
         for cap in tf.locals["capability_env"]
     }
-    assert holders["admin"] == {"orphan_sweeper"}
+    # the admin identity: the sweeper; the rooms catalog; and whoever reconciles, to act as a
+    # sweeper-appointed successor who has not connected (domain-wide delegation)
+    assert holders["admin"] == {"orphan_sweeper", "rooms", "on_event_change", "reconcile"}
     assert holders["oauth_flow"] == {"oauth_callback"}
     # on_event_change reconciles inline (calsync.handlers); on_enroll only records and
     # schedules the coalesced reconcile.
