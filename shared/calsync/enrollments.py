@@ -19,16 +19,13 @@ baseline the enrollment benchmark compares against).
 
 from __future__ import annotations
 
-import json
 import math
 import time
-
-from pydantic import ValidationError
 
 from calsync.app import Services
 from calsync.contracts import EnrollmentChanged, EnrollmentMessage, Result, ResultStatus
 from calsync.errors import BadInput
-from calsync.handlers import Outcome, describe_validation_error, reject
+from calsync.handlers import Outcome, parse_message, reject
 from calsync.logs import get_logger, log_context
 from calsync.records import now
 from calsync.tasks import task_name
@@ -43,20 +40,8 @@ WINDOW_MARGIN_SECONDS = 1.0
 
 
 def parse_enrollment(data: bytes) -> EnrollmentChanged:
-    """The typed message, or ``BadInput`` naming the problem."""
-    if len(data) > MAX_ENROLLMENT_MESSAGE_BYTES:
-        raise BadInput(
-            "too_large",
-            f"message is {len(data)} bytes; the limit is {MAX_ENROLLMENT_MESSAGE_BYTES}",
-        )
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput("not_json", f"message body is not JSON: {exc}") from exc
-    try:
-        return EnrollmentMessage.validate_python(raw)
-    except ValidationError as exc:
-        raise BadInput("invalid", describe_validation_error(exc)) from exc
+    """An ``enrollment.changed`` message, or ``BadInput`` naming the problem."""
+    return parse_message(data, EnrollmentMessage, MAX_ENROLLMENT_MESSAGE_BYTES)
 
 
 def window_of(timestamp: float, window_seconds: float) -> tuple[int, float]:

@@ -10,7 +10,7 @@ else surfaces as a ``calsync.errors`` class (``Duplicate``, ``PreconditionFailed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -153,38 +153,34 @@ class CalendarGateway:
         calendars: dict[str, Any] = answer.get("calendars", {})
         return calendars
 
-    def calendar_ids(self) -> list[str]:
-        """Every calendar in this identity's calendar list."""
-        ids: list[str] = []
+    def _pages(
+        self, what: str, method: Callable[..., Any], field: str, **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every entry of ``field`` over all pages of a list call."""
         token: str | None = None
         while True:
-            page: dict[str, Any] = self._call(
-                "calendarList.list",
-                partial(self._service.calendarList().list, pageToken=token),
-            )
-            ids += [str(entry["id"]) for entry in page.get("items", [])]
+            page: dict[str, Any] = self._call(what, partial(method, pageToken=token, **params))
+            yield from page.get(field, [])
             token = page.get("nextPageToken")
             if not token:
-                return ids
+                return
+
+    def calendar_ids(self) -> list[str]:
+        """Every calendar in this identity's calendar list."""
+        entries = self._pages("calendarList.list", self._service.calendarList().list, "items")
+        return [str(entry["id"]) for entry in entries]
 
     def events_with_property(self, calendar_id: str, key: str, value: str) -> list[dict[str, Any]]:
         """Events of ``calendar_id`` carrying the private extended property ``key=value``."""
-        events: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page: dict[str, Any] = self._call(
+        return list(
+            self._pages(
                 "events.list",
-                partial(
-                    self._service.events().list,
-                    calendarId=calendar_id,
-                    privateExtendedProperty=f"{key}={value}",
-                    pageToken=token,
-                ),
+                self._service.events().list,
+                "items",
+                calendarId=calendar_id,
+                privateExtendedProperty=f"{key}={value}",
             )
-            events += page.get("items", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return events
+        )
 
     def calendar_exists(self, calendar_id: str) -> bool:
         """True when this identity can still see ``calendar_id``."""

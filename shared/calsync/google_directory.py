@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from calsync.config import Settings
@@ -77,40 +76,24 @@ class DirectoryGateway(CalendarGateway):
 
     def rooms(self) -> Iterator[dict[str, Any]]:
         """Every calendar resource (room) of the customer, page by page."""
-        token: str | None = None
-        while True:
-            page: dict[str, Any] = self._call(
-                "resources.calendars.list",
-                partial(
-                    self._directory.resources().calendars().list,
-                    customer="my_customer",
-                    maxResults=_PAGE_SIZE,
-                    pageToken=token,
-                ),
-            )
-            yield from page.get("items", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
+        return self._pages(
+            "resources.calendars.list",
+            self._directory.resources().calendars().list,
+            "items",
+            customer="my_customer",
+            maxResults=_PAGE_SIZE,
+        )
 
     def suspended_users(self, domain: str) -> Iterator[dict[str, Any]]:
         """Suspended users of ``domain`` (one Directory call per page of them)."""
-        token: str | None = None
-        while True:
-            page: dict[str, Any] = self._call(
-                "users.list",
-                partial(
-                    self._directory.users().list,
-                    domain=domain,
-                    query="isSuspended=true",
-                    maxResults=_PAGE_SIZE,
-                    pageToken=token,
-                ),
-            )
-            yield from page.get("users", [])
-            token = page.get("nextPageToken")
-            if not token:
-                return
+        return self._pages(
+            "users.list",
+            self._directory.users().list,
+            "users",
+            domain=domain,
+            query="isSuspended=true",
+            maxResults=_PAGE_SIZE,
+        )
 
     def user(self, email: str) -> dict[str, Any]:
         """One user (``suspended``, ``id``, ``isAdmin``…)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from calsync.app import Services
 from calsync.contracts import (
@@ -33,6 +33,7 @@ from calsync.tasks import task_name
 __all__ = ["MAX_EVENT_MESSAGE_BYTES", "Outcome", "handle_platform_event", "parse_platform_event"]
 
 _LOG = get_logger(__name__)
+T = TypeVar("T")
 MAX_EVENT_MESSAGE_BYTES = 256 * 1024
 """Largest ``platform-events`` message accepted (an item with 100 parts is far smaller)."""
 
@@ -44,21 +45,23 @@ class Outcome(StrEnum):
     RETRY = "retry"
 
 
-def parse_platform_event(data: bytes) -> ItemUpserted | ItemDeleted | SettingsUpdated:
-    """The typed message, or ``BadInput`` saying exactly what is wrong."""
-    if len(data) > MAX_EVENT_MESSAGE_BYTES:
-        raise BadInput(
-            "too_large",
-            f"message is {len(data)} bytes; the limit is {MAX_EVENT_MESSAGE_BYTES}",
-        )
+def parse_message(data: bytes, adapter: TypeAdapter[T], max_bytes: int) -> T:
+    """The typed message, or ``BadInput`` saying exactly what is wrong with it."""
+    if len(data) > max_bytes:
+        raise BadInput("too_large", f"message is {len(data)} bytes; the limit is {max_bytes}")
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadInput("not_json", f"message body is not JSON: {exc}") from exc
     try:
-        return PlatformEventMessage.validate_python(raw)
+        return adapter.validate_python(raw)
     except ValidationError as exc:
         raise BadInput("invalid", describe_validation_error(exc)) from exc
+
+
+def parse_platform_event(data: bytes) -> ItemUpserted | ItemDeleted | SettingsUpdated:
+    """A ``platform-events`` message, or ``BadInput``."""
+    return parse_message(data, PlatformEventMessage, MAX_EVENT_MESSAGE_BYTES)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
