@@ -63,6 +63,12 @@ def _requests(version: int) -> dict[str, dict[str, Any]]:
         ),
         "reconcile": {"json": {"action": "reconcile", "tenant_id": "acme", "item": ref}},
         "oauth_callback": {"method": "GET", "path": "/status?tenant=acme&organizer=alice@acme.com"},
+        "rooms": {
+            "method": "GET",
+            "path": "/?tenant=acme&organizer=alice@acme.com"
+            "&start=2026-12-01T10:00:00Z&end=2026-12-01T11:00:00Z",
+        },
+        "orphan_sweeper": {"method": "POST", "path": "/?dry_run=1"},
     }
 
 

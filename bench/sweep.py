@@ -209,16 +209,22 @@ def google_calls(before: dict[str, int], after: dict[str, int]) -> dict[str, Any
     }
 
 
+def _emails(control: Any) -> int:
+    return sum(sum(kinds.values()) for kinds in control.notification_counts().values())
+
+
 def timed_sweep(control: Any) -> tuple[Any, float, dict[str, Any]]:
-    """One sweep in this process: its report, seconds, and Google calls."""
+    """One sweep in this process: its report, seconds, and Google calls (with the e-mails
+    Google would have sent meanwhile under ``emails``)."""
     from calsync.app import services
     from calsync.sweeper import Sweeper
 
-    before = control.request_counts()["counts"]
+    before, mails = control.request_counts()["counts"], _emails(control)
     started = time.monotonic()
     report = Sweeper(services()).sweep()
     seconds = time.monotonic() - started
-    return report, seconds, google_calls(before, control.request_counts()["counts"])
+    calls = google_calls(before, control.request_counts()["counts"])
+    return report, seconds, {**calls, "emails": _emails(control) - mails}
 
 
 def run(
