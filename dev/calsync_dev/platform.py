@@ -155,6 +155,8 @@ class FakePlatform:
                     for email, status in self.enrollments.get(key, {}).items()
                     if status == "enrolled"
                 }
-                for person in {item["organizer_email"], *hosts, *enrolled}:
+                # a suspended organizer (whose item a successor took over) is no longer invited
+                organizer = [] if item["title"] in self.successors else [item["organizer_email"]]
+                for person in {*organizer, *hosts, *enrolled}:
                     calendars.setdefault(person.lower(), set()).add(entry)
         return calendars

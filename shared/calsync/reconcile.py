@@ -222,6 +222,7 @@ class Reconciler:
                 owner_email=target.email,
                 enrolled=context.enrolled,
                 organizer_mode=target.kind == "organizer",
+                organizer_attends=record.successor is None,
             )
         result = self._guarded(
             context,

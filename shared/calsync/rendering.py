@@ -90,11 +90,14 @@ def render_part(
     owner_email: str,
     enrolled: Iterable[str] = (),
     organizer_mode: bool = False,
+    organizer_attends: bool = True,
 ) -> DesiredEvent:
     """Render ``part`` of ``item`` as written by ``owner_email`` (the calendar's owner).
 
     Rooms and Google Meet exist only in organizer mode (``organizer_mode``): the
-    platform account cannot book rooms or create Meet links for a tenant.
+    platform account cannot book rooms or create Meet links for a tenant. The item's
+    organizer is an attendee unless ``organizer_attends`` is false (their account is
+    suspended and a successor looks after the item).
     """
     hosts = part.host_emails if part.host_emails is not None else item.host_emails
     location = part.location if part.location is not None else (item.location or "")
@@ -113,7 +116,10 @@ def render_part(
         start=part.start.isoformat(),
         end=part.end.isoformat(),
         time_zone=item.timezone,
-        attendees=_attendees(owner_email, [item.organizer_email, *hosts, *enrolled]),
+        attendees=_attendees(
+            owner_email,
+            [*([item.organizer_email] if organizer_attends else []), *hosts, *enrolled],
+        ),
         source_title=item.title,
         source_url=str(item.url) if item.url else "",
         guests_can_see_other_guests=settings.guests_can_see_other_guests,

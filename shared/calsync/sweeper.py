@@ -91,6 +91,7 @@ class Sweeper:
         self._store = services.store
         self._settings = services.settings
         self._users: dict[str, dict[str, Any]] = {}
+        self._transferred: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
         """Directory users looked up during the current tenant's sweep (one users.get each)."""
 
     def sweep(
@@ -147,6 +148,7 @@ class Sweeper:
     ) -> None:
         directory = self._directory(tenant)
         self._users = {}
+        self._transferred = {}
         suspended = self._suspended(tenant, directory, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
@@ -154,6 +156,7 @@ class Sweeper:
                 orphans[item_key].append(mapping)
         owners = sorted({m.owner_email for parts in orphans.values() for m in parts})
         report.suspended_organizers += [f"{tenant.tenant_id}:{email}" for email in owners]
+        plan: list[tuple[str, list[PartMapping], str]] = []
         for item_key, parts in sorted(orphans.items()):
             record = self._store.get_item(tenant.tenant_id, item_key)
             if record is None or record.item is None or record.deleted:
@@ -161,6 +164,12 @@ class Sweeper:
             successor = choose_successor(
                 record.item, set(suspended), tenant.settings.fallback_organizer_email
             )
+            plan.append((item_key, parts, successor))
+        if not report.dry_run:  # every transfer first, so each successor is searched once
+            for old, successor in sorted({(p[0].owner_email, s) for _, p, s in plan}):
+                if successor != PLATFORM_SUCCESSOR:
+                    self._start_transfer(tenant.tenant_id, directory, suspended[old], successor)
+        for item_key, parts, successor in plan:
             action = {
                 "tenant_id": tenant.tenant_id,
                 "item": item_key,
@@ -266,6 +275,15 @@ class Sweeper:
         action["status"] = "done"
 
     # -- Data Transfer ----------------------------------------------------------
+    def _start_transfer(
+        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
+    ) -> None:
+        """Start and follow one transfer; a failure is reported when its items are handed over."""
+        try:
+            self._transfer_done(tenant_id, directory, old_user, successor)
+        except PermanentGoogleError as exc:
+            _LOG.error("Data Transfer failed", extra={"fields": {"error": str(exc)}})
+
     def _transfer_done(
         self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
     ) -> bool:
@@ -274,7 +292,7 @@ class Sweeper:
         state = self._store.transfer_state(tenant_id, key)
         if state.get("status") == "completed":
             return True
-        if not state.get("transfer_id"):
+        if not state.get("transfer_id") or state.get("status") == "failed":
             new_user = self._user(directory, successor)
             started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
             state = {"transfer_id": started["id"], "status": "inProgress"}
@@ -285,8 +303,10 @@ class Sweeper:
             status = directory.transfer(state["transfer_id"]).get("overallTransferStatusCode")
             if status == "completed":
                 self._store.save_transfer_state(tenant_id, key, {**state, "status": "completed"})
+                self._transferred.pop(successor, None)  # new events arrived: read them again
                 return True
-            if status == "failed":
+            if status == "failed":  # forget it: the next sweep starts a fresh transfer
+                self._store.save_transfer_state(tenant_id, key, {"status": "failed"})
                 raise PermanentGoogleError(500, "transferFailed", f"Data Transfer {key} failed")
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -303,24 +323,31 @@ class Sweeper:
         self, tenant_id: str, successor: str, item_key: str
     ) -> dict[str, tuple[str, str]]:
         """{part key: (calendar id, event id)} of the item's events in the successor's calendars."""
+        index = self._transferred.get(successor)
+        if index is None:
+            index = self._transferred[successor] = self._index_calendars(tenant_id, successor)
+        return {part: where for (item, part), where in index.items() if item == item_key}
+
+    def _index_calendars(
+        self, tenant_id: str, successor: str
+    ) -> dict[tuple[str, str], tuple[str, str]]:
+        """Every calsync event of the tenant in the successor's calendars, read once per sweep:
+        one ``calendarList.list`` and one ``events.list`` per calendar, whatever the number of
+        items handed over."""
         gateway = build_calendar_gateway(
             delegated_credentials(self._settings, successor),
             successor,
             self._settings.google.calendar,
             self._settings.retry_deadline_seconds,
         )
-        found: dict[str, tuple[str, str]] = {}
+        index: dict[tuple[str, str], tuple[str, str]] = {}
         # The successor's primary calendar last: there the event is usually only their
         # copy as a former guest; the transferred event itself is in another calendar.
         calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == successor)
         for calendar_id in calendars:
-            for event in gateway.events_with_property(calendar_id, "calsync_item", item_key):
+            for event in gateway.events_with_property(calendar_id, "calsync_tenant", tenant_id):
                 private = event.get("extendedProperties", {}).get("private", {})
-                part = str(private.get("calsync_part"))
-                if (
-                    part not in found
-                    and private.get("calsync_tenant") == tenant_id
-                    and event.get("status") != "cancelled"
-                ):
-                    found[part] = (calendar_id, str(event["id"]))
-        return found
+                key = (str(private.get("calsync_item")), str(private.get("calsync_part")))
+                if key not in index and event.get("status") != "cancelled":
+                    index[key] = (calendar_id, str(event["id"]))
+        return index
