@@ -211,3 +211,18 @@ def test_explain_says_why_a_person_is_on_a_part(acme: str, deliver: Deliver, svc
 def test_reconcile_of_an_unknown_item_does_nothing(svc: Services) -> None:
     """A task for an item calsync never heard of is a no-op."""
     assert svc.reconciler.reconcile("acme", ItemRef(kind="event", id="ghost")) == []
+
+
+def test_explain_command_prints_the_story(acme: str, deliver: Deliver) -> None:
+    """`calsync explain` reads the records from Firestore and prints them."""
+    from click.testing import CliRunner
+
+    from calsync_dev.cli import main
+
+    deliver(upsert_message(version=1))
+    result = CliRunner().invoke(
+        main, ["explain", "--tenant", "acme", "--item", "event:evt_123", "--email", "dan@acme.com"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Part day2:" in result.output
+    assert "dan@acme.com is an attendee as host" in result.output

@@ -211,3 +211,24 @@ def test_scheduled_sweep_delivered_twice_runs_once(tenant: Services, sandbox: An
     assert first.get_json()["parts_transferred"] == 1
     assert second.get_json()["parts_transferred"] == 1
     assert len(sandbox.transfers()) == 1
+
+
+def test_targeted_check_after_invalid_grant_asks_for_one_user(
+    tenant: Services, sandbox: Any
+) -> None:
+    """The check for one organizer uses users.get, not a scan of the suspended."""
+    deliver(_alice_item())
+    sandbox.update_user("alice@acme.com", suspended=True)
+    report = Sweeper(tenant).sweep(tenant_id="acme", organizer="alice@acme.com")
+    assert report.parts_transferred == 1
+    assert sandbox.requests(method_id="directory.users.list") == []
+
+
+def test_invalid_grant_schedules_the_targeted_check(tenant: Services, sandbox: Any) -> None:
+    """When Google refuses an organizer's grant, a sweep of that organizer is queued."""
+    deliver(_alice_item())
+    sandbox.update_user("alice@acme.com", suspended=True)
+    sandbox.expire_tokens()
+    tasks_before = len(sandbox.tasks())
+    deliver(_alice_item(version=2, title="Renamed"))
+    assert len(sandbox.tasks()) > tasks_before
