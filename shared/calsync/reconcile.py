@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from calsync.amenities import Amenities, observe, outcomes
+from calsync.amenities import observe, outcomes
 from calsync.contracts import ItemRef, Part, Result, ResultStatus
 from calsync.errors import (
     Duplicate,
@@ -29,12 +29,24 @@ from calsync.errors import (
     TransientError,
 )
 from calsync.eventids import event_id
+from calsync.followups import FollowUps, amenity_fields
 from calsync.google_calendar import CalendarGateway
 from calsync.logs import get_logger
 from calsync.owners import OrganizerAccess, Owner, Owners
+from calsync.part_results import (
+    asks_amenities,
+    failed,
+    needs_consent,
+    part_result,
+    pending,
+    quota_deferred,
+    seen_in,
+    skipped,
+    without_amenities,
+)
 from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
-from calsync.rendering import DesiredEvent, render_part, requested_rooms, wants_meet
+from calsync.rendering import DesiredEvent, render_part
 from calsync.results import ResultSink
 from calsync.store import FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
@@ -46,9 +58,6 @@ _MAX_REPLANS = 5
 LEASE_SECONDS = 300.0
 """How long a reconcile may hold an item before others may assume it crashed."""
 QUOTA_RETRY_SECONDS = 15 * 60
-FOLLOW_UP_SECONDS = 20.0
-"""First re-check of unanswered rooms and pending Meet links (then 40 s, 60 s, …)."""
-MAX_FOLLOW_UPS = 5
 """How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
 
 
@@ -112,7 +121,7 @@ class Reconciler:
             return []
         if not tenant.settings.sync_enabled:
             # Not marked synced: turning sync on later brings this version to Google.
-            results = [self._skipped(record, "sync is disabled for this tenant")]
+            results = [skipped(record, "sync is disabled for this tenant")]
             self._results.publish(results)
             return results
         try:
@@ -141,7 +150,7 @@ class Reconciler:
                 results: list[Result] = []
                 for key in keys:
                     results += self._part(context, key, parts.get(key), mappings.get(key))
-                if any(r.status is ResultStatus.SYNCED and _pending(r) for r in results):
+                if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
                 return results
             except InvalidGrant as exc:
@@ -240,14 +249,14 @@ class Reconciler:
                             f"{record.item.organizer_email if record.item else 'The organizer'} "
                             "has not connected Google Calendar (or must reconnect); the event is "
                             "in the platform account until they do"
-                            + _without_amenities(record, part)
+                            + without_amenities(record, part)
                         ),
                     }
                 )
             ]
         if desired is None or result.status is not ResultStatus.SYNCED:
             return [result]
-        if target.kind == "platform" and part is not None and _asks_amenities(record, part):
+        if target.kind == "platform" and part is not None and asks_amenities(record, part):
             return [
                 result.model_copy(
                     update={
@@ -257,7 +266,7 @@ class Reconciler:
                     }
                 )
             ]
-        return [result, *outcomes(result, _seen(result))]
+        return [result, *outcomes(result, seen_in(result))]
 
     def _guarded(
         self, context: _Context, owner: Owner, key: str, action: Callable[[], Result]
@@ -328,7 +337,7 @@ class Reconciler:
             ends_at=datetime.fromisoformat(desired.end)
             if desired is not None
             else (mapping.ends_at if mapping is not None else None),
-            **_amenity_fields(observe(response)),
+            **amenity_fields(observe(response)),
         )
         self._store.save_mapping(record.tenant_id, record.ref.key, saved)
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
@@ -384,20 +393,7 @@ class Reconciler:
     def _result(
         self, record: ItemRecord, part_key: str, mapping: PartMapping | None, status: ResultStatus
     ) -> Result:
-        return Result(
-            tenant_id=record.tenant_id,
-            item=record.ref,
-            part_key=part_key,
-            source_version=record.version,
-            status=status,
-            calendar_id=mapping.calendar_id if mapping else None,
-            event_id=mapping.event_id if mapping else None,
-            html_link=mapping.html_link if mapping else None,
-            meet_url=mapping.meet_url if mapping else None,
-            meet_status=(mapping.meet_status or None) if mapping else None,
-            room_responses=(mapping.room_responses or None) if mapping else None,
-            at=now(),
-        )
+        return part_result(record, part_key, mapping, status)
 
     def _needs_consent(
         self, record: ItemRecord, part_key: str, mapping: PartMapping, code: str
@@ -413,15 +409,7 @@ class Reconciler:
                 }
             },
         )
-        return self._result(record, part_key, mapping, ResultStatus.NEEDS_CONSENT).model_copy(
-            update={
-                "error_code": code,
-                "error_message": (
-                    f"{mapping.owner_email} must reconnect Google Calendar before calsync can "
-                    "change this event again"
-                ),
-            }
-        )
+        return needs_consent(record, part_key, mapping, code)
 
     def _failed(self, record: ItemRecord, part_key: str, exc: PermanentGoogleError) -> Result:
         _LOG.error(
@@ -436,27 +424,7 @@ class Reconciler:
                 }
             },
         )
-        return Result(
-            tenant_id=record.tenant_id,
-            item=record.ref,
-            part_key=part_key,
-            source_version=record.version,
-            status=ResultStatus.FAILED,
-            error_code=exc.reason,
-            error_message=exc.message,
-            at=now(),
-        )
-
-    def _skipped(self, record: ItemRecord, why: str) -> Result:
-        return Result(
-            tenant_id=record.tenant_id,
-            item=record.ref,
-            source_version=record.version,
-            status=ResultStatus.SKIPPED,
-            error_code="sync_disabled",
-            error_message=why,
-            at=now(),
-        )
+        return failed(record, part_key, exc)
 
     def _defer(self, record: ItemRecord, exc: QuotaExceeded) -> Result:
         """Google's anti-abuse limiter said no: try the whole item again much later."""
@@ -469,17 +437,7 @@ class Reconciler:
             "item": record.ref.model_dump(mode="json"),
         }
         self._tasks.schedule(name, payload, QUOTA_RETRY_SECONDS)
-        return Result(
-            tenant_id=record.tenant_id,
-            item=record.ref,
-            source_version=record.version,
-            status=ResultStatus.FAILED,
-            error_code="quotaExceeded",
-            error_message=(
-                f"Google's usage limiter refused; retrying in {QUOTA_RETRY_SECONDS // 60} minutes"
-            ),
-            at=now(),
-        )
+        return quota_deferred(record, QUOTA_RETRY_SECONDS)
 
     def _check_suspension(self, tenant_id: str, email: str) -> None:
         """A dead grant may mean a suspended account: ask the sweeper to check that person."""
@@ -491,79 +449,18 @@ class Reconciler:
 
     # -- follow-ups (rooms that have not answered, Meet links being created) -------
     def _schedule_follow_up(self, record: ItemRecord, attempt: int) -> None:
-        if self._tasks is None or attempt >= MAX_FOLLOW_UPS:
-            return
-        name = task_name(
-            "followup", record.tenant_id, record.ref.key, str(record.version), str(attempt)
-        )
-        payload = {
-            "action": "followup",
-            "tenant_id": record.tenant_id,
-            "item": record.ref.model_dump(mode="json"),
-            "attempt": attempt,
-        }
-        self._tasks.schedule(name, payload, FOLLOW_UP_SECONDS * (attempt + 1))
+        FollowUps(self._store, self._results, self._tasks).schedule(record, attempt)
 
     def follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
-        """Check rooms and Meet again after a write; report what changed."""
+        """Check rooms and Meet again after a write; report what changed (holds the lease)."""
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
-            return self._follow_up(tenant_id, ref, attempt)
+            tenant = self._store.get_tenant(tenant_id)
+            if tenant is None:
+                return []
+            owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+            return FollowUps(self._store, self._results, self._tasks).run(owners, ref, attempt)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
-
-    def _follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
-        tenant = self._store.get_tenant(tenant_id)
-        record = self._store.get_item(tenant_id, ref.key)
-        if tenant is None or record is None or record.deleted:
-            return []
-        owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
-        results: list[Result] = []
-        still_pending = False
-        for mapping in self._store.mappings(tenant_id, ref.key).values():
-            if mapping.state != "synced" or not (mapping.meet_status or mapping.room_responses):
-                continue
-            owner = owners.for_mapping(mapping)
-            if owner is None:
-                continue
-            seen = observe(owner.gateway.get_event(mapping.calendar_id, mapping.event_id))
-            updated = mapping.model_copy(update=_amenity_fields(seen))
-            if updated != mapping:
-                self._store.save_mapping(tenant_id, ref.key, updated)
-                base = self._result(record, mapping.part_key, updated, ResultStatus.SYNCED)
-                results += [base, *outcomes(base, seen)]
-            still_pending = still_pending or seen.pending
-        self._results.publish(results)
-        if still_pending:
-            self._schedule_follow_up(record, attempt + 1)
-        return results
-
-
-def _amenity_fields(seen: Amenities) -> dict[str, object]:
-    return {
-        "meet_url": seen.meet_url,
-        "meet_status": seen.meet_status,
-        "room_responses": dict(seen.room_responses),
-    }
-
-
-def _seen(result: Result) -> Amenities:
-    return Amenities(dict(result.room_responses or {}), result.meet_status or "", result.meet_url)
-
-
-def _pending(result: Result) -> bool:
-    return _seen(result).pending
-
-
-def _asks_amenities(record: ItemRecord, part: Part) -> bool:
-    return record.item is not None and (
-        bool(requested_rooms(record.item, part)) or wants_meet(record.item)
-    )
-
-
-def _without_amenities(record: ItemRecord, part: Part | None) -> str:
-    if part is None or not _asks_amenities(record, part):
-        return ""
-    return " (without rooms and Google Meet, which need the organizer's account)"

@@ -1,0 +1,86 @@
+"""Follow-ups: re-check rooms that have not answered and Meet links still being created.
+
+After a write, a part whose room said ``needsAction`` or whose Meet link is
+``pending`` gets a delayed Cloud Task (after 20 s, then 40 s, 60 s… at most
+``MAX_FOLLOW_UPS`` times). The task reads each such event again and publishes what
+changed: the room's answer (with ``room_declined`` if it said no), the Meet URL
+(or ``meet_failed``).
+"""
+
+from __future__ import annotations
+
+from calsync.amenities import Amenities, observe, outcomes
+from calsync.contracts import ItemRef, Result, ResultStatus
+from calsync.owners import Owners
+from calsync.part_results import part_result
+from calsync.records import ItemRecord
+from calsync.results import ResultSink
+from calsync.store import FirestoreStore
+from calsync.tasks import TaskScheduler, task_name
+
+__all__ = ["FOLLOW_UP_SECONDS", "MAX_FOLLOW_UPS", "FollowUps", "amenity_fields"]
+
+FOLLOW_UP_SECONDS = 20.0
+"""First re-check of unanswered rooms and pending Meet links (then 40 s, 60 s, …)."""
+MAX_FOLLOW_UPS = 5
+
+
+def amenity_fields(seen: Amenities) -> dict[str, object]:
+    """The mapping fields that remember what Google said about rooms and Meet."""
+    return {
+        "meet_url": seen.meet_url,
+        "meet_status": seen.meet_status,
+        "room_responses": dict(seen.room_responses),
+    }
+
+
+class FollowUps:
+    """Schedules and runs the re-checks of one item."""
+
+    def __init__(
+        self, store: FirestoreStore, results: ResultSink, tasks: TaskScheduler | None
+    ) -> None:
+        self._store = store
+        self._results = results
+        self._tasks = tasks
+
+    def schedule(self, record: ItemRecord, attempt: int) -> None:
+        """Queue re-check number ``attempt`` of the item (none past ``MAX_FOLLOW_UPS``)."""
+        if self._tasks is None or attempt >= MAX_FOLLOW_UPS:
+            return
+        name = task_name(
+            "followup", record.tenant_id, record.ref.key, str(record.version), str(attempt)
+        )
+        payload = {
+            "action": "followup",
+            "tenant_id": record.tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+            "attempt": attempt,
+        }
+        self._tasks.schedule(name, payload, FOLLOW_UP_SECONDS * (attempt + 1))
+
+    def run(self, owners: Owners, ref: ItemRef, attempt: int) -> list[Result]:
+        """Read the item's pending parts again; publish and remember what changed."""
+        tenant_id = owners.tenant.tenant_id
+        record = self._store.get_item(tenant_id, ref.key)
+        if record is None or record.deleted:
+            return []
+        results: list[Result] = []
+        still_pending = False
+        for mapping in self._store.mappings(tenant_id, ref.key).values():
+            if mapping.state != "synced" or not (mapping.meet_status or mapping.room_responses):
+                continue
+            owner = owners.for_mapping(mapping)
+            if owner is None:
+                continue
+            seen = observe(owner.gateway.get_event(mapping.calendar_id, mapping.event_id))
+            updated = mapping.model_copy(update=amenity_fields(seen))
+            if updated != mapping:
+                self._store.save_mapping(tenant_id, ref.key, updated)
+                base = part_result(record, mapping.part_key, updated, ResultStatus.SYNCED)
+                results += [base, *outcomes(base, seen)]
+            still_pending = still_pending or seen.pending
+        self._results.publish(results)
+        if still_pending:
+            self.schedule(record, attempt + 1)
+        return results
