@@ -67,8 +67,8 @@ def clean(stack: LocalStack, sandbox: Any) -> Iterator[LocalStack]:
     reset_firestore(stack.environment["FIRESTORE_EMULATOR_HOST"], stack.config.project)
     stack.sandbox.reset()
     seed_platform_identity(sandbox, stack.config.platform_email)
-    # a fresh admin key: the in-process services get it; function processes keep the old one
-    stack.environment["CALSYNC_ADMIN_CREDENTIALS"] = json.dumps(seed_admin_identity(sandbox))
+    # the same admin key the function processes were started with
+    seed_admin_identity(sandbox, json.loads(stack.environment["CALSYNC_ADMIN_CREDENTIALS"]))
     from calsync_dev.stack import create_queue
 
     create_queue(stack.endpoints["google_sandbox"], stack.environment["CALSYNC_TASKS_QUEUE"])

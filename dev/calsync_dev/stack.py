@@ -266,12 +266,13 @@ def seed_platform_identity(control: Any, email: str) -> dict[str, str]:
 ADMIN_SERVICE_ACCOUNT = "calsync-admin@calsync-local.iam.gserviceaccount.com"
 
 
-def seed_admin_identity(control: Any) -> dict[str, str]:
-    """The service account tenants' admins authorise for domain-wide delegation; its key."""
-    key: dict[str, str] = control.create_service_account(
-        ADMIN_SERVICE_ACCOUNT, domain_wide_delegation=True
+def seed_admin_identity(control: Any, key: dict[str, str] | None = None) -> dict[str, str]:
+    """The service account tenants' admins authorise for domain-wide delegation; its key
+    (``key`` re-creates it with a key handed out before a sandbox reset)."""
+    created: dict[str, str] = control.create_service_account(
+        ADMIN_SERVICE_ACCOUNT, domain_wide_delegation=True, key=key
     )
-    return key
+    return created
 
 
 def create_queue(sandbox_url: str, queue: str) -> None:

@@ -193,10 +193,21 @@ def create_grant(
     return grant
 
 
-def create_service_account(world: World, email: str, dwd: bool, token_uri: str) -> dict[str, str]:
-    """Create a service account; return its key file contents (``type: service_account``)."""
-    key = jwtutil.generate_key()
-    key_id = secrets.token_hex(20)
+def create_service_account(
+    world: World,
+    email: str,
+    dwd: bool,
+    token_uri: str,
+    private_key_pem: str | None = None,
+    private_key_id: str | None = None,
+) -> dict[str, str]:
+    """Create a service account; return its key file contents (``type: service_account``).
+
+    ``private_key_pem`` (and ``private_key_id``) re-create an account with a key the caller
+    already holds, e.g. after a reset, so credentials handed out earlier keep working.
+    """
+    key = jwtutil.load_private_key(private_key_pem) if private_key_pem else jwtutil.generate_key()
+    key_id = private_key_id or secrets.token_hex(20)
     account = ServiceAccount(
         email.lower(), dwd, key_id, jwtutil.public_pem(key), str(10**20 + secrets.randbelow(10**20))
     )

@@ -224,6 +224,8 @@ class ControlApi:
             str(_need(body, "email")),
             bool(body.get("domain_wide_delegation")),
             self.base_url() + "/token",
+            body.get("private_key") or None,
+            body.get("private_key_id") or None,
         )
 
     # ---- faults, limits, logs -------------------------------------------------------------

@@ -175,13 +175,25 @@ class SandboxControl(ExtrasControl):
         return self._call("POST", "oauth/tokens", {"email": email, "scopes": scopes})
 
     def create_service_account(
-        self, email: str, *, domain_wide_delegation: bool = False
+        self,
+        email: str,
+        *,
+        domain_wide_delegation: bool = False,
+        key: dict[str, str] | None = None,
     ) -> dict[str, str]:
-        """A service account; returns its key file (for ``from_service_account_info``)."""
+        """A service account; returns its key file (for ``from_service_account_info``).
+
+        Pass ``key`` (a key file returned earlier) to re-create the account with that key.
+        """
         data = self._call(
             "POST",
             "service-accounts",
-            {"email": email, "domain_wide_delegation": domain_wide_delegation},
+            {
+                "email": email,
+                "domain_wide_delegation": domain_wide_delegation,
+                "private_key": (key or {}).get("private_key"),
+                "private_key_id": (key or {}).get("private_key_id"),
+            },
         )
         return {str(k): str(v) for k, v in data.items()}
 

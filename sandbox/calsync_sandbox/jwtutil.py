@@ -40,6 +40,14 @@ def generate_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def load_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM (a service-account key file's ``private_key``)."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("not an RSA private key")
+    return key
+
+
 def private_pem(key: rsa.RSAPrivateKey) -> str:
     """PKCS#8 PEM of the private key (the format of service-account key files)."""
     return key.private_bytes(

@@ -225,3 +225,18 @@ def test_jwks_publishes_the_id_token_signing_key(ctl: SandboxControl, base_url: 
     header = json.loads(base64.urlsafe_b64decode(token["id_token"].split(".")[0] + "=="))
     keys = requests.get(base_url + "/oauth2/v3/certs", timeout=10).json()["keys"]
     assert [(k["kid"], k["alg"], k["kty"]) for k in keys] == [(header["kid"], "RS256", "RSA")]
+
+
+def test_service_account_can_be_recreated_with_its_old_key(ctl: SandboxControl) -> None:
+    """After a reset, re-creating an account with its key keeps old key files working."""
+    import google.auth.transport.requests
+    from google.oauth2 import service_account
+
+    key = ctl.create_service_account("again@project.iam.gserviceaccount.com")
+    ctl.reset()
+    ctl.create_service_account("again@project.iam.gserviceaccount.com", key=key)
+    credentials = service_account.Credentials.from_service_account_info(
+        key, scopes=["https://www.googleapis.com/auth/calendar"]
+    )
+    credentials.refresh(google.auth.transport.requests.Request())
+    assert credentials.token
