@@ -445,6 +445,10 @@ class FirestoreStore:
             {**state, "updated_at": now()}
         )
 
+    def delete_transfer_state(self, tenant_id: str, key: str) -> None:
+        """Forget a Data Transfer whose items are all handed over."""
+        self._tenant(tenant_id).collection("transfers").document(key).delete()
+
     def sweep_run(self, job: str, scheduled: str) -> dict[str, Any] | None:
         """The report of a scheduled sweep that already ran (None: it did not)."""
         key = hashlib.sha256(f"{job}|{scheduled}".encode()).hexdigest()

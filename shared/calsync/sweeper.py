@@ -191,6 +191,21 @@ class Sweeper:
                 )
                 report.parts_failed += len(parts)
                 action["error"] = str(exc)
+        if not report.dry_run:
+            self._forget_finished_transfers(tenant.tenant_id, report)
+
+    def _forget_finished_transfers(self, tenant_id: str, report: SweepReport) -> None:
+        """A pair whose items were all handed over needs no record: a later suspension of the
+        same person starts a fresh transfer instead of trusting an old completed one."""
+        pairs: dict[str, bool] = {}
+        for action in report.actions:
+            if action["tenant_id"] != tenant_id or action["to"] == PLATFORM_SUCCESSOR:
+                continue
+            key = _transfer_key(action["from"], action["to"])
+            pairs[key] = pairs.get(key, True) and action.get("status") == "done"
+        for key, finished in pairs.items():
+            if finished:
+                self._store.delete_transfer_state(tenant_id, key)
 
     def _hand_over(
         self,
@@ -288,7 +303,7 @@ class Sweeper:
         self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
     ) -> bool:
         """Start (once) and follow the transfer; True when Google says it completed."""
-        key = f"{old_user.get('primaryEmail')}->{successor}".replace("/", "_")
+        key = _transfer_key(str(old_user.get("primaryEmail")), successor)
         state = self._store.transfer_state(tenant_id, key)
         if state.get("status") == "completed":
             return True
@@ -351,3 +366,8 @@ class Sweeper:
                 if key not in index and event.get("status") != "cancelled":
                     index[key] = (calendar_id, str(event["id"]))
         return index
+
+
+def _transfer_key(old: str, successor: str) -> str:
+    """The Firestore id of a (suspended organizer, successor) transfer record."""
+    return f"{old}->{successor}".replace("/", "_")

@@ -232,3 +232,27 @@ def test_invalid_grant_schedules_the_targeted_check(tenant: Services, sandbox: A
     tasks_before = len(sandbox.tasks())
     deliver(_alice_item(version=2, title="Renamed"))
     assert len(sandbox.tasks()) > tasks_before
+
+
+def test_a_later_suspension_of_the_same_person_is_transferred_again(
+    tenant: Services, sandbox: Any
+) -> None:
+    """Suspended, reinstated, suspended again: the second sweep starts a second transfer."""
+    deliver(_alice_item())
+    sandbox.update_user("alice@acme.com", suspended=True)
+    Sweeper(tenant).sweep()
+    sandbox.update_user("alice@acme.com", suspended=False)
+    deliver({**_alice_item(), "item": {**_alice_item()["item"], "id": "evt_later"}})
+    deliver(
+        upsert_message(
+            version=1,
+            id="evt_later",
+            organizer_email="alice@acme.com",
+            host_emails=["dan@acme.com"],
+            parts=FUTURE,
+        )
+    )
+    sandbox.update_user("alice@acme.com", suspended=True)
+    report = Sweeper(tenant).sweep()
+    assert report.parts_transferred == 1
+    assert len(sandbox.transfers()) == 2
