@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from calsync_dev.emulators import check_prerequisites, start_firestore
-from calsync_dev.processes import StackError, free_port
+from calsync_dev.processes import StackError, free_port, port_is_free
 
 
 def _alive(pid: int) -> bool:
@@ -39,20 +39,32 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _free_block(size: int) -> int:
+    """The first of ``size`` consecutive ports nobody listens on."""
+    for _ in range(50):
+        base = free_port()
+        if base + size < 65535 and all(port_is_free(base + i) for i in range(size)):
+            return base
+    raise AssertionError("no block of free ports")
+
+
 def test_dev_prints_endpoints_and_stops_everything_on_sigterm(tmp_path: Path) -> None:
     """The stack comes up, announces itself as JSON, and leaves no process behind."""
     ports = {name: str(free_port()) for name in ("FIRESTORE", "PUBSUB", "SANDBOX")}
     env = {
         **os.environ,
         **{f"CALSYNC_DEV_{k}_PORT": v for k, v in ports.items()},
-        "CALSYNC_DEV_FUNCTIONS_BASE_PORT": str(free_port() + 100),
+        "CALSYNC_DEV_FUNCTIONS_BASE_PORT": str(_free_block(8)),
     }
     calsync = Path(sys.executable).with_name("calsync")
-    process = subprocess.Popen(
-        [str(calsync), "dev"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    )
+    errors = tmp_path / "stderr.log"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(calsync), "dev"], stdout=subprocess.PIPE, stderr=stderr, env=env, text=True
+        )
     try:
         line = process.stdout.readline() if process.stdout else ""
+        assert line, f"calsync dev said nothing; its stderr:\n{errors.read_text()[-3000:]}"
         endpoints = json.loads(line)
         assert endpoints["ready"] is True
         assert endpoints["google_sandbox"].endswith(ports["SANDBOX"])
