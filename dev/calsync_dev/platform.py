@@ -40,7 +40,6 @@ class FakePlatform:
     enrollments: dict[str, dict[str, str]] = field(default_factory=dict)
     connected: set[str] = field(default_factory=set)
     successors: dict[str, str] = field(default_factory=dict)  # item title -> who took it over
-    published: int = 0
     _publisher: Any = None
 
     _pending: list[Any] = field(default_factory=list)
@@ -52,7 +51,6 @@ class FakePlatform:
             self._publisher = pubsub_v1.PublisherClient()
         path = self._publisher.topic_path(self.project, topic)
         future = self._publisher.publish(path, json.dumps(message).encode(), type=message["type"])
-        self.published += 1
         if wait:
             future.result(30)
         else:

@@ -24,13 +24,12 @@
 from __future__ import annotations
 
 import functools
-import secrets
 from typing import Any
 
 from .calls import Call, Handler, Reply
 from .directory_query import resources_filter, users_filter
 from .errors import ApiError
-from .paging import page
+from .paging import admin_list
 from .rooms import resource_json
 from .world import User, World
 
@@ -156,17 +155,7 @@ def _list_users(call: Call) -> Reply:
         "familyName": lambda u: u["name"]["familyName"].lower(),
     }[order]
     found.sort(key=sort_key, reverse=params.string("sortOrder") == "DESCENDING")
-    items, next_token = page(
-        found, params.string("pageToken"), params.integer("maxResults"), default=100, limit=500
-    )
-    body: dict[str, Any] = {
-        "kind": "admin#directory#users",
-        "etag": f'"{secrets.token_hex(8)}"',
-        "users": items,
-    }
-    if next_token:
-        body["nextPageToken"] = next_token
-    return Reply(200, body)
+    return Reply(200, admin_list(found, params, "admin#directory#users", "users"))
 
 
 def _searchable(world: World, resource: dict[str, Any]) -> dict[str, Any]:
@@ -202,17 +191,8 @@ def _list_resources(call: Call) -> Reply:
     params = call.params
     rooms = [r for r in _rooms_of(call) if resources_filter(params.string("query"))(r)]
     _order_resources(rooms, params.string("orderBy"))
-    items, next_token = page(
-        rooms, params.string("pageToken"), params.integer("maxResults"), default=100, limit=500
-    )
-    body: dict[str, Any] = {
-        "kind": "admin#directory#resources#calendars#calendarResourcesList",
-        "etag": f'"{secrets.token_hex(8)}"',
-        "items": items,
-    }
-    if next_token:
-        body["nextPageToken"] = next_token
-    return Reply(200, body)
+    kind = "admin#directory#resources#calendars#calendarResourcesList"
+    return Reply(200, admin_list(rooms, params, kind, "items"))
 
 
 def _get_resource(call: Call) -> Reply:

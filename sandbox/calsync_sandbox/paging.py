@@ -8,11 +8,15 @@ A token encodes the offset of the next page; a token that was not made here is a
 from __future__ import annotations
 
 import base64
-from typing import TypeVar
+import secrets
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ApiError
 
-__all__ = ["page"]
+if TYPE_CHECKING:
+    from .validation import Params
+
+__all__ = ["admin_list", "page"]
 
 T = TypeVar("T")
 _PREFIX = "sbx-page:"
@@ -54,3 +58,14 @@ def page(
     chunk = results[start : start + size]
     following = start + size
     return chunk, (_encode(following) if following < len(results) else None)
+
+
+def admin_list(found: list[Any], params: Params, kind: str, field: str) -> dict[str, Any]:
+    """An Admin SDK list answer: one page of ``found`` under ``field`` (100 default, 500 max)."""
+    items, next_token = page(
+        found, params.string("pageToken"), params.integer("maxResults"), default=100, limit=500
+    )
+    body: dict[str, Any] = {"kind": kind, "etag": f'"{secrets.token_hex(8)}"', field: items}
+    if next_token:
+        body["nextPageToken"] = next_token
+    return body

@@ -37,7 +37,7 @@ from .clock import rfc3339
 from .directory_api import caller_admin, find_user
 from .errors import ApiError
 from .events_model import event_bounds
-from .paging import page
+from .paging import admin_list
 from .world import Calendar, EventRecord, User, World
 
 __all__ = ["APPLICATIONS", "CALENDAR_APP_ID", "HANDLERS"]
@@ -68,21 +68,9 @@ def _invalid(message: str) -> ApiError:
 
 def _list_applications(call: Call) -> Reply:
     caller_admin(call)
-    items, next_token = page(
-        list(APPLICATIONS.values()),
-        call.params.string("pageToken"),
-        call.params.integer("maxResults"),
-        default=100,
-        limit=500,
-    )
-    body: dict[str, Any] = {
-        "kind": "admin#datatransfer#applicationsList",
-        "etag": '"applications"',
-        "applications": copy.deepcopy(items),
-    }
-    if next_token:
-        body["nextPageToken"] = next_token
-    return Reply(200, body)
+    applications = copy.deepcopy(list(APPLICATIONS.values()))
+    kind = "admin#datatransfer#applicationsList"
+    return Reply(200, admin_list(applications, call.params, kind, "applications"))
 
 
 def _get_application(call: Call) -> Reply:
@@ -174,17 +162,8 @@ def _list(call: Call) -> Reply:
         for t in call.world.transfers.values()
         if _visible_transfer(call, t) and all(v is None or t[k] == v for k, v in filters.items())
     ]
-    items, next_token = page(
-        found, params.string("pageToken"), params.integer("maxResults"), default=100, limit=500
-    )
-    body: dict[str, Any] = {
-        "kind": "admin#datatransfer#dataTransfersList",
-        "etag": f'"{secrets.token_hex(8)}"',
-        "dataTransfers": items,
-    }
-    if next_token:
-        body["nextPageToken"] = next_token
-    return Reply(200, body)
+    kind = "admin#datatransfer#dataTransfersList"
+    return Reply(200, admin_list(found, params, kind, "dataTransfers"))
 
 
 def _complete(world: World, transfer_id: str) -> None:

@@ -82,8 +82,8 @@ def handle_enrollment(services: Services, data: bytes) -> Outcome:
                 ),
                 ref,
             )
-        record = store.get_item(message.tenant_id, ref.key)
-        if record is not None and record.deleted:
+        record = tally.item
+        if record.deleted:
             _LOG.info("enrollment for a deleted item ignored")
             services.results.publish(
                 [

@@ -15,10 +15,21 @@ from typing import Any
 
 from calsync.contracts import Item, Part, TenantSettings
 
-__all__ = ["PRIVATE_PROPERTY_KEYS", "DesiredEvent", "render_part", "requested_rooms", "wants_meet"]
+__all__ = [
+    "ITEM_PROPERTY",
+    "PART_PROPERTY",
+    "TENANT_PROPERTY",
+    "DesiredEvent",
+    "render_part",
+    "requested_rooms",
+    "wants_meet",
+]
 
-PRIVATE_PROPERTY_KEYS = ("calsync_tenant", "calsync_item", "calsync_part")
-"""Private extended properties naming what an event belongs to (each key < 44 chars)."""
+TENANT_PROPERTY = "calsync_tenant"
+ITEM_PROPERTY = "calsync_item"
+PART_PROPERTY = "calsync_part"
+"""Private extended properties naming what an event belongs to (keys under Google's 44 chars);
+the orphan sweeper finds calsync's events by them."""
 
 _FOOTER = "Managed by calsync from {platform}: changes made in Google Calendar may be overwritten."
 
@@ -124,9 +135,9 @@ def render_part(
         source_url=str(item.url) if item.url else "",
         guests_can_see_other_guests=settings.guests_can_see_other_guests,
         private_properties={
-            "calsync_tenant": tenant_id,
-            "calsync_item": f"{item.kind.value}:{item.id}",
-            "calsync_part": part.key,
+            TENANT_PROPERTY: tenant_id,
+            ITEM_PROPERTY: f"{item.kind.value}:{item.id}",
+            PART_PROPERTY: part.key,
         },
         rooms=tuple(requested_rooms(item, part)) if organizer_mode else (),
         meet_request_id=f"calsync-{event_id}" if organizer_mode and wants_meet(item) else "",

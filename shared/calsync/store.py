@@ -53,10 +53,11 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AttendanceTally:
-    """What recording a batch of enrollment changes did."""
+    """What recording a batch of enrollment changes did, and the item they are for."""
 
     applied: int
     stale: int
+    item: ItemRecord
 
 
 def _attendance_id(email: str) -> str:
@@ -302,7 +303,7 @@ class FirestoreStore:
         for change in changes:
             if change.email not in latest or change.version > latest[change.email].version:
                 latest[change.email] = change
-        self._ensure_item(tenant_id, ref)
+        item = self._ensure_item(tenant_id, ref)
         collection = self._attendance(tenant_id, ref.key)
         applied = 0
         batch = list(latest.values())
@@ -335,16 +336,19 @@ class FirestoreStore:
             applied += cast(
                 int, record(self._db.transaction(), batch[start : start + ATTENDANCE_BATCH])
             )
-        return AttendanceTally(applied=applied, stale=len(changes) - applied)
+        return AttendanceTally(applied=applied, stale=len(changes) - applied, item=item)
 
-    def _ensure_item(self, tenant_id: str, ref: ItemRef) -> None:
+    def _ensure_item(self, tenant_id: str, ref: ItemRef) -> ItemRecord:
+        """The item as stored, creating an empty one if the enrollment came first."""
         from google.api_core import exceptions
 
-        if self._item(tenant_id, ref.key).get(field_paths=["version"]).exists:
-            return
+        existing = self.get_item(tenant_id, ref.key)
+        if existing is not None:
+            return existing
         placeholder = ItemRecord(tenant_id=tenant_id, ref=ref)
         with contextlib.suppress(exceptions.AlreadyExists):
             self._item(tenant_id, ref.key).create({**_dump(placeholder), "updated_at": now()})
+        return placeholder
 
     def enrolled(self, tenant_id: str, item_key: str) -> list[str]:
         """Everyone currently enrolled in the item, sorted."""

@@ -44,6 +44,7 @@ from calsync.google_directory import (
 from calsync.logs import get_logger, log_context
 from calsync.owners import PLATFORM_SUCCESSOR
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
+from calsync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
 
 __all__ = ["SweepReport", "Sweeper", "choose_successor"]
 
@@ -360,9 +361,9 @@ class Sweeper:
         # copy as a former guest; the transferred event itself is in another calendar.
         calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == successor)
         for calendar_id in calendars:
-            for event in gateway.events_with_property(calendar_id, "calsync_tenant", tenant_id):
+            for event in gateway.events_with_property(calendar_id, TENANT_PROPERTY, tenant_id):
                 private = event.get("extendedProperties", {}).get("private", {})
-                key = (str(private.get("calsync_item")), str(private.get("calsync_part")))
+                key = (str(private.get(ITEM_PROPERTY)), str(private.get(PART_PROPERTY)))
                 if key not in index and event.get("status") != "cancelled":
                     index[key] = (calendar_id, str(event["id"]))
         return index
