@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from calsync_dev.dates import at
 from calsync_dev.stack import LocalStack, StackConfig, repo_root
 
 ITEM = {
@@ -32,7 +33,7 @@ ITEM = {
     "organizer_email": "alice@acme.com",
     "host_emails": ["bob@acme.com"],
     "timezone": "UTC",
-    "parts": [{"key": "p", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}],
+    "parts": [{"key": "p", "start": at(1, "10:00"), "end": at(1, "11:00")}],
 }
 
 
@@ -66,7 +67,7 @@ def _requests(version: int) -> dict[str, dict[str, Any]]:
         "rooms": {
             "method": "GET",
             "path": "/?tenant=acme&organizer=alice@acme.com"
-            "&start=2026-12-01T10:00:00Z&end=2026-12-01T11:00:00Z",
+            f"&start={at(1, '10:00')}&end={at(1, '11:00')}",
         },
         "orphan_sweeper": {"method": "POST", "path": "/?dry_run=1"},
     }

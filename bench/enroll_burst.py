@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from calsync_dev.dates import at
 from calsync_dev.platform import FakePlatform
 from calsync_dev.stack import LocalStack, StackConfig
 
@@ -35,8 +36,8 @@ ITEM = {
     "parts": [
         {
             "key": f"s{n}",
-            "start": f"2026-12-0{n}T10:00:00-05:00",
-            "end": f"2026-12-0{n}T11:00:00-05:00",
+            "start": at(n, "10:00", "America/New_York"),
+            "end": at(n, "11:00", "America/New_York"),
         }
         for n in (1, 2, 3)
     ],

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from calsync_dev.dates import at
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, differences, render, title_of
 from calsync_dev.results_reader import ResultsReader
@@ -43,11 +44,11 @@ LEARNERS = {f"learner{n:02d}@acme.com": f"Learner {n:02d}" for n in range(1, 11)
 
 
 def python_course(
-    day2_start: str = "2026-12-02T10:00:00-05:00",
-    day2_end: str = "2026-12-02T12:00:00-05:00",
+    day2_start: str = "10:00",
+    day2_end: str = "12:00",
     description: str = "Two mornings of hands-on Python.",
 ) -> dict[str, Any]:
-    """The two-part event of the scenario."""
+    """The two-part event of the scenario: days 1 and 2 of the schedule, New York time."""
     return {
         "kind": "event",
         "id": "evt_python101",
@@ -62,13 +63,13 @@ def python_course(
         "parts": [
             {
                 "key": "day1",
-                "start": "2026-12-01T10:00:00-05:00",
-                "end": "2026-12-01T12:00:00-05:00",
+                "start": at(1, "10:00", "America/New_York"),
+                "end": at(1, "12:00", "America/New_York"),
             },
             {
                 "key": "day2",
-                "start": day2_start,
-                "end": day2_end,
+                "start": at(2, day2_start, "America/New_York"),
+                "end": at(2, day2_end, "America/New_York"),
                 "location": "HQ, floor 2",
                 "host_emails": ["dan@acme.com"],
             },
@@ -90,8 +91,8 @@ def security_session() -> dict[str, Any]:
         "parts": [
             {
                 "key": "main",
-                "start": "2026-12-03T14:00:00+01:00",
-                "end": "2026-12-03T15:00:00+01:00",
+                "start": at(3, "14:00", "Europe/Berlin"),
+                "end": at(3, "15:00", "Europe/Berlin"),
             }
         ],
     }
@@ -200,8 +201,8 @@ def leadership(item_id: str, title: str, organizer: str, **extra: Any) -> dict[s
         "parts": [
             {
                 "key": "main",
-                "start": "2026-12-04T09:00:00+00:00",
-                "end": "2026-12-04T10:30:00+00:00",
+                "start": at(4, "09:00", "Europe/London"),
+                "end": at(4, "10:30", "Europe/London"),
             }
         ],
         **extra,
@@ -268,16 +269,14 @@ def run_scenario(
         ),
         (
             "alice moves day 2 of 'Intro to Python' one hour later (reschedule)",
-            lambda: platform.upsert(
-                python_course("2026-12-02T11:00:00-05:00", "2026-12-02T13:00:00-05:00")
-            ),
+            lambda: platform.upsert(python_course("11:00", "13:00")),
         ),
         (
             "alice rewords the description (cosmetic edit: nobody is e-mailed)",
             lambda: platform.upsert(
                 python_course(
-                    "2026-12-02T11:00:00-05:00",
-                    "2026-12-02T13:00:00-05:00",
+                    "11:00",
+                    "13:00",
                     "Two mornings of hands-on Python. Bring a laptop.",
                 )
             ),

@@ -20,8 +20,9 @@ from calsync.app import Services
 from calsync.contracts import ItemRef
 from calsync.enrollments import handle_enrollment
 from calsync.handlers import Outcome
+from calsync_dev.dates import at
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
-from tests.unit.factories import delete_message, upsert_message
+from tests.unit.factories import NEW_YORK, delete_message, upsert_message
 
 ITEM = {"kind": "event", "id": "evt_123"}
 Enroll = Callable[..., Outcome]
@@ -240,8 +241,8 @@ def test_five_thousand_attendees_on_one_part(
             parts=[
                 {
                     "key": "all-hands",
-                    "start": "2026-12-01T10:00:00-05:00",
-                    "end": "2026-12-01T11:00:00-05:00",
+                    "start": at(1, "10:00", NEW_YORK),
+                    "end": at(1, "11:00", NEW_YORK),
                 }
             ],
         )

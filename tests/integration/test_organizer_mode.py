@@ -10,9 +10,10 @@ import pytest
 from calsync.app import Services, services
 from calsync.grants import OrganizerGrants
 from calsync.handlers import Outcome, handle_platform_event
+from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -96,8 +97,8 @@ def test_new_organizer_takes_the_item_over(
             parts=[
                 {
                     "key": "p",
-                    "start": "2026-12-01T10:00:00-05:00",
-                    "end": "2026-12-01T11:00:00-05:00",
+                    "start": at(1, "10:00", NEW_YORK),
+                    "end": at(1, "11:00", NEW_YORK),
                 }
             ],
         )
@@ -110,8 +111,8 @@ def test_new_organizer_takes_the_item_over(
             parts=[
                 {
                     "key": "p",
-                    "start": "2026-12-01T10:00:00-05:00",
-                    "end": "2026-12-01T11:00:00-05:00",
+                    "start": at(1, "10:00", NEW_YORK),
+                    "end": at(1, "11:00", NEW_YORK),
                 }
             ],
         )
@@ -158,13 +159,13 @@ def test_past_parts_stay_where_they_are(
 ) -> None:
     """Moving an item never touches a part that already happened."""
     past = {"key": "old", "start": "2025-01-01T10:00:00Z", "end": "2025-01-01T11:00:00Z"}
-    future = {"key": "new", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}
+    future = {"key": "new", "start": at(1, "10:00"), "end": at(1, "11:00")}
     deliver(upsert_message(version=1, parts=[past, future]))
     connect(browser, sandbox, "alice@acme.com")
     deliver(upsert_message(version=2, parts=[past, future]))
-    by_start = {e["start"]["dateTime"][:4]: e["organizer"] for e in view(sandbox, "bob@acme.com")}
-    assert by_start["2026"] == "alice@acme.com"
-    assert by_start["2025"] != "alice@acme.com"
+    by_year = {e["start"]["dateTime"][:4]: e["organizer"] for e in view(sandbox, "bob@acme.com")}
+    assert by_year[future["start"][:4]] == "alice@acme.com"
+    assert by_year["2025"] != "alice@acme.com"
 
 
 def test_connecting_brings_waiting_items_back_to_the_organizer(

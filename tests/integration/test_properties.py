@@ -19,14 +19,15 @@ from hypothesis import strategies as st
 from calsync.app import reset_services, services
 from calsync.errors import TransientError
 from calsync.handlers import handle_platform_event
+from calsync_dev.dates import at
 from calsync_dev.emulators import reset_firestore
 from calsync_dev.stack import LocalStack, create_queue, seed_platform_identity
-from tests.unit.factories import delete_message, settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 PEOPLE = ("alice@acme.com", "bob@acme.com", "dan@acme.com")
 PARTS = [
-    {"key": "a", "start": "2026-12-01T10:00:00-05:00", "end": "2026-12-01T11:00:00-05:00"},
-    {"key": "b", "start": "2026-12-02T10:00:00-05:00", "end": "2026-12-02T11:00:00-05:00"},
+    {"key": "a", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)},
+    {"key": "b", "start": at(2, "10:00", NEW_YORK), "end": at(2, "11:00", NEW_YORK)},
 ]
 
 versions = st.lists(

@@ -15,15 +15,16 @@ import pytest
 
 from calsync.app import reset_services, services
 from calsync.handlers import Outcome, handle_platform_event
+from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
 PINE = "hq-4-pine@resource.calendar.google.com"
 OAK = "hq-2-oak@resource.calendar.google.com"
-ONE_PART = [{"key": "p", "start": "2026-12-01T10:00:00-05:00", "end": "2026-12-01T11:00:00-05:00"}]
+ONE_PART = [{"key": "p", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)}]
 
 
 def deliver(message: dict[str, Any]) -> Outcome:
@@ -171,7 +172,7 @@ def _rooms(query: str) -> Any:
 def test_rooms_function_lists_free_rooms_with_filters(admin: str) -> None:
     """Free rooms for a range, filtered by capacity and building."""
     deliver(item(1, room_emails=[PINE]))
-    span = "start=2026-12-01T10:30:00-05:00&end=2026-12-01T12:00:00-05:00"
+    span = f"start={at(1, '10:30', NEW_YORK)}&end={at(1, '12:00', NEW_YORK)}"
     answer = _rooms(f"tenant=acme&{span}")
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert [r["email"] for r in answer.get_json()["rooms"]] == [OAK]
@@ -185,9 +186,7 @@ def test_rooms_function_batches_many_rooms_and_long_ranges(admin: str, sandbox: 
         sandbox.seed_room(
             f"room{n:02d}@resource.calendar.google.com", f"Room {n}", 4, "Annex", domain="acme.com"
         )
-    answer = _rooms(
-        "tenant=acme&building=Annex&start=2026-12-01T00:00:00Z&end=2027-03-31T00:00:00Z"
-    )
+    answer = _rooms(f"tenant=acme&building=Annex&start={at(1, '00:00')}&end={at(121, '00:00')}")
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert len(answer.get_json()["rooms"]) == 58
     assert len(sandbox.requests(method_id="calendar.freebusy.query")) == 2 * 2
@@ -196,7 +195,7 @@ def test_rooms_function_batches_many_rooms_and_long_ranges(admin: str, sandbox: 
 def test_organizer_without_admin_rights_cannot_list_rooms(alice: str) -> None:
     """Google lets only administrators read the Directory: a clear 502 with its reason."""
     answer = _rooms(
-        "tenant=acme&organizer=alice@acme.com&start=2026-12-01T10:00:00Z&end=2026-12-01T11:00:00Z"
+        f"tenant=acme&organizer=alice@acme.com&start={at(1, '10:00')}&end={at(1, '11:00')}"
     )
     assert answer.status_code == 502
     assert answer.get_json()["error"] == "forbidden"
@@ -204,10 +203,10 @@ def test_organizer_without_admin_rights_cannot_list_rooms(alice: str) -> None:
 
 def test_rooms_function_explains_bad_requests(alice: str) -> None:
     """Missing or reversed times are a 400 with a message; unknown tenants a 404."""
-    bad = _rooms("tenant=acme&start=2026-12-01T12:00:00Z&end=2026-12-01T10:00:00Z")
+    bad = _rooms(f"tenant=acme&start={at(1, '12:00')}&end={at(1, '10:00')}")
     assert bad.status_code == 400
     assert "end must be after start" in bad.get_json()["message"]
     assert _rooms("tenant=nobody&start=x&end=y").status_code == 404
     assert (
-        _rooms("tenant=acme&start=2026-12-01T10:00:00Z&end=2026-12-01T11:00:00Z").status_code == 409
+        _rooms(f"tenant=acme&start={at(1, '10:00')}&end={at(1, '11:00')}").status_code == 409
     )  # no admin identity and no organizer named

@@ -18,14 +18,15 @@ from calsync.app import Services, reset_services, services
 from calsync.contracts import EnrollmentChange, ItemRef
 from calsync.handlers import handle_platform_event
 from calsync.sweeper import Sweeper, choose_successor
+from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import item_dict, settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, item_dict, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
 PINE = "hq-4-pine@resource.calendar.google.com"
-FUTURE = [{"key": "p", "start": "2026-12-01T10:00:00-05:00", "end": "2026-12-01T11:00:00-05:00"}]
+FUTURE = [{"key": "p", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)}]
 
 
 def deliver(message: dict[str, Any]) -> None:
@@ -204,7 +205,7 @@ def test_scheduled_sweep_delivered_twice_runs_once(tenant: Services, sandbox: An
     ).test_client()
     headers = {
         "X-CloudScheduler-JobName": "calsync-sweep",
-        "X-CloudScheduler-ScheduleTime": "2026-11-24T03:00:00Z",
+        "X-CloudScheduler-ScheduleTime": "2025-11-24T03:00:00Z",
     }
     first = client.post("/", headers=headers)
     second = client.post("/", headers=headers)

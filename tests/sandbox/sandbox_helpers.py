@@ -11,6 +11,8 @@ from typing import Any
 from googleapiclient.discovery import build
 from werkzeug.serving import WSGIRequestHandler
 
+from calsync_dev.dates import at
+
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 USER_READONLY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 RESOURCE_READONLY_SCOPE = (
@@ -18,6 +20,7 @@ RESOURCE_READONLY_SCOPE = (
 )
 DATATRANSFER_SCOPE = "https://www.googleapis.com/auth/admin.datatransfer"
 ADMIN_SCOPES = [USER_READONLY_SCOPE, RESOURCE_READONLY_SCOPE, DATATRANSFER_SCOPE]
+NEW_YORK = "America/New_York"
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -49,12 +52,12 @@ def build_admin(base_url: str, version: str, credentials: Any) -> Any:
     )
 
 
-def slot(day: int, start_hour: int, end_hour: int, **extra: Any) -> dict[str, Any]:
-    """An event body on 2026-12-``day`` from ``start_hour`` to ``end_hour`` UTC."""
+def slot(n: int, start_hour: int, end_hour: int, **extra: Any) -> dict[str, Any]:
+    """An event body on upcoming day ``n`` from ``start_hour`` to ``end_hour`` UTC."""
     body: dict[str, Any] = {
-        "summary": f"Session {day}/{start_hour}",
-        "start": {"dateTime": f"2026-12-{day:02d}T{start_hour:02d}:00:00Z"},
-        "end": {"dateTime": f"2026-12-{day:02d}T{end_hour:02d}:00:00Z"},
+        "summary": f"Session {n}/{start_hour}",
+        "start": {"dateTime": at(n, f"{start_hour:02d}:00")},
+        "end": {"dateTime": at(n, f"{end_hour:02d}:00")},
     }
     body.update(extra)
     return body
@@ -64,8 +67,8 @@ def timed_event(summary: str = "Intro to Python", **extra: Any) -> dict[str, Any
     """An event body with a one-hour slot."""
     body: dict[str, Any] = {
         "summary": summary,
-        "start": {"dateTime": "2026-12-01T10:00:00-05:00", "timeZone": "America/New_York"},
-        "end": {"dateTime": "2026-12-01T11:00:00-05:00", "timeZone": "America/New_York"},
+        "start": {"dateTime": at(1, "10:00", NEW_YORK), "timeZone": NEW_YORK},
+        "end": {"dateTime": at(1, "11:00", NEW_YORK), "timeZone": NEW_YORK},
     }
     body.update(extra)
     return body

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from googleapiclient.errors import HttpError
 from sandbox_helpers import error_reason, slot
 
+from calsync_dev.dates import at, instant
 from calsync_sandbox import SandboxControl
 
 ROOM = "room-a@resource.calendar.google.com"
-DAY = {"timeMin": "2026-12-01T00:00:00Z", "timeMax": "2026-12-02T00:00:00Z"}
+DAY = {"timeMin": at(1, "00:00"), "timeMax": at(2, "00:00")}
 
 
 @pytest.fixture
@@ -34,9 +36,7 @@ def test_room_busy_blocks_come_from_accepted_bookings(alice: Any) -> None:
     ).execute()
     answer = _query(alice, ROOM)
     assert answer["kind"] == "calendar#freeBusy"
-    assert answer["calendars"][ROOM] == {
-        "busy": [{"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T11:00:00Z"}]
-    }
+    assert answer["calendars"][ROOM] == {"busy": [{"start": at(1, "10:00"), "end": at(1, "11:00")}]}
 
 
 def test_declined_booking_does_not_make_the_room_busy(alice: Any, ctl: SandboxControl) -> None:
@@ -57,7 +57,7 @@ def test_cancelled_and_transparent_events_are_free(alice: Any) -> None:
     cal.insert(calendarId="primary", body=slot(1, 14, 16)).execute()
     cal.insert(calendarId="primary", body=slot(1, 15, 17)).execute()
     busy = _query(alice, "primary")["calendars"]["primary"]["busy"]
-    assert busy == [{"start": "2026-12-01T14:00:00Z", "end": "2026-12-01T17:00:00Z"}]
+    assert busy == [{"start": at(1, "14:00"), "end": at(1, "17:00")}]
 
 
 def test_busy_blocks_are_clipped_and_shown_in_the_time_zone(alice: Any) -> None:
@@ -66,14 +66,16 @@ def test_busy_blocks_are_clipped_and_shown_in_the_time_zone(alice: Any) -> None:
         calendarId="primary",
         body={
             "summary": "Overnight",
-            "start": {"dateTime": "2026-11-30T22:00:00Z"},
-            "end": {"dateTime": "2026-12-01T02:00:00Z"},
+            "start": {"dateTime": at(0, "22:00")},
+            "end": {"dateTime": at(1, "02:00")},
         },
     ).execute()
     busy = _query(alice, "alice@acme.com", timeZone="America/New_York")["calendars"][
         "alice@acme.com"
     ]["busy"]
-    assert busy == [{"start": "2026-11-30T19:00:00-05:00", "end": "2026-11-30T21:00:00-05:00"}]
+    new_york = ZoneInfo("America/New_York")
+    start, end = instant(1, "00:00").astimezone(new_york), instant(1, "02:00").astimezone(new_york)
+    assert busy == [{"start": start.isoformat(), "end": end.isoformat()}]
 
 
 def test_invitations_count_only_when_accepted(alice: Any, calendar_for, ctl) -> None:
@@ -120,10 +122,10 @@ def test_calendar_expansion_max_above_fifty_is_invalid(alice: Any) -> None:
 
 def test_range_longer_than_62_days_is_time_range_too_long(alice: Any) -> None:
     """63 days -> 400 timeRangeTooLong; 62 days is fine."""
-    body = {"timeMin": "2026-12-01T00:00:00Z", "items": [{"id": ROOM}]}
-    alice.freebusy().query(body={**body, "timeMax": "2027-02-01T00:00:00Z"}).execute()
+    body = {"timeMin": at(1, "00:00"), "items": [{"id": ROOM}]}
+    alice.freebusy().query(body={**body, "timeMax": at(63, "00:00")}).execute()
     with pytest.raises(HttpError) as caught:
-        alice.freebusy().query(body={**body, "timeMax": "2027-02-02T00:00:00Z"}).execute()
+        alice.freebusy().query(body={**body, "timeMax": at(64, "00:00")}).execute()
     assert caught.value.status_code == 400
     assert error_reason(caught.value) == "timeRangeTooLong"
 
@@ -131,7 +133,7 @@ def test_range_longer_than_62_days_is_time_range_too_long(alice: Any) -> None:
 def test_reversed_range_is_time_range_empty(alice: Any) -> None:
     """timeMax before timeMin -> 400 timeRangeEmpty."""
     with pytest.raises(HttpError) as caught:
-        _query(alice, ROOM, timeMax="2026-11-30T00:00:00Z")
+        _query(alice, ROOM, timeMax=at(0, "00:00"))
     assert error_reason(caught.value) == "timeRangeEmpty"
 
 

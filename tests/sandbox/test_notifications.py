@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sandbox_helpers import timed_event
 
+from calsync_dev.dates import at
 from calsync_sandbox import SandboxControl
 from calsync_sandbox.notifications import plan_notifications
 
@@ -90,7 +91,7 @@ def test_time_change_sends_update_to_remaining_attendees(alice: Any, ctl: Sandbo
         calendarId="primary",
         eventId="evt00001",
         sendUpdates="all",
-        body={"start": {"dateTime": "2026-12-01T09:00:00-05:00"}},
+        body={"start": {"dateTime": at(1, "09:00", "America/New_York")}},
     ).execute()
     entries = ctl.notifications("bob@acme.com")
     assert [(n["kind"], n["event_id"], n["actor"]) for n in entries] == [

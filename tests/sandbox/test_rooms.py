@@ -8,6 +8,7 @@ import pytest
 from googleapiclient.errors import HttpError
 from sandbox_helpers import error_reason, slot
 
+from calsync_dev.dates import at
 from calsync_sandbox import SandboxControl
 
 ROOM = "room-a@resource.calendar.google.com"
@@ -130,8 +131,8 @@ def test_moving_the_event_rebooks_the_room(alice: Any) -> None:
             calendarId="primary",
             eventId="evt00002",
             body={
-                "start": {"dateTime": "2026-12-01T10:30:00Z"},
-                "end": {"dateTime": "2026-12-01T11:30:00Z"},
+                "start": {"dateTime": at(1, "10:30")},
+                "end": {"dateTime": at(1, "11:30")},
             },
         )
         .execute()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from calsync_dev.dates import at
+
+NEW_YORK = "America/New_York"
+
 
 def item_dict(**overrides: Any) -> dict[str, Any]:
     """A valid two-part event as the platform sends it."""
@@ -20,13 +24,13 @@ def item_dict(**overrides: Any) -> dict[str, Any]:
         "parts": [
             {
                 "key": "day1",
-                "start": "2026-12-01T10:00:00-05:00",
-                "end": "2026-12-01T12:00:00-05:00",
+                "start": at(1, "10:00", NEW_YORK),
+                "end": at(1, "12:00", NEW_YORK),
             },
             {
                 "key": "day2",
-                "start": "2026-12-02T10:00:00-05:00",
-                "end": "2026-12-02T12:00:00-05:00",
+                "start": at(2, "10:00", NEW_YORK),
+                "end": at(2, "12:00", NEW_YORK),
                 "location": "HQ, floor 2",
                 "host_emails": ["dan@acme.com"],
             },

@@ -9,7 +9,8 @@ import pytest
 from calsync.contracts import ItemUpserted, PlatformEventMessage, SettingsUpdated
 from calsync.errors import BadInput
 from calsync.handlers import MAX_EVENT_MESSAGE_BYTES, parse_platform_event
-from tests.unit.factories import delete_message, settings_message, upsert_message
+from calsync_dev.dates import at, day
+from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 
 def _parse(message: object) -> object:
@@ -53,8 +54,8 @@ def test_emails_are_normalised_to_lower_case() -> None:
                     parts=[
                         {
                             "key": "p",
-                            "start": "2026-12-01T12:00:00-05:00",
-                            "end": "2026-12-01T10:00:00-05:00",
+                            "start": at(1, "12:00", NEW_YORK),
+                            "end": at(1, "10:00", NEW_YORK),
                         }
                     ]
                 )
@@ -78,9 +79,7 @@ def test_emails_are_normalised_to_lower_case() -> None:
             "naive time",
             json.dumps(
                 upsert_message(
-                    parts=[
-                        {"key": "p", "start": "2026-12-01T10:00:00", "end": "2026-12-01T12:00:00"}
-                    ]
+                    parts=[{"key": "p", "start": f"{day(1)}T10:00:00", "end": f"{day(1)}T12:00:00"}]
                 )
             ).encode(),
             "invalid",
@@ -94,13 +93,13 @@ def test_emails_are_normalised_to_lower_case() -> None:
                     parts=[
                         {
                             "key": "p",
-                            "start": "2026-12-01T10:00:00-05:00",
-                            "end": "2026-12-01T12:00:00-05:00",
+                            "start": at(1, "10:00", NEW_YORK),
+                            "end": at(1, "12:00", NEW_YORK),
                         },
                         {
                             "key": "p",
-                            "start": "2026-12-02T10:00:00-05:00",
-                            "end": "2026-12-02T12:00:00-05:00",
+                            "start": at(2, "10:00", NEW_YORK),
+                            "end": at(2, "12:00", NEW_YORK),
                         },
                     ]
                 )

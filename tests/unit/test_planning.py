@@ -7,7 +7,8 @@ from typing import Any
 from calsync.contracts import Item, TenantSettings
 from calsync.planning import Delete, Insert, Noop, Patch, plan_part
 from calsync.rendering import DesiredEvent, render_part
-from tests.unit.factories import item_dict
+from calsync_dev.dates import at, in_utc, instant
+from tests.unit.factories import NEW_YORK, item_dict
 
 OWNER = "calsync@platform.example"
 
@@ -54,8 +55,8 @@ def test_reschedule_notifies_attendees() -> None:
             parts=[
                 {
                     "key": "day1",
-                    "start": "2026-12-01T09:00:00-05:00",
-                    "end": "2026-12-01T12:00:00-05:00",
+                    "start": at(1, "09:00", NEW_YORK),
+                    "end": at(1, "12:00", NEW_YORK),
                 }
             ]
         )
@@ -87,7 +88,7 @@ def test_same_instant_in_another_offset_is_not_a_reschedule() -> None:
     op = plan_part(
         event,
         remote_of(
-            event, start={"dateTime": "2026-12-01T15:00:00Z", "timeZone": "America/New_York"}
+            event, start={"dateTime": in_utc(instant(1, "10:00", NEW_YORK)), "timeZone": NEW_YORK}
         ),
     )
     assert isinstance(op, Noop)
@@ -166,7 +167,7 @@ def test_render_applies_privacy_defaults_and_labels() -> None:
         "url": "https://acme.example/events/evt_123",
     }
     assert body["start"] == {
-        "dateTime": "2026-12-01T10:00:00-05:00",
+        "dateTime": at(1, "10:00", NEW_YORK),
         "timeZone": "America/New_York",
     }
 
