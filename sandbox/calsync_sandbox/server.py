@@ -24,21 +24,17 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import (
-    calendar_api,
-    directory_api,
-    events_api,
-    freebusy,
-    tasks_api,
-    transfer_api,
-)
-from .auth import Signer
-from .control import ControlApi
-from .dispatcher import Dispatcher
+from .calendar import calendars, events, freebusy
+from .control.api import ControlApi
+from .directory import users
 from .errors import ApiError
-from .gateway import Gateway, error_response
-from .oauth_http import OAUTH_PATHS, OAuthEndpoints
-from .world import World
+from .gateway.pipeline import Gateway, error_response
+from .oauth.endpoints import OAUTH_PATHS, OAuthEndpoints
+from .oauth.token_endpoint import Signer
+from .state.world import World
+from .tasks import queues
+from .tasks.dispatcher import Dispatcher
+from .transfer import transfers
 
 __all__ = ["Sandbox"]
 
@@ -63,12 +59,12 @@ class Sandbox:
         self.signer = Signer.create()
         self.dispatcher = Dispatcher(self.world, self.signer, tick=dispatch_tick)
         handlers = {
-            **calendar_api.HANDLERS,
-            **events_api.HANDLERS,
+            **calendars.HANDLERS,
+            **events.HANDLERS,
             **freebusy.HANDLERS,
-            **directory_api.HANDLERS,
-            **transfer_api.HANDLERS,
-            **tasks_api.HANDLERS,
+            **users.HANDLERS,
+            **transfers.HANDLERS,
+            **queues.HANDLERS,
         }
         self.gateway = Gateway(self.world, handlers)
         self.oauth = OAuthEndpoints(self.world, self.signer)

@@ -14,8 +14,7 @@ import requests
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from calsync_sandbox import SandboxControl
-from calsync_sandbox.control_client import SandboxControlError
+from calsync_sandbox import SandboxControl, SandboxControlError
 
 
 def _cli(*args: str) -> subprocess.Popen[str]:

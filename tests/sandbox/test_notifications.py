@@ -9,7 +9,7 @@ from sandbox_helpers import timed_event
 
 from calsync_dev.dates import at
 from calsync_sandbox import SandboxControl
-from calsync_sandbox.notifications import plan_notifications
+from calsync_sandbox.calendar.notifications import plan_notifications
 
 ROOM = {"email": "hq-4-pine@resource.calendar.google.com", "resource": True}
 

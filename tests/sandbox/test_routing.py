@@ -10,7 +10,7 @@ from googleapiclient.errors import HttpError
 from sandbox_helpers import error_reason, timed_event
 
 from calsync_sandbox import SandboxControl
-from calsync_sandbox.discovery import route_table
+from calsync_sandbox.gateway.discovery import route_table
 
 
 def test_literal_route_wins_over_path_variable() -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calls import Call, Handler, Reply
-from .clock import rfc3339, utcnow
-from .errors import ApiError
-from .events_model import event_bounds
-from .paging import page
+from ..clock import rfc3339, utcnow
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..gateway.paging import page
+from ..state.world import Calendar, EventRecord, Principal, World
+from .event_rules import event_bounds
 from .rooms import can_read_room, room_declined
-from .world import Calendar, EventRecord, Principal, World
 
 __all__ = [
     "HANDLERS",

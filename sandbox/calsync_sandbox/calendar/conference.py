@@ -27,9 +27,9 @@ import secrets
 import string
 from typing import Any
 
-from .clock import rfc3339
-from .errors import ApiError
-from .world import Principal, World
+from ..clock import rfc3339
+from ..errors import ApiError
+from ..state.world import Principal, World
 
 __all__ = ["MEET_ICON", "apply_conference", "hangout_link"]
 

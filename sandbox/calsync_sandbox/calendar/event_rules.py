@@ -5,7 +5,8 @@
     merged = merge_patch(stored, patch_body)        # JSON merge; arrays replace, null deletes
     view = render(stored, viewer="bob@acme.com", own_copy=False)
 
-Nothing here touches the world; :mod:`calsync_sandbox.calendar_api` calls these under the lock.
+Nothing here touches the world; :mod:`calsync_sandbox.calendar.events` calls these under the
+lock.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import re
 import zoneinfo
 from typing import Any
 
-from .clock import parse_date, parse_rfc3339
-from .errors import ApiError
+from ..clock import parse_date, parse_rfc3339
+from ..errors import ApiError
 
 __all__ = [
     "READ_ONLY_FIELDS",

@@ -8,12 +8,13 @@
 - Every change makes a new etag; ``If-Match`` with a stale etag is 412 ``conditionNotMet``.
 - ``sequence`` goes up when start, end, location or recurrence change.
 - A bare service account may not write events with attendees (403 ``forbiddenForServiceAccounts``).
-- Writes send the emails ``sendUpdates`` asks for (see :mod:`calsync_sandbox.notifications`).
+- Writes send the emails ``sendUpdates`` asks for (see
+  :mod:`calsync_sandbox.calendar.notifications`).
 - Attendee copies (events shown on an invitee's primary calendar) are read-only here: writes to
   them are 403 ``forbiddenForNonOrganizer``; use the control API's ``respond`` instead.
-- ``conferenceData`` follows :mod:`calsync_sandbox.conference` (ignored unless
+- ``conferenceData`` follows :mod:`calsync_sandbox.calendar.conference` (ignored unless
   ``conferenceDataVersion=1``; Meet links are created asynchronously).
-- Seeded rooms answer their invitations (see :mod:`calsync_sandbox.rooms`).
+- Seeded rooms answer their invitations (see :mod:`calsync_sandbox.calendar.rooms`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import copy
 import uuid
 from typing import Any
 
-from .calendar_api import find_event, resolve_calendar
-from .calls import Call, Handler, Reply
-from .clock import rfc3339
+from ..clock import rfc3339
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..state.world import Calendar, EventRecord
+from .calendars import find_event, resolve_calendar
 from .conference import apply_conference
-from .errors import ApiError
-from .events_list import list_events
-from .events_model import (
+from .event_rules import (
     SEQUENCE_FIELDS,
     check_event_id,
     check_times,
@@ -38,9 +39,9 @@ from .events_model import (
     render,
     writable_fields,
 )
+from .events_list import list_events
 from .notifications import plan_notifications
 from .rooms import book
-from .world import Calendar, EventRecord
 
 __all__ = ["HANDLERS"]
 

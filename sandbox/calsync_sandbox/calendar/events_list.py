@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .calendar_api import invitations_on
-from .clock import parse_rfc3339, rfc3339
-from .errors import ApiError
-from .events_model import event_bounds, render
-from .paging import page
-from .validation import Params
-from .world import Calendar, EventRecord, World
+from ..clock import parse_rfc3339, rfc3339
+from ..errors import ApiError
+from ..gateway.paging import page
+from ..gateway.validation import Params
+from ..state.world import Calendar, EventRecord, World
+from .calendars import invitations_on
+from .event_rules import event_bounds, render
 
 __all__ = ["list_events"]
 

@@ -26,13 +26,13 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from .calendar_api import invitations_on
-from .calls import Call, Handler, Reply
-from .clock import parse_rfc3339, rfc3339
-from .errors import ApiError
-from .events_model import event_bounds
+from ..clock import parse_rfc3339, rfc3339
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..state.world import Calendar, EventRecord, Principal, World
+from .calendars import invitations_on
+from .event_rules import event_bounds
 from .rooms import can_read_room, room_status
-from .world import Calendar, EventRecord, Principal, World
 
 __all__ = ["HANDLERS", "MAX_CALENDARS", "MAX_RANGE_DAYS"]
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .clock import rfc3339, utcnow
+from ..clock import rfc3339, utcnow
 
 __all__ = ["NOTIFYING_FIELDS", "Notification", "NotificationLog", "plan_notifications"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from .clock import rfc3339
-from .events_model import event_bounds
-from .world import Calendar, Principal, Room, World
+from ..clock import rfc3339
+from ..state.world import Calendar, Principal, Room, World
+from .event_rules import event_bounds
 
 __all__ = [
     "book",

@@ -1,7 +1,7 @@
 """The control API under ``/_sandbox/``: seed the world, inject faults, read the logs.
 
 JSON in, JSON out, no authentication. Every route is documented with an example in
-``docs/sandbox.md``; :class:`calsync_sandbox.control_client.SandboxControl` wraps each one.
+``docs/sandbox.md``; :class:`calsync_sandbox.control.client.SandboxControl` wraps each one.
 Bad input answers 400 ``{"error": "..."}``; unknown things 404.
 """
 
@@ -15,13 +15,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import auth
-from .calendar_api import calendar_view, respond
-from .control_extras import ExtraRoutes
-from .dispatcher import Dispatcher
-from .faults import RateLimit
-from .tasks_model import Queue, RetryConfig
-from .world import ConsentRule, World
+from ..calendar.calendars import calendar_view, respond
+from ..oauth import token_endpoint
+from ..state.cloud_tasks import Queue, RetryConfig
+from ..state.faults import RateLimit
+from ..state.world import ConsentRule, World
+from ..tasks.dispatcher import Dispatcher
+from .calendars import ExtraRoutes
 
 __all__ = ["ControlApi", "ControlError"]
 
@@ -46,7 +46,11 @@ class ControlApi:
     """Routes ``/_sandbox/...`` requests to the world, the signer and the dispatcher."""
 
     def __init__(
-        self, world: World, signer: auth.Signer, dispatcher: Dispatcher, base_url: Callable[[], str]
+        self,
+        world: World,
+        signer: token_endpoint.Signer,
+        dispatcher: Dispatcher,
+        base_url: Callable[[], str],
     ) -> None:
         self.world = world
         self.signer = signer
@@ -151,7 +155,7 @@ class ControlApi:
         return vars(user)
 
     def add_client(self, body: _JSON) -> _JSON:
-        client = auth.create_client(
+        client = token_endpoint.create_client(
             self.world,
             list(body.get("redirect_uris") or []),
             body.get("client_id") or None,
@@ -160,7 +164,7 @@ class ControlApi:
         return {"client_id": client.client_id, "client_secret": client.client_secret}
 
     def add_grant(self, body: _JSON) -> _JSON:
-        grant = auth.create_grant(
+        grant = token_endpoint.create_grant(
             self.world,
             str(_need(body, "email")),
             str(_need(body, "client_id")),
@@ -182,7 +186,7 @@ class ControlApi:
         if not is_sa and self.world.active_user(email) is None:
             raise ControlError(400, f"no active user {email}")
         scopes = body.get("scopes")
-        token = auth.mint_token(
+        token = token_endpoint.mint_token(
             self.world,
             email,
             service_account=is_sa,
@@ -219,7 +223,7 @@ class ControlApi:
         return {"kid": kid, "published": [k for _, k in self.signer.published()]}
 
     def add_service_account(self, body: _JSON) -> _JSON:
-        return auth.create_service_account(
+        return token_endpoint.create_service_account(
             self.world,
             str(_need(body, "email")),
             bool(body.get("domain_wide_delegation")),

@@ -1,7 +1,7 @@
 """Control routes for rooms, Meet, Data Transfer, the sandbox clock and pending async work.
 
-Mounted by :class:`calsync_sandbox.control.ControlApi` next to its own routes; documented in
-``docs/sandbox.md`` and wrapped by :class:`calsync_sandbox.control_client.SandboxControl`::
+Mounted by :class:`calsync_sandbox.control.api.ControlApi` next to its own routes; documented in
+``docs/sandbox.md`` and wrapped by :class:`calsync_sandbox.control.client.SandboxControl`::
 
     POST /_sandbox/rooms               {"email", "name", "capacity", "building", "floor", ...}
     POST /_sandbox/meet                {"delay": 0.2, "fail": false}
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .clock import rfc3339
-from .rooms import seed_room
-from .world import World
+from ..calendar.rooms import seed_room
+from ..clock import rfc3339
+from ..state.world import World
 
 __all__ = ["ExtraRoutes"]
 

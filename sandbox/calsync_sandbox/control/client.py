@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import requests
 
-from .control_client_extras import ExtrasControl
+from .clock import ExtrasControl
 
 __all__ = ["SandboxControl", "SandboxControlError"]
 

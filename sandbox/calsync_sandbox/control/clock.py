@@ -1,6 +1,6 @@
 """Typed control calls for rooms, Meet, Data Transfer, the clock and pending async work.
 
-A mixin of :class:`calsync_sandbox.control_client.SandboxControl` (use it through that class)::
+A mixin of :class:`calsync_sandbox.control.client.SandboxControl` (use it through that class)::
 
     ctl.seed_room("room-a@resource.calendar.google.com", "Room A", 8, "HQ", "2")
     ctl.set_meet(delay=0.0)                  # Meet links at once

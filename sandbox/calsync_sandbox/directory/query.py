@@ -25,7 +25,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ApiError
+from ..errors import ApiError
 
 __all__ = ["resources_filter", "users_filter"]
 

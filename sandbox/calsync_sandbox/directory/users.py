@@ -14,7 +14,7 @@
 - Token scopes are checked by the gateway (``admin.directory.user[.readonly]``,
   ``admin.directory.resource.calendar[.readonly]`` -> 403 ``insufficientPermissions``).
 - ``users.list`` needs ``customer`` or ``domain`` (neither: 400 ``badRequest``); ``query``, see
-  :mod:`calsync_sandbox.directory_query`; ``orderBy`` email/givenName/familyName + ``sortOrder``
+  :mod:`calsync_sandbox.directory.query`; ``orderBy`` email/givenName/familyName + ``sortOrder``
   (default: by email); ``maxResults`` (default 100, max 500) and ``pageToken``; ``fields``,
   ``projection`` and ``showDeleted`` are accepted and ignored (full resources, no deleted users).
 - An unknown ``userKey`` is 404 ``notFound`` "Resource Not Found: userKey"; an unknown resource
@@ -26,12 +26,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .calls import Call, Handler, Reply
-from .directory_query import resources_filter, users_filter
-from .errors import ApiError
-from .paging import admin_list
-from .rooms import resource_json
-from .world import User, World
+from ..calendar.rooms import resource_json
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..gateway.paging import admin_list
+from ..state.world import User, World
+from .query import resources_filter, users_filter
 
 __all__ = ["HANDLERS", "caller_admin", "find_user", "user_json"]
 

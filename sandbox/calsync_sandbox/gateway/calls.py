@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..state.world import Principal, World
 from .discovery import ApiMethod
 from .validation import Params
-from .world import Principal, World
 
 __all__ = ["Call", "Handler", "Reply"]
 

@@ -11,7 +11,7 @@ import base64
 import secrets
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ApiError
+from ..errors import ApiError
 
 if TYPE_CHECKING:
     from .validation import Params

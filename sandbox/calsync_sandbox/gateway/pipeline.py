@@ -21,12 +21,12 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from .auth import authenticate
+from ..errors import ApiError
+from ..oauth.token_endpoint import authenticate
+from ..state.world import Principal, World
 from .calls import Call, Handler, Reply
 from .discovery import RouteMatch, route_table
-from .errors import ApiError
 from .validation import validate_body, validate_params
-from .world import Principal, World
 
 __all__ = ["AUTHENTICATED_APIS", "Gateway", "drop_connection"]
 

@@ -21,9 +21,9 @@ import binascii
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from .clock import parse_date, parse_rfc3339
+from ..clock import parse_date, parse_rfc3339
+from ..errors import ApiError
 from .discovery import ApiMethod, Document
-from .errors import ApiError
 
 __all__ = ["Params", "validate_body", "validate_params"]
 

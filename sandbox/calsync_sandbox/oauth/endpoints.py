@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from . import auth, jwtutil
-from .errors import OAuthError
-from .gateway import drop_connection, json_response
-from .world import World
+from ..errors import OAuthError
+from ..gateway.pipeline import drop_connection, json_response
+from ..state.world import World
+from . import jwt, token_endpoint
 
 __all__ = ["OAUTH_PATHS", "OAuthEndpoints"]
 
@@ -34,7 +34,7 @@ OAUTH_PATHS = ("/token", "/revoke", "/o/oauth2/v2/auth", "/oauth2/v3/certs", "/o
 class OAuthEndpoints:
     """Answers the OAuth paths for one world and signing key."""
 
-    def __init__(self, world: World, signer: auth.Signer) -> None:
+    def __init__(self, world: World, signer: token_endpoint.Signer) -> None:
         self.world = world
         self.signer = signer
         self._certs: dict[str, str] = {}
@@ -49,11 +49,13 @@ class OAuthEndpoints:
         if path == "/o/oauth2/v2/auth" and request.method == "GET":
             with self.world.lock:
                 try:
-                    return redirect(auth.authorize(self.world, request.args.to_dict()), 302)
+                    return redirect(
+                        token_endpoint.authorize(self.world, request.args.to_dict()), 302
+                    )
                 except OAuthError as exc:
                     return json_response(exc.code, exc.body())
         if path == "/oauth2/v3/certs":
-            keys = [jwtutil.jwk(key, kid) for key, kid in self.signer.published()]
+            keys = [jwt.jwk(key, kid) for key, kid in self.signer.published()]
             return _certs_response({"keys": keys})
         if path == "/oauth2/v1/certs":
             return _certs_response(
@@ -63,7 +65,7 @@ class OAuthEndpoints:
 
     def _cert(self, key: rsa.RSAPrivateKey, kid: str) -> str:
         if kid not in self._certs:
-            self._certs[kid] = jwtutil.self_signed_cert_pem(key, "sandbox")
+            self._certs[kid] = jwt.self_signed_cert_pem(key, "sandbox")
         return self._certs[kid]
 
     def _subject(self, form: Mapping[str, str]) -> str | None:
@@ -72,7 +74,7 @@ class OAuthEndpoints:
             return grant.email
         if form.get("assertion"):
             try:
-                _, claims = jwtutil.unverified_parts(form["assertion"])
+                _, claims = jwt.unverified_parts(form["assertion"])
             except ValueError:
                 return None
             return str(claims.get("sub") or claims.get("iss") or "") or None
@@ -80,7 +82,7 @@ class OAuthEndpoints:
 
     def _token(self, request: Request) -> Response:
         form = {
-            **auth.basic_credentials(request.headers.get("Authorization")),
+            **token_endpoint.basic_credentials(request.headers.get("Authorization")),
             **request.form.to_dict(),
         }
         with self.world.lock:
@@ -100,7 +102,7 @@ class OAuthEndpoints:
             with self.world.lock:
                 try:
                     response = json_response(
-                        200, auth.token_endpoint(self.world, form, self.signer)
+                        200, token_endpoint.token_endpoint(self.world, form, self.signer)
                     )
                 except OAuthError as exc:
                     response = json_response(exc.code, exc.body())
@@ -113,7 +115,7 @@ class OAuthEndpoints:
         token = request.form.get("token") or request.args.get("token") or ""
         with self.world.lock:
             try:
-                auth.revoke(self.world, token)
+                token_endpoint.revoke(self.world, token)
             except OAuthError as exc:
                 return json_response(exc.code, exc.body())
         return Response(json.dumps({}), status=200, content_type="application/json")

@@ -29,9 +29,8 @@ from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import jwtutil
-from .errors import ApiError, OAuthError
-from .world import (
+from ..errors import ApiError, OAuthError
+from ..state.world import (
     AccessToken,
     AuthCode,
     ConsentRule,
@@ -41,6 +40,7 @@ from .world import (
     ServiceAccount,
     World,
 )
+from . import jwt
 
 __all__ = [
     "JWT_BEARER",
@@ -86,13 +86,13 @@ class Signer:
     @classmethod
     def create(cls) -> Signer:
         """A fresh key with a random key id."""
-        return cls(jwtutil.generate_key(), secrets.token_hex(20))
+        return cls(jwt.generate_key(), secrets.token_hex(20))
 
     def rotate(self) -> str:
         """Sign with a new key from now on; the old one stays published. Returns the new kid."""
         self.retired.insert(0, (self.key, self.kid))
         del self.retired[_PUBLISHED_KEYS - 1 :]
-        self.key, self.kid = jwtutil.generate_key(), secrets.token_hex(20)
+        self.key, self.kid = jwt.generate_key(), secrets.token_hex(20)
         return self.kid
 
     def retire(self) -> None:
@@ -206,10 +206,10 @@ def create_service_account(
     ``private_key_pem`` (and ``private_key_id``) re-create an account with a key the caller
     already holds, e.g. after a reset, so credentials handed out earlier keep working.
     """
-    key = jwtutil.load_private_key(private_key_pem) if private_key_pem else jwtutil.generate_key()
+    key = jwt.load_private_key(private_key_pem) if private_key_pem else jwt.generate_key()
     key_id = private_key_id or secrets.token_hex(20)
     account = ServiceAccount(
-        email.lower(), dwd, key_id, jwtutil.public_pem(key), str(10**20 + secrets.randbelow(10**20))
+        email.lower(), dwd, key_id, jwt.public_pem(key), str(10**20 + secrets.randbelow(10**20))
     )
     world.service_accounts[account.email] = account
     world.ensure_primary_calendar(account.email)
@@ -217,7 +217,7 @@ def create_service_account(
         "type": "service_account",
         "project_id": account.email.partition("@")[2].split(".")[0] or "sandbox",
         "private_key_id": key_id,
-        "private_key": jwtutil.private_pem(key),
+        "private_key": jwt.private_pem(key),
         "client_email": account.email,
         "client_id": account.client_id,
         "auth_uri": token_uri.rsplit("/", 1)[0] + "/o/oauth2/v2/auth",
@@ -296,7 +296,7 @@ def id_token(world: World, email: str, client_id: str, signer: Signer, nonce: st
         claims["hd"] = hosted
     if nonce:
         claims["nonce"] = nonce
-    return jwtutil.encode(claims, signer.key, signer.kid)
+    return jwt.encode(claims, signer.key, signer.kid)
 
 
 def _refresh(world: World, form: Mapping[str, str], signer: Signer) -> dict[str, Any]:
@@ -325,7 +325,7 @@ def _exchange_code(world: World, form: Mapping[str, str], signer: Signer) -> dic
             raise OAuthError(400, "invalid_grant", "Missing code verifier.")
         expected = verifier
         if code.code_challenge_method == "S256":
-            expected = jwtutil.b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+            expected = jwt.b64url(hashlib.sha256(verifier.encode("ascii")).digest())
         if expected != code.code_challenge:
             raise OAuthError(400, "invalid_grant", "Invalid code verifier.")
     if world.active_user(code.email) is None:
@@ -343,14 +343,14 @@ def _exchange_code(world: World, form: Mapping[str, str], signer: Signer) -> dic
 def _jwt_bearer(world: World, form: Mapping[str, str]) -> dict[str, Any]:
     assertion = form.get("assertion", "")
     try:
-        _, unverified = jwtutil.unverified_parts(assertion)
+        _, unverified = jwt.unverified_parts(assertion)
     except ValueError:
         raise OAuthError(400, "invalid_grant", "Invalid JWT.") from None
     account = world.service_accounts.get(str(unverified.get("iss", "")).lower())
     if account is None:
         raise OAuthError(400, "invalid_grant", "Invalid grant: account not found")
     try:
-        header, claims = jwtutil.decode_verified(assertion, account.public_key_pem)
+        header, claims = jwt.decode_verified(assertion, account.public_key_pem)
     except ValueError:
         raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.") from None
     now = time.time()

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import rfc3339_nanos
+from ..clock import rfc3339_nanos
 
 __all__ = ["LIVE_STATES", "Attempt", "Queue", "RetryConfig", "TaskRecord", "TaskState"]
 

@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import ApiError
+from ..errors import ApiError
 
 __all__ = ["DEFAULT_MESSAGES", "Fault", "FaultBook", "RateLimit"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .clock import rfc3339, utcnow
+from ..clock import rfc3339, utcnow
 
 __all__ = ["WRITE_VERBS", "RequestLog", "RequestRecord"]
 

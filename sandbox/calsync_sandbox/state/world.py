@@ -22,12 +22,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import SandboxClock
+from ..calendar.notifications import NotificationLog
+from ..clock import SandboxClock
+from .cloud_tasks import TaskState
 from .faults import FaultBook
-from .notifications import NotificationLog
 from .pending import PendingQueue
-from .requestlog import RequestLog
-from .tasks_model import TaskState
+from .request_log import RequestLog
 
 __all__ = [
     "AccessToken",

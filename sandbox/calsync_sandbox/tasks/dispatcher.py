@@ -25,11 +25,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import requests
 
-from . import jwtutil
-from .auth import Signer
-from .clock import utcnow
-from .tasks_model import Attempt, TaskRecord
-from .world import World
+from ..clock import utcnow
+from ..oauth import jwt
+from ..oauth.token_endpoint import Signer
+from ..state.cloud_tasks import Attempt, TaskRecord
+from ..state.world import World
 
 __all__ = ["Dispatcher"]
 
@@ -121,7 +121,7 @@ class Dispatcher:
                 "iat": now,
                 "exp": now + 3600,
             }
-            token = jwtutil.encode(claims, self.signer.key, self.signer.kid)
+            token = jwt.encode(claims, self.signer.key, self.signer.kid)
             headers["Authorization"] = f"Bearer {token}"
         return headers
 

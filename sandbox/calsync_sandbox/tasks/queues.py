@@ -11,7 +11,7 @@ body ``{"error": {"code", "message", "status"}}``:
 - task ids are ``[A-Za-z0-9_-]{1,500}``; ``scheduleTime`` at most 30 days ahead.
 
 Only HTTP targets (``httpRequest``) are supported. The dispatcher
-(:mod:`calsync_sandbox.dispatcher`) sends due tasks.
+(:mod:`calsync_sandbox.tasks.dispatcher`) sends due tasks.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import re
 import secrets
 from typing import Any
 
-from .calls import Call, Handler, Reply
-from .clock import parse_rfc3339, rfc3339_nanos, utcnow
-from .errors import ApiError
-from .paging import page
-from .tasks_model import Queue, TaskRecord, TaskState
+from ..clock import parse_rfc3339, rfc3339_nanos, utcnow
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..gateway.paging import page
+from ..state.cloud_tasks import Queue, TaskRecord, TaskState
 
 __all__ = ["HANDLERS", "queue_resource", "task_resource"]
 

@@ -32,13 +32,13 @@ import copy
 import secrets
 from typing import Any
 
-from .calls import Call, Handler, Reply
-from .clock import rfc3339
-from .directory_api import caller_admin, find_user
-from .errors import ApiError
-from .events_model import event_bounds
-from .paging import admin_list
-from .world import Calendar, EventRecord, User, World
+from ..calendar.event_rules import event_bounds
+from ..clock import rfc3339
+from ..directory.users import caller_admin, find_user
+from ..errors import ApiError
+from ..gateway.calls import Call, Handler, Reply
+from ..gateway.paging import admin_list
+from ..state.world import Calendar, EventRecord, User, World
 
 __all__ = ["APPLICATIONS", "CALENDAR_APP_ID", "HANDLERS"]
 

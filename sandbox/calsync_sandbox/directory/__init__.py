@@ -1,0 +1,1 @@
+"""Admin SDK Directory: users and calendar resources (rooms), and their query languages."""

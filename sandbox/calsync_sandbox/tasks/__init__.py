@@ -1,0 +1,1 @@
+"""Cloud Tasks v2: queues and tasks over REST, and the dispatcher that delivers due tasks."""

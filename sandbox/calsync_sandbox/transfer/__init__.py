@@ -1,0 +1,1 @@
+"""Admin SDK Data Transfer: applications, transfers, and what the Calendar part moves."""
