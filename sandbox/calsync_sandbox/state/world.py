@@ -219,7 +219,7 @@ class World:
         self._etag_base = int(time.time() * 1_000_000) * 1000
         self.tasks = TaskState()
         self.clock = SandboxClock()
-        self.pending = PendingQueue()
+        self.pending: PendingQueue[World] = PendingQueue()
         self._init_state()
 
     def reset(self) -> None:
