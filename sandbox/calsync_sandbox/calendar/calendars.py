@@ -18,7 +18,9 @@ from ..clock import rfc3339, utcnow
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import page
-from ..state.world import Calendar, EventRecord, Principal, World
+from ..state.calendars import Calendar, EventRecord
+from ..state.identities import Principal
+from ..state.world import World
 from .event_rules import event_bounds
 from .rooms import can_read_room, room_declined
 

@@ -29,7 +29,8 @@ from typing import Any
 
 from ..clock import rfc3339
 from ..errors import ApiError
-from ..state.world import Principal, World
+from ..state.identities import Principal
+from ..state.world import World
 
 __all__ = ["MEET_ICON", "apply_conference", "hangout_link"]
 

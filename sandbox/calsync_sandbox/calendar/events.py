@@ -27,7 +27,7 @@ from typing import Any
 from ..clock import rfc3339
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
-from ..state.world import Calendar, EventRecord
+from ..state.calendars import Calendar, EventRecord
 from .calendars import find_event, resolve_calendar
 from .conference import apply_conference
 from .event_rules import (

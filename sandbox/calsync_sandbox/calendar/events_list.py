@@ -18,7 +18,8 @@ from ..clock import parse_rfc3339, rfc3339
 from ..errors import ApiError
 from ..gateway.paging import page
 from ..gateway.validation import Params
-from ..state.world import Calendar, EventRecord, World
+from ..state.calendars import Calendar, EventRecord
+from ..state.world import World
 from .calendars import invitations_on
 from .event_rules import event_bounds, render
 

@@ -29,7 +29,9 @@ from typing import Any
 from ..clock import parse_rfc3339, rfc3339
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
-from ..state.world import Calendar, EventRecord, Principal, World
+from ..state.calendars import Calendar, EventRecord
+from ..state.identities import Principal
+from ..state.world import World
 from .calendars import invitations_on
 from .event_rules import event_bounds
 from .rooms import can_read_room, room_status

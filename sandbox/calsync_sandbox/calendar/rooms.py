@@ -20,7 +20,9 @@ import secrets
 from typing import Any
 
 from ..clock import rfc3339
-from ..state.world import Calendar, Principal, Room, World
+from ..state.calendars import Calendar, Room
+from ..state.identities import Principal
+from ..state.world import World
 from .event_rules import event_bounds
 
 __all__ = [

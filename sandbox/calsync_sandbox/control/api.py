@@ -18,8 +18,9 @@ from werkzeug.wrappers import Request, Response
 from ..calendar.calendars import calendar_view, respond
 from ..oauth import token_endpoint
 from ..state.cloud_tasks import Queue, RetryConfig
+from ..state.credentials import ConsentRule
 from ..state.faults import RateLimit
-from ..state.world import ConsentRule, World
+from ..state.world import World
 from ..tasks.dispatcher import Dispatcher
 from .calendars import ExtraRoutes
 

@@ -30,7 +30,8 @@ from ..calendar.rooms import resource_json
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import admin_list
-from ..state.world import User, World
+from ..state.identities import User
+from ..state.world import World
 from .query import resources_filter, users_filter
 
 __all__ = ["HANDLERS", "caller_admin", "find_user", "user_json"]

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..state.world import Principal, World
+from ..state.identities import Principal
+from ..state.world import World
 from .discovery import ApiMethod
 from .validation import Params
 

@@ -23,7 +23,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError
 from ..oauth.token_endpoint import authenticate
-from ..state.world import Principal, World
+from ..state.identities import Principal
+from ..state.world import World
 from .calls import Call, Handler, Reply
 from .discovery import RouteMatch, route_table
 from .validation import validate_body, validate_params

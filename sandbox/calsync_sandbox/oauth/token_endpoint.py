@@ -30,16 +30,9 @@ from urllib.parse import urlencode
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ApiError, OAuthError
-from ..state.world import (
-    AccessToken,
-    AuthCode,
-    ConsentRule,
-    Grant,
-    OAuthClient,
-    Principal,
-    ServiceAccount,
-    World,
-)
+from ..state.credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
+from ..state.identities import Principal, ServiceAccount
+from ..state.world import World
 from . import jwt
 
 __all__ = [

@@ -6,7 +6,11 @@ lock for the whole call, so every API call is atomic, like a single Google write
     world = World()
     with world.lock:
         world.add_user("alice@acme.com")          # also creates her primary calendar
-        cal = world.calendar("alice@acme.com")
+        cal = world.calendars["alice@acme.com"]
+
+The records it holds are defined by concept in :mod:`.identities` (users, service accounts,
+callers), :mod:`.credentials` (OAuth clients, grants, tokens) and :mod:`.calendars` (calendars,
+events, rooms).
 
 ``reset()`` wipes all state (users, tokens, events, tasks, logs, faults) but keeps the lock.
 """
@@ -18,183 +22,20 @@ import itertools
 import secrets
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..calendar.notifications import NotificationLog
 from ..clock import SandboxClock
+from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
+from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
 from .faults import FaultBook
+from .identities import ServiceAccount, User
 from .pending import PendingQueue
 from .request_log import RequestLog
 
-__all__ = [
-    "AccessToken",
-    "AuthCode",
-    "Calendar",
-    "ConsentRule",
-    "EventRecord",
-    "Grant",
-    "OAuthClient",
-    "Principal",
-    "Room",
-    "ServiceAccount",
-    "User",
-    "World",
-]
-
-
-@dataclass
-class User:
-    """A seeded Workspace user."""
-
-    email: str
-    display_name: str
-    admin: bool = False
-    suspended: bool = False
-    id: str = field(default_factory=lambda: str(100000000000000000000 + uuid.uuid4().int % 10**20))
-    email_verified: bool = True
-    """The id_token's ``email_verified`` claim."""
-    hosted_domain: str | None = None
-    """The id_token's ``hd`` claim: None = the email's domain if seeded, "" = no claim
-    (a consumer account), anything else = that value."""
-
-
-@dataclass
-class Room:
-    """A seeded calendar resource (a room): a Directory entry plus a calendar that answers."""
-
-    email: str
-    name: str
-    domain: str
-    """The Workspace domain (= customer) that owns the room; its users may book and read it."""
-    resource_id: str
-    capacity: int | None = None
-    building_id: str | None = None
-    floor_name: str | None = None
-    category: str = "CONFERENCE_ROOM"
-    resource_type: str | None = None
-    auto_accept: bool = True
-    """False: the room never answers by itself (stays needsAction; use the control ``respond``)."""
-    answer_delay: float = 0.0
-    """Seconds before the room answers; until then its responseStatus is needsAction."""
-
-
-@dataclass
-class ServiceAccount:
-    """A service account with one RSA key; ``dwd`` = domain-wide delegation authorised."""
-
-    email: str
-    dwd: bool
-    key_id: str
-    public_key_pem: bytes
-    client_id: str
-
-
-@dataclass
-class OAuthClient:
-    """An OAuth 2.0 web client."""
-
-    client_id: str
-    client_secret: str
-    redirect_uris: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Grant:
-    """A user's consent to a client, represented by its refresh token."""
-
-    refresh_token: str
-    email: str
-    client_id: str
-    scopes: tuple[str, ...]
-    revoked: bool = False
-
-
-@dataclass(frozen=True)
-class ConsentRule:
-    """How the consent screen answers for one user: deny, or grant only ``scopes``."""
-
-    deny: bool = False
-    scopes: tuple[str, ...] | None = None
-    """None = every requested scope; otherwise only the requested scopes listed here."""
-
-
-@dataclass
-class AuthCode:
-    """A one-time authorization code from the consent endpoint."""
-
-    code: str
-    email: str
-    client_id: str
-    redirect_uri: str
-    scopes: tuple[str, ...]
-    offline: bool
-    code_challenge: str | None
-    code_challenge_method: str
-    nonce: str | None
-
-
-@dataclass
-class AccessToken:
-    """A bearer token minted by the sandbox."""
-
-    token: str
-    email: str
-    """The identity the token acts as (a user, or the service account itself)."""
-    service_account: bool
-    scopes: frozenset[str] | None
-    """None = not restricted (control-minted tokens without scopes)."""
-    expires_at: float
-    grant: str | None = None
-    """Refresh token this access token came from, if any."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user (possibly through delegation) or a bare service account."""
-
-    email: str
-    service_account: bool = False
-    scopes: frozenset[str] | None = None
-
-
-@dataclass
-class Calendar:
-    """A calendar and its owner (the only identity that may read or write it)."""
-
-    id: str
-    owner: str
-    summary: str
-    primary: bool
-    time_zone: str = "UTC"
-    description: str | None = None
-    etag: str = ""
-
-
-@dataclass
-class EventRecord:
-    """One event on its organizer's calendar; ``data`` is the stored Event resource."""
-
-    calendar_id: str
-    data: dict[str, Any]
-    order: int
-    change_seq: int
-
-    @property
-    def id(self) -> str:
-        """The event id."""
-        return str(self.data["id"])
-
-    @property
-    def cancelled(self) -> bool:
-        """True for a deleted event (tombstone)."""
-        return self.data.get("status") == "cancelled"
-
-    def attendee_emails(self) -> list[str]:
-        """Lower-cased emails of all attendees."""
-        return [str(a.get("email", "")).lower() for a in self.data.get("attendees") or []]
+__all__ = ["Settings", "World"]
 
 
 @dataclass

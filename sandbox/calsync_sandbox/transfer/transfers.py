@@ -38,7 +38,9 @@ from ..directory.users import caller_admin, find_user
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import admin_list
-from ..state.world import Calendar, EventRecord, User, World
+from ..state.calendars import Calendar, EventRecord
+from ..state.identities import User
+from ..state.world import World
 
 __all__ = ["APPLICATIONS", "CALENDAR_APP_ID", "HANDLERS"]
 
