@@ -1,4 +1,4 @@
-"""The emails Google would send for an event change (``sendUpdates``), and their log.
+"""The emails Google would send for an event change (``sendUpdates``).
 
     kinds = plan_notifications(before, after, "all", owner="alice@acme.com", is_internal=...)
     # [("bob@acme.com", "invitation"), ...]
@@ -14,17 +14,17 @@ Rules (per recipient):
   conferenceData changed.
 - Delete (or a change to ``status: cancelled``): ``cancellation`` to every attendee.
 - Restoring a tombstone (cancelled -> confirmed): ``invitation`` to every attendee.
+
+The events API records what it sends in the world's
+:class:`~calsync_sandbox.state.notification_log.NotificationLog`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..clock import rfc3339, utcnow
-
-__all__ = ["NOTIFYING_FIELDS", "Notification", "NotificationLog", "plan_notifications"]
+__all__ = ["NOTIFYING_FIELDS", "plan_notifications"]
 
 # Changes to these fields send "update" mail to attendees who stay on the event.
 NOTIFYING_FIELDS = (
@@ -36,64 +36,6 @@ NOTIFYING_FIELDS = (
     "recurrence",
     "conferenceData",
 )
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One email Google would have sent."""
-
-    seq: int
-    time: str
-    recipient: str
-    kind: str
-    calendar_id: str
-    event_id: str
-    summary: str
-    actor: str
-
-
-class NotificationLog:
-    """Append-only log of would-be emails."""
-
-    def __init__(self) -> None:
-        self.entries: list[Notification] = []
-
-    def add(
-        self,
-        recipient: str,
-        kind: str,
-        *,
-        calendar_id: str,
-        event_id: str,
-        summary: str,
-        actor: str,
-    ) -> None:
-        """Record one email."""
-        self.entries.append(
-            Notification(
-                len(self.entries) + 1,
-                rfc3339(utcnow()),
-                recipient,
-                kind,
-                calendar_id,
-                event_id,
-                summary,
-                actor,
-            )
-        )
-
-    def as_dicts(self, recipient: str | None = None) -> list[dict[str, Any]]:
-        """All entries (optionally for one recipient) as JSON-ready dicts."""
-        who = recipient.lower() if recipient else None
-        return [asdict(n) for n in self.entries if who is None or n.recipient == who]
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """``{recipient: {kind: count}}``."""
-        out: dict[str, dict[str, int]] = {}
-        for n in self.entries:
-            per = out.setdefault(n.recipient, {})
-            per[n.kind] = per.get(n.kind, 0) + 1
-        return out
 
 
 def _recipients(

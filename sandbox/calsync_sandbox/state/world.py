@@ -25,13 +25,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..calendar.notifications import NotificationLog
 from ..clock import SandboxClock
 from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
 from .faults import FaultBook
 from .identities import ServiceAccount, User
+from .notification_log import NotificationLog
 from .pending import PendingQueue
 from .request_log import RequestLog
 
