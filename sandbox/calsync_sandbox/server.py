@@ -28,9 +28,10 @@ from .calendar import calendars, events, freebusy
 from .control.api import ControlApi
 from .directory import users
 from .errors import ApiError
-from .gateway.pipeline import Gateway, error_response
+from .gateway.pipeline import Gateway
 from .oauth.endpoints import OAUTH_PATHS, OAuthEndpoints
 from .oauth.token_endpoint import Signer
+from .responses import error_response
 from .state.world import World
 from .tasks import queues
 from .tasks.dispatcher import Dispatcher

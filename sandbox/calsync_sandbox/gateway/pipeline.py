@@ -12,51 +12,25 @@ Every answered request goes into the request log.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import time
-from typing import Any
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError
 from ..oauth.token_endpoint import authenticate
+from ..responses import drop_connection, error_response, json_response
 from ..state.identities import Principal
 from ..state.world import World
 from .calls import Call, Handler, Reply
 from .discovery import RouteMatch, route_table
 from .validation import validate_body, validate_params
 
-__all__ = ["AUTHENTICATED_APIS", "Gateway", "drop_connection"]
+__all__ = ["AUTHENTICATED_APIS", "Gateway"]
 
 # APIs whose calls need a Bearer token minted by the sandbox.
 AUTHENTICATED_APIS = ("calendar", "directory", "datatransfer")
-
-
-def drop_connection(request: Request) -> Response:
-    """Close the client's connection without an answer (a "connection reset" fault)."""
-    sock = request.environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    return Response(b"", status=500)
-
-
-def error_response(error: ApiError) -> Response:
-    """The HTTP answer for an ApiError."""
-    response = json_response(error.code, error.body())
-    for name, value in error.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def json_response(status: int, body: Any) -> Response:
-    """A JSON answer (empty body when ``body`` is None)."""
-    if body is None:
-        return Response(b"", status=status)
-    return Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
 
 
 class Gateway:

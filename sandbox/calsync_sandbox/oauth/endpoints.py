@@ -22,7 +22,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from ..errors import OAuthError
-from ..gateway.pipeline import drop_connection, json_response
+from ..responses import drop_connection, json_response
 from ..state.world import World
 from . import jwt, token_endpoint
 
