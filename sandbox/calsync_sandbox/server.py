@@ -30,7 +30,7 @@ from .directory import users
 from .errors import ApiError
 from .gateway.pipeline import Gateway
 from .oauth.endpoints import OAUTH_PATHS, OAuthEndpoints
-from .oauth.token_endpoint import Signer
+from .oauth.signing_keys import Signer
 from .responses import error_response
 from .state.world import World
 from .tasks import queues

@@ -16,7 +16,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..calendar.calendars import calendar_view, respond
-from ..oauth import token_endpoint
+from ..oauth import registration, tokens
+from ..oauth.signing_keys import Signer
 from ..state.cloud_tasks import Queue, RetryConfig
 from ..state.credentials import ConsentRule
 from ..state.faults import RateLimit
@@ -49,7 +50,7 @@ class ControlApi:
     def __init__(
         self,
         world: World,
-        signer: token_endpoint.Signer,
+        signer: Signer,
         dispatcher: Dispatcher,
         base_url: Callable[[], str],
     ) -> None:
@@ -156,7 +157,7 @@ class ControlApi:
         return vars(user)
 
     def add_client(self, body: _JSON) -> _JSON:
-        client = token_endpoint.create_client(
+        client = registration.create_client(
             self.world,
             list(body.get("redirect_uris") or []),
             body.get("client_id") or None,
@@ -165,7 +166,7 @@ class ControlApi:
         return {"client_id": client.client_id, "client_secret": client.client_secret}
 
     def add_grant(self, body: _JSON) -> _JSON:
-        grant = token_endpoint.create_grant(
+        grant = registration.create_grant(
             self.world,
             str(_need(body, "email")),
             str(_need(body, "client_id")),
@@ -187,7 +188,7 @@ class ControlApi:
         if not is_sa and self.world.active_user(email) is None:
             raise ControlError(400, f"no active user {email}")
         scopes = body.get("scopes")
-        token = token_endpoint.mint_token(
+        token = tokens.mint_token(
             self.world,
             email,
             service_account=is_sa,
@@ -224,7 +225,7 @@ class ControlApi:
         return {"kid": kid, "published": [k for _, k in self.signer.published()]}
 
     def add_service_account(self, body: _JSON) -> _JSON:
-        return token_endpoint.create_service_account(
+        return registration.create_service_account(
             self.world,
             str(_need(body, "email")),
             bool(body.get("domain_wide_delegation")),

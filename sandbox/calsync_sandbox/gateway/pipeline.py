@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError
-from ..oauth.token_endpoint import authenticate
+from ..oauth.tokens import authenticate
 from ..responses import drop_connection, error_response, json_response
 from ..state.identities import Principal
 from ..state.world import World

@@ -24,7 +24,11 @@ from werkzeug.wrappers import Request, Response
 from ..errors import OAuthError
 from ..responses import drop_connection, json_response
 from ..state.world import World
-from . import jwt, token_endpoint
+from . import jwt
+from .consent import authorize
+from .signing_keys import Signer
+from .token_endpoint import basic_credentials, token_endpoint
+from .tokens import revoke
 
 __all__ = ["OAUTH_PATHS", "OAuthEndpoints"]
 
@@ -34,7 +38,7 @@ OAUTH_PATHS = ("/token", "/revoke", "/o/oauth2/v2/auth", "/oauth2/v3/certs", "/o
 class OAuthEndpoints:
     """Answers the OAuth paths for one world and signing key."""
 
-    def __init__(self, world: World, signer: token_endpoint.Signer) -> None:
+    def __init__(self, world: World, signer: Signer) -> None:
         self.world = world
         self.signer = signer
         self._certs: dict[str, str] = {}
@@ -49,9 +53,7 @@ class OAuthEndpoints:
         if path == "/o/oauth2/v2/auth" and request.method == "GET":
             with self.world.lock:
                 try:
-                    return redirect(
-                        token_endpoint.authorize(self.world, request.args.to_dict()), 302
-                    )
+                    return redirect(authorize(self.world, request.args.to_dict()), 302)
                 except OAuthError as exc:
                     return json_response(exc.code, exc.body())
         if path == "/oauth2/v3/certs":
@@ -82,7 +84,7 @@ class OAuthEndpoints:
 
     def _token(self, request: Request) -> Response:
         form = {
-            **token_endpoint.basic_credentials(request.headers.get("Authorization")),
+            **basic_credentials(request.headers.get("Authorization")),
             **request.form.to_dict(),
         }
         with self.world.lock:
@@ -101,9 +103,7 @@ class OAuthEndpoints:
         else:
             with self.world.lock:
                 try:
-                    response = json_response(
-                        200, token_endpoint.token_endpoint(self.world, form, self.signer)
-                    )
+                    response = json_response(200, token_endpoint(self.world, form, self.signer))
                 except OAuthError as exc:
                     response = json_response(exc.code, exc.body())
         response.headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
@@ -115,7 +115,7 @@ class OAuthEndpoints:
         token = request.form.get("token") or request.args.get("token") or ""
         with self.world.lock:
             try:
-                token_endpoint.revoke(self.world, token)
+                revoke(self.world, token)
             except OAuthError as exc:
                 return json_response(exc.code, exc.body())
         return Response(json.dumps({}), status=200, content_type="application/json")

@@ -27,7 +27,7 @@ import requests
 
 from ..clock import utcnow
 from ..oauth import jwt
-from ..oauth.token_endpoint import Signer
+from ..oauth.signing_keys import Signer
 from ..state.cloud_tasks import Attempt, TaskRecord
 from ..state.world import World
 
