@@ -20,8 +20,8 @@ from ..gateway.paging import page
 from ..gateway.validation import Params
 from ..state.calendars import Calendar, EventRecord
 from ..state.world import World
-from .calendars import invitations_on
 from .event_rules import event_bounds, render
+from .invitations import invitations_on
 
 __all__ = ["list_events"]
 

@@ -32,8 +32,8 @@ from ..gateway.calls import Call, Handler, Reply
 from ..state.calendars import Calendar, EventRecord
 from ..state.identities import Principal
 from ..state.world import World
-from .calendars import invitations_on
 from .event_rules import event_bounds
+from .invitations import invitations_on
 from .rooms import can_read_room, room_status
 
 __all__ = ["HANDLERS", "MAX_CALENDARS", "MAX_RANGE_DAYS"]

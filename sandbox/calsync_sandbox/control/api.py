@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..calendar.calendars import calendar_view, respond
+from ..calendar.invitations import calendar_view, respond
 from ..oauth import registration, tokens
 from ..oauth.signing_keys import Signer
 from ..state.cloud_tasks import Queue, RetryConfig
