@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from .calendar import calendars, events, freebusy
 from .control.api import ControlApi
-from .directory import users
+from .directory import resources, users
 from .errors import ApiError
 from .gateway.pipeline import Gateway
 from .oauth.endpoints import OAUTH_PATHS, OAuthEndpoints
@@ -64,6 +64,7 @@ class Sandbox:
             **events.HANDLERS,
             **freebusy.HANDLERS,
             **users.HANDLERS,
+            **resources.HANDLERS,
             **transfers.HANDLERS,
             **queues.HANDLERS,
         }

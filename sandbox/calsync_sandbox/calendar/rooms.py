@@ -28,7 +28,6 @@ from .event_rules import event_bounds
 __all__ = [
     "book",
     "can_read_room",
-    "resource_json",
     "room_declined",
     "room_status",
     "seed_room",
@@ -90,31 +89,6 @@ def _default_domain(world: World, email: str) -> str:
     if len(world.domains) == 1:
         return next(iter(world.domains))
     raise ValueError("say which seeded domain the room belongs to (domain)")
-
-
-def resource_json(room: Room) -> dict[str, Any]:
-    """The Directory ``CalendarResource``."""
-    prefix = "-".join(p for p in (room.building_id, room.floor_name) if p)
-    generated = f"{prefix}-{room.name}" if prefix else room.name
-    if room.capacity is not None:
-        generated += f" ({room.capacity})"
-    body: dict[str, Any] = {
-        "kind": "admin#directory#resources#calendars#CalendarResource",
-        "etags": f'"{secrets.token_hex(8)}"',
-        "resourceId": room.resource_id,
-        "resourceName": room.name,
-        "generatedResourceName": generated,
-        "resourceEmail": room.email,
-        "resourceCategory": room.category,
-    }
-    optional = {
-        "capacity": room.capacity,
-        "buildingId": room.building_id,
-        "floorName": room.floor_name,
-        "resourceType": room.resource_type,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
-    return body
 
 
 def can_read_room(world: World, caller: Principal, calendar: Calendar) -> bool:

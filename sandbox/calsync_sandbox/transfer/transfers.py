@@ -34,7 +34,8 @@ from typing import Any
 
 from ..calendar.event_rules import event_bounds
 from ..clock import rfc3339
-from ..directory.users import caller_admin, find_user
+from ..directory.admins import caller_admin
+from ..directory.users import find_user
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import admin_list
