@@ -9,7 +9,8 @@
 See ``docs/sandbox.md`` for the URL layout, the behaviours and the control API.
 """
 
-from .control.client import SandboxControl, SandboxControlError
+from .control.client import SandboxControl
+from .control.transport import SandboxControlError
 from .server import Sandbox
 
 __all__ = ["Sandbox", "SandboxControl", "SandboxControlError"]

@@ -1,63 +1,63 @@
-"""Control routes for rooms, Meet, Data Transfer, the sandbox clock and pending async work.
+"""Control calls for calendars: what a person sees, answering invitations, rooms and Meet.
 
-Mounted by :class:`calsync_sandbox.control.api.ControlApi` next to its own routes; documented in
-``docs/sandbox.md`` and wrapped by :class:`calsync_sandbox.control.client.SandboxControl`::
+    GET  /_sandbox/calendars/{email}/view                       ctl.calendar_view(email)
+    POST /_sandbox/respond  {"email", "calendar_id", "event_id", "status"}  ctl.respond(...)
+    POST /_sandbox/rooms    {"email", "name", "capacity", ...}  ctl.seed_room(email, name, 8)
+    POST /_sandbox/meet     {"delay": 0.2, "fail": false}       ctl.set_meet(delay=0.0)
 
-    POST /_sandbox/rooms               {"email", "name", "capacity", "building", "floor", ...}
-    POST /_sandbox/meet                {"delay": 0.2, "fail": false}
-    POST /_sandbox/clock/advance       {"seconds": 3600}
-    POST /_sandbox/pending/complete    {"kinds": ["meet", "room", "transfer"]}
+:class:`CalendarRoutes` answers the routes in the sandbox; :class:`CalendarCalls` is the client
+side, part of :class:`~calsync_sandbox.control.client.SandboxControl`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
+from ..calendar.invitations import calendar_view, respond
 from ..calendar.rooms import seed_room
-from ..clock import rfc3339
 from ..state.world import World
+from .routes import JSON, ControlError, Route, need, number
+from .transport import ControlTransport
 
-__all__ = ["ExtraRoutes"]
-
-_JSON = dict[str, Any]
-_KINDS = ("meet", "room", "transfer")
-
-
-def _number(body: _JSON, key: str, default: float | None = None) -> float:
-    value = body.get(key, default)
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} must be a number")
-    if value < 0:
-        raise ValueError(f"{key} must not be negative")
-    return float(value)
+__all__ = ["CalendarCalls", "CalendarRoutes"]
 
 
-class ExtraRoutes:
-    """The handlers; ``routes()`` lists them as ``(verb, path, handler)``."""
+class CalendarRoutes:
+    """Calendar views, invitation answers, rooms and Meet."""
 
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def routes(self) -> list[tuple[str, str, Callable[..., Any]]]:
-        """Routes to mount."""
+    def routes(self) -> list[Route]:
+        """The routes this group answers."""
         return [
-            ("GET", "/_sandbox/rooms", self.list_rooms),
-            ("POST", "/_sandbox/rooms", self.add_room),
-            ("PATCH", "/_sandbox/rooms/<email>", self.update_room),
-            ("POST", "/_sandbox/meet", self.meet),
-            ("POST", "/_sandbox/transfers/config", self.transfer_config),
-            ("GET", "/_sandbox/transfers", self.list_transfers),
-            ("GET", "/_sandbox/clock", self.clock),
-            ("POST", "/_sandbox/clock/advance", self.advance),
-            ("GET", "/_sandbox/pending", self.pending),
-            ("POST", "/_sandbox/pending/complete", self.complete),
+            Route("GET", "/_sandbox/calendars/<email>/view", self.view),
+            Route("POST", "/_sandbox/respond", self.respond),
+            Route("GET", "/_sandbox/rooms", self.list_rooms),
+            Route("POST", "/_sandbox/rooms", self.add_room),
+            Route("PATCH", "/_sandbox/rooms/<email>", self.update_room),
+            Route("POST", "/_sandbox/meet", self.meet),
         ]
 
-    def list_rooms(self, body: _JSON) -> _JSON:
+    def view(self, body: JSON, email: str) -> JSON:
+        if email.lower() not in self.world.calendars:
+            raise ControlError(404, f"no calendar for {email}")
+        return {"email": email.lower(), "events": calendar_view(self.world, email)}
+
+    def respond(self, body: JSON) -> JSON:
+        return respond(
+            self.world,
+            str(need(body, "email")),
+            str(need(body, "calendar_id")),
+            str(need(body, "event_id")),
+            str(need(body, "status")),
+        )
+
+    def list_rooms(self, body: JSON) -> JSON:
         return {"rooms": [vars(r) for r in self.world.rooms.values()]}
 
-    def add_room(self, body: _JSON) -> _JSON:
+    def add_room(self, body: JSON) -> JSON:
         email, name = body.get("email"), body.get("name")
         if not email or not name:
             raise ValueError("email and name are required")
@@ -73,53 +73,96 @@ class ExtraRoutes:
             category=str(body.get("category") or "CONFERENCE_ROOM"),
             resource_type=body.get("resource_type"),
             auto_accept=bool(body.get("auto_accept", True)),
-            answer_delay=_number(body, "answer_delay", 0.0),
+            answer_delay=number(body, "answer_delay", 0.0),
             resource_id=body.get("resource_id"),
         )
         return vars(room)
 
-    def update_room(self, body: _JSON, email: str) -> _JSON:
+    def update_room(self, body: JSON, email: str) -> JSON:
         room = self.world.rooms.get(email.lower())
         if room is None:
             raise LookupError(f"no room {email}")
         if "auto_accept" in body:
             room.auto_accept = bool(body["auto_accept"])
         if "answer_delay" in body:
-            room.answer_delay = _number(body, "answer_delay")
+            room.answer_delay = number(body, "answer_delay")
         return vars(room)
 
-    def meet(self, body: _JSON) -> _JSON:
+    def meet(self, body: JSON) -> JSON:
         settings = self.world.settings
         if body.get("delay") is not None:
-            settings.meet_delay = _number(body, "delay")
+            settings.meet_delay = number(body, "delay")
         if body.get("fail") is not None:
             settings.meet_fails = bool(body["fail"])
         return {"delay": settings.meet_delay, "fail": settings.meet_fails}
 
-    def transfer_config(self, body: _JSON) -> _JSON:
-        if body.get("delay") is not None:
-            self.world.settings.transfer_delay = _number(body, "delay")
-        return {"delay": self.world.settings.transfer_delay}
 
-    def list_transfers(self, body: _JSON) -> _JSON:
-        return {"transfers": list(self.world.transfers.values())}
+class CalendarCalls(ControlTransport):
+    """Calendar views, invitation answers, rooms and Meet."""
 
-    def clock(self, body: _JSON) -> _JSON:
-        return {"now": rfc3339(self.world.clock.now()), "offset": self.world.clock.offset}
+    def calendar_view(self, email: str) -> list[dict[str, Any]]:
+        """What the person's primary calendar shows (non-cancelled events)."""
+        return list(self._call("GET", f"calendars/{quote(email)}/view")["events"])
 
-    def advance(self, body: _JSON) -> _JSON:
-        self.world.clock.advance(_number(body, "seconds"))
-        ran = self.world.pending.run_due(self.world, self.world.clock.time())
-        return {**self.clock(body), "ran": [a.as_dict() for a in ran]}
+    def respond(self, email: str, calendar_id: str, event_id: str, status: str) -> dict[str, Any]:
+        """Answer an invitation as ``email`` (accepted, declined, tentative, needsAction)."""
+        return self._call(
+            "POST",
+            "respond",
+            {"email": email, "calendar_id": calendar_id, "event_id": event_id, "status": status},
+        )
 
-    def pending(self, body: _JSON) -> _JSON:
-        return {"pending": [a.as_dict() for a in self.world.pending.actions]}
+    def seed_room(
+        self,
+        email: str,
+        name: str,
+        capacity: int | None = None,
+        building: str | None = None,
+        floor: str | None = None,
+        *,
+        category: str = "CONFERENCE_ROOM",
+        auto_accept: bool = True,
+        answer_delay: float = 0.0,
+        domain: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a room (Directory resource + a calendar that answers invitations) to ``domain``
+        (default: the email's domain if seeded, else the only seeded domain)."""
+        return self._call(
+            "POST",
+            "rooms",
+            {
+                "email": email,
+                "name": name,
+                "capacity": capacity,
+                "building": building,
+                "floor": floor,
+                "category": category,
+                "auto_accept": auto_accept,
+                "answer_delay": answer_delay,
+                "domain": domain,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+            },
+        )
 
-    def complete(self, body: _JSON) -> _JSON:
-        kinds = body.get("kinds")
-        if kinds is not None and (
-            not isinstance(kinds, list) or any(k not in _KINDS for k in kinds)
-        ):
-            raise ValueError(f"kinds must be a list of {_KINDS}")
-        ran = self.world.pending.run_all(self.world, tuple(kinds) if kinds is not None else None)
-        return {"ran": [a.as_dict() for a in ran]}
+    def update_room(
+        self, email: str, *, auto_accept: bool | None = None, answer_delay: float | None = None
+    ) -> dict[str, Any]:
+        """Change how a room answers from now on."""
+        body: dict[str, Any] = {}
+        if auto_accept is not None:
+            body["auto_accept"] = auto_accept
+        if answer_delay is not None:
+            body["answer_delay"] = answer_delay
+        return self._call("PATCH", f"rooms/{quote(email)}", body)
+
+    def rooms(self) -> list[dict[str, Any]]:
+        """All seeded rooms."""
+        return list(self._call("GET", "rooms")["rooms"])
+
+    def set_meet(self, *, delay: float | None = None, fail: bool | None = None) -> dict[str, Any]:
+        """Meet creation: seconds until it finishes (0 = in the write's reply) and whether
+        creations started from now on fail. Returns ``{"delay", "fail"}``."""
+        return self._call("POST", "meet", {"delay": delay, "fail": fail})

@@ -1,101 +1,64 @@
-"""Typed control calls for rooms, Meet, Data Transfer, the clock and pending async work.
+"""Control calls for the sandbox clock and the asynchronous work waiting on it.
 
-A mixin of :class:`calsync_sandbox.control.client.SandboxControl` (use it through that class)::
+    POST /_sandbox/clock/advance     {"seconds": 3600}    ctl.advance_clock(3600)
+    POST /_sandbox/pending/complete  {"kinds": ["meet"]}  ctl.complete_pending(["meet"])
 
-    ctl.seed_room("room-a@resource.calendar.google.com", "Room A", 8, "HQ", "2")
-    ctl.set_meet(delay=0.0)                  # Meet links at once
-    ctl.complete_pending()                   # finish Meet creations, room answers, transfers
-    ctl.advance_clock(3600)                  # an hour later (due async work runs)
+:class:`ClockRoutes` answers the routes in the sandbox; :class:`ClockCalls` is the client side,
+part of :class:`~calsync_sandbox.control.client.SandboxControl`.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-__all__ = ["ExtrasControl"]
+from ..clock import rfc3339
+from ..state.world import World
+from .routes import JSON, Route, number
+from .transport import ControlTransport
+
+__all__ = ["ClockCalls", "ClockRoutes"]
+
+_KINDS = ("meet", "room", "transfer")
 
 
-class ExtrasControl:
-    """Control calls added for rooms/Meet and the orphan sweeper (see ``docs/sandbox.md``)."""
+class ClockRoutes:
+    """The clock, moving it forward, and pending work (Meet, room answers, transfers)."""
 
-    def _call(
-        self,
-        verb: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError  # provided by SandboxControl
+    def __init__(self, world: World) -> None:
+        self.world = world
 
-    # ---- rooms ----------------------------------------------------------------------------
+    def routes(self) -> list[Route]:
+        """The routes this group answers."""
+        return [
+            Route("GET", "/_sandbox/clock", self.clock),
+            Route("POST", "/_sandbox/clock/advance", self.advance),
+            Route("GET", "/_sandbox/pending", self.pending),
+            Route("POST", "/_sandbox/pending/complete", self.complete),
+        ]
 
-    def seed_room(
-        self,
-        email: str,
-        name: str,
-        capacity: int | None = None,
-        building: str | None = None,
-        floor: str | None = None,
-        *,
-        category: str = "CONFERENCE_ROOM",
-        auto_accept: bool = True,
-        answer_delay: float = 0.0,
-        domain: str | None = None,
-        resource_type: str | None = None,
-        resource_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Add a room (Directory resource + a calendar that answers invitations) to ``domain``
-        (default: the email's domain if seeded, else the only seeded domain)."""
-        return self._call(
-            "POST",
-            "rooms",
-            {
-                "email": email,
-                "name": name,
-                "capacity": capacity,
-                "building": building,
-                "floor": floor,
-                "category": category,
-                "auto_accept": auto_accept,
-                "answer_delay": answer_delay,
-                "domain": domain,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-            },
-        )
+    def clock(self, body: JSON) -> JSON:
+        return {"now": rfc3339(self.world.clock.now()), "offset": self.world.clock.offset}
 
-    def update_room(
-        self, email: str, *, auto_accept: bool | None = None, answer_delay: float | None = None
-    ) -> dict[str, Any]:
-        """Change how a room answers from now on."""
-        body: dict[str, Any] = {}
-        if auto_accept is not None:
-            body["auto_accept"] = auto_accept
-        if answer_delay is not None:
-            body["answer_delay"] = answer_delay
-        return self._call("PATCH", f"rooms/{quote(email)}", body)
+    def advance(self, body: JSON) -> JSON:
+        self.world.clock.advance(number(body, "seconds"))
+        ran = self.world.pending.run_due(self.world, self.world.clock.time())
+        return {**self.clock(body), "ran": [a.as_dict() for a in ran]}
 
-    def rooms(self) -> list[dict[str, Any]]:
-        """All seeded rooms."""
-        return list(self._call("GET", "rooms")["rooms"])
+    def pending(self, body: JSON) -> JSON:
+        return {"pending": [a.as_dict() for a in self.world.pending.actions]}
 
-    # ---- Meet and Data Transfer ------------------------------------------------------------
+    def complete(self, body: JSON) -> JSON:
+        kinds = body.get("kinds")
+        if kinds is not None and (
+            not isinstance(kinds, list) or any(k not in _KINDS for k in kinds)
+        ):
+            raise ValueError(f"kinds must be a list of {_KINDS}")
+        ran = self.world.pending.run_all(self.world, tuple(kinds) if kinds is not None else None)
+        return {"ran": [a.as_dict() for a in ran]}
 
-    def set_meet(self, *, delay: float | None = None, fail: bool | None = None) -> dict[str, Any]:
-        """Meet creation: seconds until it finishes (0 = in the write's reply) and whether
-        creations started from now on fail. Returns ``{"delay", "fail"}``."""
-        return self._call("POST", "meet", {"delay": delay, "fail": fail})
 
-    def set_transfer_delay(self, seconds: float) -> float:
-        """Seconds a Data Transfer stays ``inProgress`` before it runs and is ``completed``."""
-        return float(self._call("POST", "transfers/config", {"delay": seconds})["delay"])
-
-    def transfers(self) -> list[dict[str, Any]]:
-        """Every Data Transfer requested so far (DataTransfer resources)."""
-        return list(self._call("GET", "transfers")["transfers"])
-
-    # ---- clock and pending work -------------------------------------------------------------
+class ClockCalls(ControlTransport):
+    """The clock, moving it forward, and pending work (Meet, room answers, transfers)."""
 
     def clock(self) -> dict[str, Any]:
         """``{"now": RFC 3339, "offset": seconds ahead of real time}``."""
