@@ -7,6 +7,10 @@
     ctl.seed_user("alice@acme.com")
 
 See ``docs/sandbox.md`` for the URL layout, the behaviours and the control API.
+
+Layout: ``state/`` (the in-memory world), ``oauth/``, ``gateway/`` (the request pipeline), one
+package per Google API (``calendar/``, ``directory/``, ``transfer/``, ``tasks/``) and
+``control/`` (the control routes and ``SandboxControl``); ``server.py`` wires them together.
 """
 
 from .control.client import SandboxControl
