@@ -1,0 +1,553 @@
+"""A seeded, model-based exploration of calsync through the whole local stack.
+
+The reference model is the platform itself (``FakePlatform``): it knows every item, part,
+enrollment, setting and organizer connection, and from that alone who should hold which entry.
+``Exploration`` plays random steps against the real system (the platform's messages go through
+the Pub/Sub emulator's push subscriptions into the functions; Google is the sandbox; state is in
+the Firestore emulator), then lets everything settle on the sandbox clock and checks:
+
+1. every person holds exactly one live calsync entry per live future part they should attend,
+   and nothing else (``differences``), in the owner's calendar the mode calls for;
+2. no live event calsync created lacks a mapping (found by mapping, not by private property);
+3. the latest result the platform received for each part names its final state: ``synced``
+   with an event that exists (or ``needs_consent`` while its organizer is not connected), or
+   ``deleted``.
+
+Known exceptions (entries calsync cannot remove by design) are listed in ``EXCEPTIONS``; none
+is produced by the steps below, which always reconnect revoked organizers before settling.
+
+    run = Exploration(stack, control, seed=7)
+    run.play(steps=40)          # raises ExplorationFailed with the seed and the steps
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from calsync_dev.dates import at
+from calsync_dev.platform import FakePlatform
+from calsync_dev.report import actual_calendars, differences, title_of
+from calsync_dev.results_reader import ResultsReader
+
+__all__ = ["EXCEPTIONS", "Exploration", "ExplorationFailed"]
+
+TENANT = "acme"
+DOMAIN = "acme.com"
+ORGANIZERS = ("alice@acme.com", "bob@acme.com")
+HOSTS = ("dan@acme.com", "grace@acme.com")
+LEARNERS = ("carol@acme.com", "erin@acme.com", "ivan@acme.com")
+ADMIN = "gadmin@acme.com"
+PEOPLE = (*ORGANIZERS, *HOSTS, *LEARNERS)
+ITEMS = ("evt_a", "evt_b", "ses_c")
+ZONE = "America/New_York"
+
+EXCEPTIONS = {
+    "original of a part recreated for a suspended organizer without a transfer": "transferred",
+    "event left with an owner whose grant is gone": "needs_consent",
+}
+"""Entries calsync cannot remove by design, with the result status that reports each."""
+
+
+class ExplorationFailed(AssertionError):
+    """An invariant did not hold after the system settled."""
+
+
+@dataclass
+class Exploration:
+    """One seeded run: random steps, then settle and check the invariants."""
+
+    stack: Any
+    control: Any
+    seed: int
+    settle_timeout: float = 60.0
+    log: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.platform = FakePlatform(
+            self.stack.config.project,
+            TENANT,
+            {
+                "sync_enabled": True,
+                "domains": [DOMAIN],
+                "use_organizer_accounts": False,
+                "admin_email": ADMIN,
+            },
+        )
+        self.reader = ResultsReader(self.stack.config.project, f"model-{uuid.uuid4().hex[:12]}")
+        self.held: list[dict[str, Any]] = []  # messages held back, delivered late (reordering)
+        self.sent: list[dict[str, Any]] = []  # every platform-events message, for duplicates
+        self.revoked: set[str] = set()
+        self.suspended: set[str] = set()
+        self.lasting_quota = False
+
+    # -- the run ------------------------------------------------------------------------
+    def play(self, steps: int, settle_every: int = 12) -> None:
+        """Seed people, play ``steps`` random steps, settling now and then and at the end."""
+        self.control.seed_domain(DOMAIN)
+        for person in PEOPLE:
+            self.control.seed_user(person)
+        self.control.seed_user(ADMIN, admin=True)
+        self._do("settings", self.platform.publish_settings)
+        self._wait_for_tenant()
+        try:
+            for n in range(1, steps + 1):
+                self._step()
+                if n % settle_every == 0:
+                    self.settle()
+            self.settle()
+        finally:
+            self.reader.close()
+
+    def _wait_for_tenant(self) -> None:
+        """The tenant exists once its first settings went through push (connects need it)."""
+        from calsync.app import services
+
+        deadline = time.monotonic() + 30
+        while services().store.get_tenant(TENANT) is None:
+            if time.monotonic() > deadline:
+                raise ExplorationFailed("the tenant's first settings never arrived")
+            time.sleep(0.2)
+
+    def _step(self) -> None:
+        choices: list[tuple[int, Callable[[], None]]] = [
+            (8, self.upsert),
+            (2, self.delete),
+            (6, self.enroll),
+            (2, self.duplicate),
+            (2, self.hold_back),
+            (2, self.release_held),
+            (1, self.toggle_sync),
+            (1, self.toggle_guest_visibility),
+            (1, self.toggle_mode),
+            (2, self.connect),
+            (1, self.disconnect),
+            (1, self.revoke),
+            (2, self.fault),
+            (1, self.quota_that_lasts),
+            (1, self.suspend_and_sweep),
+        ]
+        weights = [w for w, _ in choices]
+        action = self.rng.choices([a for _, a in choices], weights)[0]
+        action()
+
+    def _do(self, what: str, action: Callable[[], Any]) -> Any:
+        self.log.append(what)
+        return action()
+
+    # -- platform steps -----------------------------------------------------------------
+    def _item(self, item_id: str) -> dict[str, Any]:
+        rng = self.rng
+        kind = "session" if item_id.startswith("ses_") else "event"
+        parts = []
+        for n, key in enumerate(rng.sample(["p1", "p2", "p3"], rng.randint(1, 2))):
+            day, hour = rng.randint(1, 4) + 4 * n, rng.choice([9, 10, 14])
+            part: dict[str, Any] = {
+                "key": key,
+                "start": at(day, f"{hour:02d}:00", ZONE),
+                "end": at(day, f"{hour + 1:02d}:00", ZONE),
+            }
+            if rng.random() < 0.3:
+                part["host_emails"] = rng.sample(HOSTS, rng.randint(0, 2))
+            if rng.random() < 0.2:
+                part["location"] = rng.choice(["Room 1", "Room 2"])
+            parts.append(part)
+        return {
+            "kind": kind,
+            "id": item_id,
+            "title": f"Course {item_id}",
+            "description": rng.choice(["Bring a laptop.", "Hands on.", ""]),  # cosmetic edits
+            "organizer_email": rng.choice(self._active_organizers()),
+            "host_emails": rng.sample(HOSTS, rng.randint(0, 2)),
+            "timezone": ZONE,
+            "location": rng.choice(["HQ", "Annex"]),
+            "url": f"https://acme.example/{item_id}",
+            "parts": parts,
+        }
+
+    def _active_organizers(self) -> list[str]:
+        return [o for o in ORGANIZERS if o not in self.suspended]
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+        item = message.get("item") or {}
+        if message["type"] == "item.upserted":
+            # the platform named a (new, active) organizer: a sweeper's successor steps back
+            self.platform.successors.pop(item["title"], None)
+
+    def upsert(self) -> None:
+        """A new or changed item (times, places, hosts, organizer, parts)."""
+        item = self._item(self.rng.choice(ITEMS))
+        self._send(
+            self._do(f"upsert {item['id']}: {_brief(item)}", lambda: self.platform.upsert(item))
+        )
+
+    def delete(self) -> None:
+        """An item deleted (a later upsert recreates it)."""
+        live = [k for k in self.platform.items if k not in self.platform.deleted]
+        if not live:
+            return self.upsert()
+        kind, item_id = self.rng.choice(sorted(live)).split(":", 1)
+        self._send(self._do(f"delete {item_id}", lambda: self.platform.delete(kind, item_id)))
+        return None
+
+    def enroll(self) -> None:
+        """Someone enrolls, joins the waitlist or unenrolls."""
+        live = sorted(k for k in self.platform.items if k not in self.platform.deleted)
+        if not live:
+            return self.upsert()
+        kind, item_id = self.rng.choice(live).split(":", 1)
+        person = self.rng.choice(LEARNERS)
+        status = self.rng.choice(["enrolled", "enrolled", "waitlisted", "unenrolled"])
+        self._do(
+            f"{person} {status} in {item_id}",
+            lambda: self.platform.enroll(kind, item_id, {person: status}),
+        )
+        return None
+
+    def duplicate(self) -> None:
+        """An earlier message delivered again."""
+        if self.sent:
+            message = self.rng.choice(self.sent)
+            self._do(f"duplicate of {_describe(message)}", lambda: self.platform.republish(message))
+
+    def hold_back(self) -> None:
+        """An upsert whose delivery is delayed past the next change of its item."""
+        item = self._item(self.rng.choice(ITEMS))
+        key = f"{item['kind']}:{item['id']}"
+        version = self.platform._next_version(key)
+        message = {"type": "item.upserted", "tenant_id": TENANT, "version": version, "item": item}
+        self.log.append(f"hold back upsert {item['id']} v{version}")
+        self.held.append(message)
+        # the platform moves on: an even newer version of the same item goes out first
+        newer = self._item(item["id"])
+        self._send(
+            self._do(f"upsert {item['id']}: {_brief(newer)}", lambda: self.platform.upsert(newer))
+        )
+
+    def release_held(self) -> None:
+        """A held-back (now stale) message finally arrives: it must change nothing."""
+        if self.held:
+            message = self.held.pop(0)
+            self._do(
+                f"late delivery of {_describe(message)}", lambda: self.platform.republish(message)
+            )
+
+    # -- settings ---------------------------------------------------------------------------
+    def _settings(self, what: str, **changes: Any) -> None:
+        self.platform.settings.update(changes)
+        self._send(self._do(what, self.platform.publish_settings))
+
+    def toggle_sync(self) -> None:
+        """Sync off (changes wait) or back on (they are caught up)."""
+        on = not self.platform.settings["sync_enabled"]
+        self._settings(f"sync {'on' if on else 'off'}", sync_enabled=on)
+
+    def toggle_guest_visibility(self) -> None:
+        """The privacy setting that changes every rendered event."""
+        value = not self.platform.settings.get("guests_can_see_other_guests", False)
+        self._settings(f"guests_can_see_other_guests={value}", guests_can_see_other_guests=value)
+
+    def toggle_mode(self) -> None:
+        """Platform account <-> organizers' accounts."""
+        value = not self.platform.settings["use_organizer_accounts"]
+        self._settings(f"use_organizer_accounts={value}", use_organizer_accounts=value)
+
+    # -- organizers ---------------------------------------------------------------------------
+    def _oauth(self, organizer: str, path: str) -> None:
+        base = self.stack.endpoints["functions"]["oauth_callback"]
+        session = requests.Session()
+        method = session.post if path == "disconnect" else session.get
+        reply = method(
+            f"{base}{path}", params={"tenant": TENANT, "organizer": organizer}, timeout=60
+        )
+        if reply.status_code != 200:
+            raise ExplorationFailed(
+                f"{path} {organizer}: HTTP {reply.status_code} {reply.text[:200]}"
+            )
+
+    def connect(self, organizer: str | None = None) -> None:
+        """An organizer connects (or reconnects) their Google account."""
+        who = organizer or self.rng.choice(self._active_organizers())
+        self._do(f"{who} connects", lambda: self._oauth(who, "connect"))
+        self.platform.connected.add(who)
+        self.revoked.discard(who)
+
+    def disconnect(self) -> None:
+        """An organizer disconnects; their items fall back to the platform account."""
+        connected = sorted(self.platform.connected - self.revoked)
+        if connected:
+            who = self.rng.choice(connected)
+            self._do(f"{who} disconnects", lambda: self._oauth(who, "disconnect"))
+            self.platform.connected.discard(who)
+
+    def revoke(self) -> None:
+        """An organizer revokes calsync's access in their Google account."""
+        connected = sorted(self.platform.connected - self.revoked)
+        if not connected:
+            return
+        who = self.rng.choice(connected)
+        from calsync.config import get_settings
+        from calsync.grants import organizer_grants
+
+        credentials = organizer_grants(get_settings()).credentials(TENANT, who)
+        if credentials is None:
+            return
+        self._do(
+            f"{who} revokes the grant in Google",
+            lambda: self.control.revoke_grant(credentials.refresh_token),
+        )
+        self.control.expire_tokens()
+        self.revoked.add(who)
+
+    def suspend_and_sweep(self) -> None:
+        """An organizer's account is suspended; the scheduled sweep hands their items over."""
+        active = self._active_organizers()
+        if len(active) < 2 or not self.platform.settings["use_organizer_accounts"]:
+            return
+        who = self.rng.choice(active)
+        self._do(f"{who} is suspended", lambda: self.control.update_user(who, suspended=True))
+        self.suspended.add(who)
+        self.platform.connected.discard(who)
+        self.revoked.discard(who)
+        # what the sweeper will find: every live item the suspended person organizes
+        for key, item in self.platform.items.items():
+            if key not in self.platform.deleted and item["organizer_email"] == who:
+                self.platform.successors[item["title"]] = _successor(item, self.suspended)
+        self._settle_messages()
+        self._do("the scheduled sweep runs", self._sweep)
+
+    def _settle_messages(self) -> None:
+        """Let messages already published reach calsync (the sweep reads recorded state)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self.control.run_tasks(include_future=True)
+            if not self._differences():
+                return
+            time.sleep(0.3)
+
+    def _sweep(self) -> None:
+        base = self.stack.endpoints["functions"]["orphan_sweeper"]
+        reply = requests.post(
+            base,
+            timeout=120,
+            headers={
+                "X-CloudScheduler-JobName": "calsync-orphan-sweep",
+                "X-CloudScheduler-ScheduleTime": f"model-{uuid.uuid4().hex}",
+            },
+        )
+        if reply.status_code != 200:
+            raise ExplorationFailed(f"sweep: HTTP {reply.status_code} {reply.text[:300]}")
+
+    # -- Google's moods -------------------------------------------------------------------------
+    def fault(self) -> None:
+        """A short burst of 5xx, 429 or dropped connections."""
+        kind = self.rng.choice(["503", "429", "drop"])
+        method = self.rng.choice(["*", "calendar.events.insert", "calendar.events.patch"])
+        if kind == "drop":
+            what = lambda: self.control.inject_fault(method, action="drop", count=2)  # noqa: E731
+        elif kind == "429":
+            what = lambda: self.control.inject_fault(  # noqa: E731
+                method, status=429, reason="rateLimitExceeded", count=3
+            )
+        else:
+            what = lambda: self.control.inject_fault(method, status=503, count=3)  # noqa: E731
+        self._do(f"fault {kind} x{2 if kind == 'drop' else 3} on {method}", what)
+
+    def quota_that_lasts(self) -> None:
+        """Google's anti-abuse limiter: writes fail with quotaExceeded until the faults end."""
+        self.lasting_quota = True
+        self._do(
+            "quotaExceeded on every insert and patch until the next settle",
+            lambda: [
+                self.control.inject_fault(method, status=403, reason="quotaExceeded", count=6)
+                for method in ("calendar.events.insert", "calendar.events.patch")
+            ],
+        )
+
+    # -- settling and the invariants ---------------------------------------------------------
+    def _final_touches(self) -> None:
+        """Before checking: Google calms down, sync is on, revoked organizers reconnect."""
+        self.control.clear_faults()
+        self.lasting_quota = False
+        if not self.platform.settings["sync_enabled"]:
+            self._settings("sync on (before settling)", sync_enabled=True)
+        for who in sorted(self.revoked):
+            self.connect(who)
+
+    def settle(self) -> None:
+        """Let the system quiesce on the sandbox clock, then check the three invariants."""
+        self.log.append("settle")
+        self._final_touches()
+        deadline = time.monotonic() + self.settle_timeout
+        stable = 0
+        problems: list[str] = ["not checked yet"]
+        while time.monotonic() < deadline:
+            # delayed work (coalescing windows, quota deferrals, retries) runs now
+            self.control.run_tasks(include_future=True)
+            problems = self.problems()
+            stable = stable + 1 if not problems else 0
+            if stable >= 3:
+                return
+            time.sleep(0.5)
+        raise ExplorationFailed(self.report(problems))
+
+    def problems(self) -> list[str]:
+        """Every invariant violation visible now."""
+        actual = actual_calendars(self.control, PEOPLE)
+        found = differences(self.platform.expected_calendars(), actual)
+        found += self._owner_problems(actual)
+        found += self._orphans(actual)
+        found += self._result_problems(actual)
+        if any(t["state"] in ("scheduled", "running", "retrying") for t in self.control.tasks()):
+            found.append("tasks still pending")
+        return found
+
+    def _differences(self) -> list[str]:
+        return differences(
+            self.platform.expected_calendars(), actual_calendars(self.control, PEOPLE)
+        )
+
+    def _owner_problems(self, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
+        """Who owns each entry: organizer mode puts it with the connected organizer (or the
+        sweeper's successor), everything else lives in the tenant's platform calendar."""
+        organizer_mode = self.platform.settings["use_organizer_accounts"]
+        items = {
+            i["title"]: i for k, i in self.platform.items.items() if k not in self.platform.deleted
+        }
+        found = []
+        for person, events in actual.items():
+            for event in events:
+                item = items.get(title_of(str(event.get("summary", ""))))
+                if item is None:
+                    continue
+                owner = self.platform.successors.get(item["title"]) if organizer_mode else None
+                if (
+                    owner is None
+                    and organizer_mode
+                    and item["organizer_email"] in self.platform.connected
+                ):
+                    owner = item["organizer_email"]
+                if owner == PLATFORM_OWNER:
+                    owner = None
+                holder = str(event.get("organizer", ""))
+                in_platform = holder.endswith("@group.calendar.google.com")
+                if (owner is None and not in_platform) or (owner is not None and holder != owner):
+                    where = owner or "the platform calendar"
+                    found.append(f"{person}: {event.get('summary')!r} is {holder}'s, not {where}'s")
+        return found
+
+    def _mappings(self) -> dict[tuple[str, str], tuple[str, str, str]]:
+        """(calendar id, event id) -> (item key, part key, state) from Firestore."""
+        from calsync.app import services
+
+        store = services().store
+        found = {}
+        for key in store.item_keys(TENANT):
+            for part_key, mapping in store.mappings(TENANT, key).items():
+                found[(mapping.calendar_id, mapping.event_id)] = (key, part_key, mapping.state)
+        return found
+
+    def _live_events(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every live event in the sandbox, whoever owns it: (calendar id, event id, body)."""
+        world = self.stack.sandbox.world
+        with world.lock:
+            return [
+                (calendar_id, event_id, dict(record.data))
+                for calendar_id, events in world.events.items()
+                for event_id, record in events.items()
+                if not record.cancelled
+            ]
+
+    def _orphans(self, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
+        """Invariant 2, and the privacy setting on every event calsync holds."""
+        mapped = self._mappings()
+        visible = bool(self.platform.settings.get("guests_can_see_other_guests", False))
+        found = []
+        for calendar_id, event_id, body in self._live_events():
+            if mapped.get((calendar_id, event_id), ("", "", ""))[2] != "synced":
+                found.append(f"{body.get('summary')!r} ({event_id}) has no synced mapping")
+            elif bool(body.get("guestsCanSeeOtherGuests", True)) != visible:
+                found.append(
+                    f"{body.get('summary')!r} ({event_id}) has guestsCanSeeOtherGuests="
+                    f"{body.get('guestsCanSeeOtherGuests')}, the tenant says {visible}"
+                )
+        return found
+
+    def _result_problems(self, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for result in self.reader.drain():
+            if result.get("tenant_id") != TENANT or not result.get("part_key"):
+                continue
+            item = result.get("item") or {}
+            key = (f"{item.get('kind')}:{item.get('id')}", str(result["part_key"]))
+            if key not in latest or str(result.get("at", "")) >= str(latest[key].get("at", "")):
+                latest[key] = result
+        live_events = {str(e.get("event_id")) for events in actual.values() for e in events}
+        found = []
+        for item_key, item in self.platform.items.items():
+            deleted = item_key in self.platform.deleted
+            for part in item["parts"]:
+                result = latest.get((item_key, part["key"]))
+                if result is None:
+                    found.append(f"{item_key}/{part['key']}: no result yet")
+                    continue
+                status = result["status"]
+                if deleted and status != "deleted":
+                    found.append(f"{item_key}/{part['key']}: deleted, last result {status}")
+                elif not deleted and status not in ("synced", "needs_consent"):
+                    found.append(f"{item_key}/{part['key']}: last result {status}")
+                elif not deleted and result.get("event_id") not in live_events:
+                    found.append(
+                        f"{item_key}/{part['key']}: last result names {result.get('event_id')}, "
+                        "which nobody holds"
+                    )
+        return found
+
+    def report(self, problems: list[str]) -> str:
+        """What failed, and how to replay it."""
+        steps = "\n".join(f"  {n:3d}. {s}" for n, s in enumerate(self.log, 1))
+        shown = "\n".join(f"  - {p}" for p in problems[:40])
+        return (
+            f"the system did not settle into the model's state (seed {self.seed}).\n"
+            f"Replay: CALSYNC_MODEL_SEED={self.seed} CALSYNC_MODEL_STEPS={len(self.log)} "
+            f"./run python -m pytest tests/system -k model -x\nProblems:\n{shown}\nSteps:\n{steps}"
+        )
+
+
+PLATFORM_OWNER = "platform"
+"""The sweeper's successor when no host or fallback is left: the platform account."""
+
+
+def _successor(item: dict[str, Any], suspended: set[str]) -> str:
+    """The sweeper's choice: an active host of the item, else the platform account."""
+    hosts = [*item.get("host_emails", [])]
+    for part in item["parts"]:
+        hosts += part.get("host_emails") or []
+    for candidate in hosts:
+        if candidate != item["organizer_email"] and candidate not in suspended:
+            return str(candidate)
+    return PLATFORM_OWNER
+
+
+def _brief(item: dict[str, Any]) -> str:
+    parts = ", ".join(f"{p['key']}@{p['start'][5:16]}" for p in item["parts"])
+    return f"{title_of(item['title'])} by {item['organizer_email']} [{parts}]"
+
+
+def _describe(message: dict[str, Any]) -> str:
+    item = message.get("item") or {}
+    return f"{message['type']} {item.get('id', '')} v{message.get('version')}".strip()
+
+
+def dumps(messages: list[dict[str, Any]]) -> str:
+    """Messages as JSON lines (for attaching to a failure)."""
+    return "\n".join(json.dumps(m) for m in messages)
