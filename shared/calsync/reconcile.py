@@ -51,14 +51,30 @@ from calsync.results import ResultSink
 from calsync.store import FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
-__all__ = ["LEASE_SECONDS", "QUOTA_RETRY_SECONDS", "CalendarVanished", "Reconciler"]
+__all__ = [
+    "LEASE_SECONDS",
+    "QUOTA_RETRY_MAX_SECONDS",
+    "QUOTA_RETRY_SECONDS",
+    "CalendarVanished",
+    "Reconciler",
+    "quota_retry_seconds",
+]
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
 LEASE_SECONDS = 300.0
 """How long a reconcile may hold an item before others may assume it crashed."""
-QUOTA_RETRY_SECONDS = 15 * 60
-"""How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
+QUOTA_RETRY_SECONDS = 2 * 60
+"""The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
+with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
+QUOTA_RETRY_MAX_SECONDS = 6 * 60 * 60
+
+
+def quota_retry_seconds(deferrals: int) -> int:
+    """How long to wait before retrying an item Google refused ``deferrals`` times before."""
+    if deferrals >= 16:  # 2 min * 2**16 is far past the cap (and keeps the shift small)
+        return QUOTA_RETRY_MAX_SECONDS
+    return min(QUOTA_RETRY_SECONDS << max(deferrals, 0), QUOTA_RETRY_MAX_SECONDS)
 
 
 class CalendarVanished(Exception):
@@ -99,22 +115,24 @@ class Reconciler:
         self._tasks = tasks
         self._organizers = organizers
 
-    def reconcile(self, tenant_id: str, ref: ItemRef) -> list[Result]:
+    def reconcile(self, tenant_id: str, ref: ItemRef, deferrals: int = 0) -> list[Result]:
         """Reconcile every part of one item, publish the results, mark the version synced.
 
         Holds the item's lease meanwhile: two reconciles of one item never overlap, so a
         slower one can never write an attendee list older than a faster one's. A held
         lease raises ``ItemBusy`` (transient: the message or task comes back later).
+        ``deferrals`` counts how often Google's limiter already refused this item in a row
+        (set by the retry task), so each further refusal waits longer.
         """
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
-            return self._reconcile_item(tenant_id, ref)
+            return self._reconcile_item(tenant_id, ref, deferrals)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
-    def _reconcile_item(self, tenant_id: str, ref: ItemRef) -> list[Result]:
+    def _reconcile_item(self, tenant_id: str, ref: ItemRef, deferrals: int) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
         if tenant is None or record is None:
@@ -127,7 +145,10 @@ class Reconciler:
         try:
             results = self._reconcile_parts(tenant, record)
         except QuotaExceeded as exc:
-            results = [self._defer(record, exc)]
+            # Not marked synced: Google does not reflect this version; the task will.
+            results = [self._defer(record, exc, deferrals)]
+            self._results.publish(results)
+            return results
         self._results.publish(results)
         self._store.mark_synced(tenant_id, ref.key, record.version)
         return results
@@ -426,18 +447,44 @@ class Reconciler:
         )
         return failed(record, part_key, exc)
 
-    def _defer(self, record: ItemRecord, exc: QuotaExceeded) -> Result:
-        """Google's anti-abuse limiter said no: try the whole item again much later."""
+    def _defer(self, record: ItemRecord, exc: QuotaExceeded, deferrals: int) -> Result:
+        """Google's anti-abuse limiter said no: try the whole item again later.
+
+        Every deferral gets a task of its own (a nonce in the name): a name derived from
+        the version alone is still taken while that very task runs and meets the limiter
+        again (and for about an hour after it ran), and Cloud Tasks' ALREADY_EXISTS would
+        then silently drop the retry. The wait doubles with each refusal in a row.
+        """
         if self._tasks is None:
             raise TransientError(f"quotaExceeded and no task queue to defer to: {exc}")
-        name = task_name("quota", record.tenant_id, record.ref.key, str(record.version))
+        delay = quota_retry_seconds(deferrals)
+        name = task_name(
+            "quota",
+            record.tenant_id,
+            record.ref.key,
+            str(record.version),
+            str(deferrals),
+            uuid.uuid4().hex,
+        )
         payload = {
             "action": "reconcile",
             "tenant_id": record.tenant_id,
             "item": record.ref.model_dump(mode="json"),
+            "attempt": deferrals + 1,
         }
-        self._tasks.schedule(name, payload, QUOTA_RETRY_SECONDS)
-        return quota_deferred(record, QUOTA_RETRY_SECONDS)
+        self._tasks.schedule(name, payload, delay)
+        _LOG.warning(
+            "Google's usage limiter refused; the item is retried later",
+            extra={
+                "fields": {
+                    "tenant_id": record.tenant_id,
+                    "item": record.ref.key,
+                    "deferrals": deferrals + 1,
+                    "retry_seconds": delay,
+                }
+            },
+        )
+        return quota_deferred(record, delay)
 
     def _check_suspension(self, tenant_id: str, email: str) -> None:
         """A dead grant may mean a suspended account: ask the sweeper to check that person."""

@@ -1,0 +1,87 @@
+"""Hardening of the sync core (issue 11): deferrals, moves, leases, read-backs, follow-ups.
+
+Each test names what it protects; its docstring gives the sequence that used to break it.
+The library runs in-process against the emulators and the sandbox; Cloud Tasks are real
+sandbox tasks run by the ``reconcile`` function under functions-framework.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from calsync.app import Services
+from calsync.handlers import Outcome
+from tests.integration.conftest import Deliver, calendar, wait_for_tasks
+from tests.unit.factories import upsert_message
+
+ITEM_KEY = "event:evt_123"
+
+
+def _scheduled_delays(sandbox: Any) -> list[float]:
+    """Seconds from now until each task still waiting in the queue runs."""
+    now = datetime.now(UTC)
+    return [
+        (datetime.fromisoformat(t["schedule_time"].replace("Z", "+00:00")) - now).total_seconds()
+        for t in sandbox.tasks()
+        if t["state"] == "scheduled"
+    ]
+
+
+# -- a. quotaExceeded ---------------------------------------------------------------------
+
+
+def test_quota_exceeded_twice_on_one_version_still_syncs_the_item(
+    acme: str, deliver: Deliver, sandbox: Any
+) -> None:
+    """quotaExceeded on the message and again on its deferred retry: the item still syncs.
+
+    Defect: the retry task was named ``quota/<version>``; when the retry itself met
+    quotaExceeded it asked for a task of the same name while that task was running, Cloud
+    Tasks answered ALREADY_EXISTS, the adapter read that as "already scheduled", and (the
+    version being marked synced) nothing ever brought the item to Google.
+    """
+    sandbox.inject_fault("calendar.events.insert", status=403, reason="quotaExceeded")
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    sandbox.run_tasks(include_future=True)  # the deferred retry is refused again
+    assert len(_scheduled_delays(sandbox)) == 1, sandbox.tasks()
+    sandbox.clear_faults()
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    assert len(calendar(sandbox, "alice@acme.com")) == 2
+
+
+def test_quota_deferral_leaves_the_version_unsynced(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services, results: Any
+) -> None:
+    """A deferred item is not marked synced: nothing was written for that version.
+
+    Defect: after scheduling the retry, the reconcile marked the version synced, so a
+    redelivered message was dropped as stale and turning sync on did not pick it up.
+    """
+    sandbox.inject_fault("calendar.events.insert", status=403, reason="quotaExceeded")
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    assert results.wait_for(1, status="failed")[0]["error_code"] == "quotaExceeded"
+    record = svc.store.get_item("acme", ITEM_KEY)
+    assert record is not None
+    assert record.needs_sync
+    assert record.synced_version == -1
+
+
+def test_quota_retries_wait_longer_each_time(acme: str, deliver: Deliver, sandbox: Any) -> None:
+    """Each deferral of one item waits longer than the one before (minutes, then more).
+
+    Defect: every deferral waited the same 15 minutes under the same task name, so a second
+    refusal was not retried at all.
+    """
+    sandbox.inject_fault("calendar.events.insert", status=403, reason="quotaExceeded")
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    delays = []
+    for _ in range(3):
+        waiting = _scheduled_delays(sandbox)
+        assert len(waiting) == 1, sandbox.tasks()
+        delays.append(waiting[0])
+        sandbox.run_tasks(include_future=True)
+    assert 60 < delays[0] <= 180
+    assert delays[1] > delays[0] + 60
+    assert delays[2] > delays[1] + 120
