@@ -229,12 +229,16 @@ class Reconciler:
             if part is None or part.end < now():
                 target = current  # removals and past parts stay with their owner
             else:
-                self._guarded(
+                cancelled = self._guarded(
                     context,
                     current,
                     key,
                     lambda: self._sync_part(context, current, key, None, mapping),
                 )
+                if cancelled.status is not ResultStatus.DELETED:
+                    # Creating it anyway would leave people with two entries and the old
+                    # event with no mapping: stay put (mapping kept), say why, retry later.
+                    return [self._move_refused(cancelled, current, target)]
                 mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
         elif mapping is not None and mapping.state != "synced" and not target.holds(mapping):
             mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
@@ -446,6 +450,19 @@ class Reconciler:
             },
         )
         return failed(record, part_key, exc)
+
+    def _move_refused(self, cancel: Result, current: Owner, target: Owner) -> Result:
+        """The part should move from ``current`` to ``target`` but its old event could not
+        be cancelled (e.g. 403: someone changed the event's owner in Google)."""
+        return cancel.model_copy(
+            update={
+                "error_message": (
+                    f"could not cancel the event in {current.email}'s calendar to move it to "
+                    f"{target.email}'s, so it was not created there (people would hold two "
+                    f"entries); it stays where it is: {cancel.error_message}"
+                )
+            }
+        )
 
     def _defer(self, record: ItemRecord, exc: QuotaExceeded, deferrals: int) -> Result:
         """Google's anti-abuse limiter said no: try the whole item again later.

@@ -7,13 +7,17 @@ sandbox tasks run by the ``reconcile`` function under functions-framework.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from calsync.app import Services
-from calsync.handlers import Outcome
+from calsync.app import Services, services
+from calsync.handlers import Outcome, handle_platform_event
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
+from tests.integration.oauth_fixtures import Browser
 from tests.unit.factories import upsert_message
+
+pytest_plugins = ["tests.integration.oauth_fixtures"]
 
 ITEM_KEY = "event:evt_123"
 
@@ -85,3 +89,34 @@ def test_quota_retries_wait_longer_each_time(acme: str, deliver: Deliver, sandbo
     assert 60 < delays[0] <= 180
     assert delays[1] > delays[0] + 60
     assert delays[2] > delays[1] + 120
+
+
+# -- e. a move whose cancel fails ------------------------------------------------------------
+
+
+def _deliver(message: dict[str, Any]) -> Outcome:
+    return handle_platform_event(services(), json.dumps(message).encode())
+
+
+def test_move_whose_cancel_is_refused_creates_nothing_and_keeps_the_mapping(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, results: Any
+) -> None:
+    """A part moving to its connected organizer whose old event cannot be cancelled stays put.
+
+    Defect: the cancel's 403 (someone changed the event's owner in Google) was ignored and
+    the event was created again in the organizer's calendar: bob held two entries and the
+    old event had no mapping any more.
+    """
+    sandbox.seed_user("dan@acme.com")
+    _deliver(upsert_message(version=1))  # alice not connected: in the platform account
+    before = svc.store.mappings("acme", ITEM_KEY)
+    assert {m.owner_kind for m in before.values()} == {"platform"}
+    sandbox.inject_fault("calendar.events.delete", status=403, reason="forbidden")
+    assert browser.connect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)  # the re-sync connecting schedules tries to move the parts
+    assert len(calendar(sandbox, "bob@acme.com")) == 1
+    assert sandbox.requests(method_id="calendar.events.insert", user="alice@acme.com") == []
+    failed = results.wait_for(2, status="failed")
+    assert {r["error_code"] for r in failed} == {"forbidden"}
+    assert all("cancel" in r["error_message"] for r in failed)
+    assert svc.store.mappings("acme", ITEM_KEY) == before
