@@ -335,7 +335,9 @@ class Reconciler:
         for _ in range(_MAX_REPLANS):
             operation = plan_part(desired, remote)
             try:
-                response = self._apply(owner, operation)
+                # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
+                # after a 409/412 read-back is all calsync knows about the event.
+                response = remote if isinstance(operation, Noop) else self._apply(owner, operation)
                 self._ledger(context, owner, part_key, operation, "ok")
                 break
             except (Duplicate, PreconditionFailed):

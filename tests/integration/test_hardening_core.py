@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from calsync.app import Services, services
 from calsync.handlers import Outcome, handle_platform_event
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
@@ -120,3 +122,78 @@ def test_move_whose_cancel_is_refused_creates_nothing_and_keeps_the_mapping(
     assert {r["error_code"] for r in failed} == {"forbidden"}
     assert all("cancel" in r["error_message"] for r in failed)
     assert svc.store.mappings("acme", ITEM_KEY) == before
+
+
+# -- i. a no-op after a read-back ---------------------------------------------------------------
+
+
+def test_read_back_after_a_crash_keeps_the_events_link_and_etag(
+    acme: str,
+    deliver: Deliver,
+    sandbox: Any,
+    svc: Services,
+    results: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Insert, crash before the mapping is saved, redelivery: the link and etag are kept.
+
+    Defect: the redelivery's insert answered 409, the read-back found the event up to date
+    and the resulting no-op saved the mapping with no etag and no htmlLink, so the result
+    had no link.
+    """
+    store = svc.store
+    original = store.save_mapping
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("instance killed after the Google write")
+
+    monkeypatch.setattr(store, "save_mapping", crash)
+    with pytest.raises(RuntimeError):
+        deliver(upsert_message(version=1))
+    monkeypatch.setattr(store, "save_mapping", original)
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    mappings = store.mappings("acme", ITEM_KEY)
+    assert all(m.etag and m.html_link for m in mappings.values()), mappings
+    synced = results.wait_for(2, status="synced")
+    assert len(synced) == 2
+    assert all(r["html_link"] for r in synced)
+
+
+def test_read_back_after_a_crash_keeps_a_pending_meet_followed_up(
+    organizers: tuple[str, ...],
+    browser: Browser,
+    sandbox: Any,
+    svc: Services,
+    results: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Crash-redelivery of an item with Meet: the pending link is still followed up.
+
+    Defect: the no-op after the 409 read-back wiped meet_status, so the result said nothing
+    about Meet and no follow-up was scheduled; the link was never reported.
+    """
+    sandbox.set_meet(delay=30.0, fail=False)
+    assert browser.connect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    message = upsert_message(
+        version=1,
+        parts=[upsert_message()["item"]["parts"][0]],
+        conference={"kind": "google_meet"},
+    )
+    store = svc.store
+    original = store.save_mapping
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("instance killed after the Google write")
+
+    monkeypatch.setattr(store, "save_mapping", crash)
+    with pytest.raises(RuntimeError):
+        _deliver(message)
+    monkeypatch.setattr(store, "save_mapping", original)
+    assert _deliver(message) is Outcome.ACK
+    assert results.wait_for(1, status="synced")[0].get("meet_status") == "pending"
+    sandbox.complete_pending()
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    urls = [r.get("meet_url") for r in results.wait_for(2, status="synced")]
+    assert any(url and url.startswith("https://meet.google.com/") for url in urls)
