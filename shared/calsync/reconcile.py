@@ -517,7 +517,9 @@ class Reconciler:
     def _schedule_follow_up(self, record: ItemRecord, attempt: int) -> None:
         FollowUps(self._store, self._results, self._tasks).schedule(record, attempt)
 
-    def follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
+    def follow_up(
+        self, tenant_id: str, ref: ItemRef, attempt: int, chain: str = ""
+    ) -> list[Result]:
         """Check rooms and Meet again after a write; report what changed (holds the lease)."""
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
@@ -527,6 +529,8 @@ class Reconciler:
             if tenant is None:
                 return []
             owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
-            return FollowUps(self._store, self._results, self._tasks).run(owners, ref, attempt)
+            return FollowUps(self._store, self._results, self._tasks).run(
+                owners, ref, attempt, chain
+            )
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)

@@ -37,6 +37,8 @@ class ReconcileTask(BaseModel):
     attempt: Annotated[int, Field(ge=0, le=1000)] = 0
     """``followup``: which re-check this is; ``reconcile``: how often Google's usage
     limiter refused the item in a row (each retry waits longer)."""
+    chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
+    """``followup``: which series of re-checks this is (``calsync.followups``)."""
     organizer: str | None = None
 
 
@@ -60,7 +62,9 @@ def cloud_task(request: Any, services: Services) -> Response:
                 elif task.item is None:
                     raise ValueError("this task needs an item")
                 elif task.action == "followup":
-                    services.reconciler.follow_up(task.tenant_id, task.item, task.attempt)
+                    services.reconciler.follow_up(
+                        task.tenant_id, task.item, task.attempt, task.chain
+                    )
                 else:
                     services.reconciler.reconcile(task.tenant_id, task.item, task.attempt)
             except (TransientError, ConfigurationError) as exc:

@@ -8,6 +8,7 @@ sandbox tasks run by the ``reconcile`` function under functions-framework.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from calsync.app import Services, services
 from calsync.handlers import Outcome, handle_platform_event
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import upsert_message
+from tests.unit.factories import settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -197,3 +198,52 @@ def test_read_back_after_a_crash_keeps_a_pending_meet_followed_up(
     wait_for_tasks(sandbox)
     urls = [r.get("meet_url") for r in results.wait_for(2, status="synced")]
     assert any(url and url.startswith("https://meet.google.com/") for url in urls)
+
+
+# -- follow-up names -------------------------------------------------------------------------
+
+
+def test_meet_re_requested_at_the_same_version_is_followed_up_again(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, results: Any
+) -> None:
+    """A Meet link created again at the same item version gets its own follow-up.
+
+    Defect: follow-up tasks were named by (version, attempt). After a mode switch away and
+    back, the part was created again in alice's calendar at the same version with a pending
+    Meet; its follow-up had the name of the first one, Cloud Tasks refused it as a
+    duplicate, and the new link was never reported.
+    """
+    sandbox.set_meet(delay=30.0, fail=False)
+    assert browser.connect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    message = upsert_message(
+        version=1,
+        parts=[upsert_message()["item"]["parts"][0]],
+        conference={"kind": "google_meet"},
+    )
+    assert _deliver(message) is Outcome.ACK
+    sandbox.complete_pending()
+    sandbox.run_tasks(include_future=True)  # the first follow-up reports the first link
+    wait_for_tasks(sandbox)
+    _deliver(settings_message(version=2, use_organizer_accounts=False))
+    wait_for_tasks(sandbox)  # moved to the platform account (no Meet there)
+    _deliver(settings_message(version=3, use_organizer_accounts=True))
+    # moved back to alice by the re-sync task: a new event, its Meet link pending
+    deadline = time.monotonic() + 20
+    while any(t["state"] in ("running", "retrying") for t in sandbox.tasks()) or not any(
+        t["state"] == "scheduled" for t in sandbox.tasks()
+    ):
+        assert time.monotonic() < deadline, sandbox.tasks()
+        time.sleep(0.1)
+    mapping = svc.store.mappings("acme", ITEM_KEY)["day1"]
+    assert mapping.owner_email == "alice@acme.com"
+    assert mapping.meet_status == "pending"
+    sandbox.complete_pending()
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    reported = [
+        r
+        for r in results.wait_for(10, timeout=5, status="synced")
+        if r["event_id"] == mapping.event_id and r.get("meet_url")
+    ]
+    assert reported, results.seen
