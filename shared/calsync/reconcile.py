@@ -63,7 +63,8 @@ __all__ = [
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
 LEASE_SECONDS = 300.0
-"""How long a reconcile may hold an item before others may assume it crashed."""
+"""How long a reconcile may hold an item before others may assume it crashed (the default;
+``CALSYNC_LEASE_SECONDS`` or the ``lease_seconds`` argument change it)."""
 QUOTA_RETRY_SECONDS = 2 * 60
 """The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
 with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
@@ -108,8 +109,10 @@ class Reconciler:
         results: ResultSink,
         tasks: TaskScheduler | None = None,
         organizers: OrganizerAccess | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._store = store
+        self._lease_seconds = lease_seconds
         self._platform_gateway = platform_gateway
         self._results = results
         self._tasks = tasks
@@ -125,7 +128,7 @@ class Reconciler:
         (set by the retry task), so each further refusal waits longer.
         """
         holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
             return self._reconcile_item(tenant_id, ref, deferrals)
@@ -522,7 +525,7 @@ class Reconciler:
     ) -> list[Result]:
         """Check rooms and Meet again after a write; report what changed (holds the lease)."""
         holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
             tenant = self._store.get_tenant(tenant_id)
