@@ -19,11 +19,12 @@ import hashlib
 
 from calsync.amenities import Amenities, observe, outcomes
 from calsync.contracts import ItemRef, Result, ResultStatus
+from calsync.errors import LeaseLost
 from calsync.owners import Owners
 from calsync.part_results import part_result
 from calsync.records import ItemRecord
 from calsync.results import ResultSink
-from calsync.store import FirestoreStore
+from calsync.store import Fence, FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
 __all__ = ["FOLLOW_UP_SECONDS", "MAX_FOLLOW_UPS", "FollowUps", "amenity_fields"]
@@ -81,12 +82,18 @@ class FollowUps:
         material = "\x1f".join("\x1e".join(entry) for entry in pending)
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
-    def run(self, owners: Owners, ref: ItemRef, attempt: int, chain: str = "") -> list[Result]:
-        """Read the item's pending parts again; publish and remember what changed."""
+    def run(
+        self, owners: Owners, ref: ItemRef, attempt: int, chain: str = "", holder: str = ""
+    ) -> list[Result]:
+        """Read the item's pending parts again; publish and remember what changed.
+
+        ``holder`` is the caller's item lease: mappings are saved only while it holds.
+        """
         tenant_id = owners.tenant.tenant_id
         record = self._store.get_item(tenant_id, ref.key)
         if record is None or record.deleted:
             return []
+        fence = Fence(holder, record.successor) if holder else None
         results: list[Result] = []
         still_pending = False
         for mapping in self._store.mappings(tenant_id, ref.key).values():
@@ -98,7 +105,8 @@ class FollowUps:
             seen = observe(owner.gateway.get_event(mapping.calendar_id, mapping.event_id))
             updated = mapping.model_copy(update=amenity_fields(seen))
             if updated != mapping:
-                self._store.save_mapping(tenant_id, ref.key, updated)
+                if not self._store.save_mapping(tenant_id, ref.key, updated, fence):
+                    raise LeaseLost(f"{ref.key}: lease lost during a follow-up; retried later")
                 base = part_result(record, mapping.part_key, updated, ResultStatus.SYNCED)
                 results += [base, *outcomes(base, seen)]
             still_pending = still_pending or seen.pending

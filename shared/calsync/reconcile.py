@@ -9,6 +9,7 @@ a write means "someone got there first": read the event back and plan again.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from calsync.errors import (
     Gone,
     InvalidGrant,
     ItemBusy,
+    LeaseLost,
     NotFound,
     PermanentGoogleError,
     PreconditionFailed,
@@ -48,7 +50,7 @@ from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
 from calsync.rendering import DesiredEvent, render_part
 from calsync.results import ResultSink
-from calsync.store import FirestoreStore
+from calsync.store import Fence, FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
 __all__ = [
@@ -86,6 +88,51 @@ class CalendarVanished(Exception):
         self.calendar_id = calendar_id
 
 
+class _Lease:
+    """The item lease one reconcile holds: renewed as it goes, checked before every write.
+
+    Renewed between parts once a third of it has passed, and before every Google write
+    (so each write starts with a whole lease ahead of it); mapping saves are conditional
+    on it (``FirestoreStore.save_mapping`` with the fence). Once lost, ``LeaseLost``.
+    """
+
+    def __init__(
+        self, store: FirestoreStore, tenant_id: str, item_key: str, holder: str, seconds: float
+    ) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+        self._item_key = item_key
+        self._seconds = seconds
+        self._renewed = time.monotonic()
+        self.fence = Fence(holder, None)
+
+    def planned_with(self, record: ItemRecord) -> None:
+        """The reconcile read ``record``: its writes count only while its successor stands."""
+        self.fence = Fence(self.fence.holder, record.successor)
+
+    def hold(self) -> None:
+        """Renew the lease, or raise ``LeaseLost`` if it is no longer ours."""
+        if not self._store.renew_lease(self._tenant_id, self._item_key, self.fence, self._seconds):
+            self.lost()
+        self._renewed = time.monotonic()
+
+    def keep(self) -> None:
+        """Between parts: renew once a third of the lease has passed."""
+        if time.monotonic() - self._renewed > self._seconds / 3:
+            self.hold()
+
+    def lost(self) -> None:
+        """Stop: another worker has the item (or it was handed over) since it was read."""
+        _LOG.warning(
+            "item lease lost mid-reconcile; stopping before the next write",
+            extra={"fields": {"tenant_id": self._tenant_id, "item": self._item_key}},
+        )
+        raise LeaseLost(
+            f"{self._item_key}: the lease ran out and another worker took the item, or it was "
+            "handed to a successor; the work is retried from fresh state"
+        )
+
+
 @dataclass(frozen=True)
 class _Context:
     """One reconcile of one item: its tenant, desired state and owner resolution."""
@@ -93,6 +140,7 @@ class _Context:
     owners: Owners
     record: ItemRecord
     enrolled: list[str]
+    lease: _Lease | None = None
 
     @property
     def tenant(self) -> TenantRecord:
@@ -130,23 +178,27 @@ class Reconciler:
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
+        lease = _Lease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
         try:
-            return self._reconcile_item(tenant_id, ref, deferrals)
+            return self._reconcile_item(tenant_id, ref, deferrals, lease)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
-    def _reconcile_item(self, tenant_id: str, ref: ItemRef, deferrals: int) -> list[Result]:
+    def _reconcile_item(
+        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: _Lease
+    ) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
         if tenant is None or record is None:
             return []
+        lease.planned_with(record)
         if not tenant.settings.sync_enabled:
             # Not marked synced: turning sync on later brings this version to Google.
             results = [skipped(record, "sync is disabled for this tenant")]
             self._results.publish(results)
             return results
         try:
-            results = self._reconcile_parts(tenant, record)
+            results = self._reconcile_parts(tenant, record, lease)
         except QuotaExceeded as exc:
             # Not marked synced: Google does not reflect this version; the task will.
             results = [self._defer(record, exc, deferrals)]
@@ -157,13 +209,15 @@ class Reconciler:
         return results
 
     # -- item level -------------------------------------------------------
-    def _reconcile_parts(self, tenant: TenantRecord, record: ItemRecord) -> list[Result]:
+    def _reconcile_parts(
+        self, tenant: TenantRecord, record: ItemRecord, lease: _Lease | None = None
+    ) -> list[Result]:
         owners = Owners(
             self._store, tenant, self._platform_gateway, self._organizers, record.successor
         )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
-        context = _Context(owners, record, enrolled)
+        context = _Context(owners, record, enrolled, lease)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
         keys = list(parts) + [
@@ -173,6 +227,8 @@ class Reconciler:
             try:
                 results: list[Result] = []
                 for key in keys:
+                    if lease is not None:
+                        lease.keep()
                     results += self._part(context, key, parts.get(key), mappings.get(key))
                 if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
@@ -340,7 +396,11 @@ class Reconciler:
             try:
                 # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
                 # after a 409/412 read-back is all calsync knows about the event.
-                response = remote if isinstance(operation, Noop) else self._apply(owner, operation)
+                response = (
+                    remote
+                    if isinstance(operation, Noop)
+                    else self._write(context, owner, operation)
+                )
                 self._ledger(context, owner, part_key, operation, "ok")
                 break
             except (Duplicate, PreconditionFailed):
@@ -369,9 +429,20 @@ class Reconciler:
             else (mapping.ends_at if mapping is not None else None),
             **amenity_fields(observe(response)),
         )
-        self._store.save_mapping(record.tenant_id, record.ref.key, saved)
+        fence = context.lease.fence if context.lease is not None else None
+        if not self._store.save_mapping(record.tenant_id, record.ref.key, saved, fence):
+            assert context.lease is not None
+            context.lease.lost()
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
         return self._result(record, part_key, saved, status)
+
+    def _write(
+        self, context: _Context, owner: Owner, operation: Operation
+    ) -> dict[str, Any] | None:
+        """Apply ``operation`` if the reconcile still holds the item (``LeaseLost`` if not)."""
+        if context.lease is not None:
+            context.lease.hold()
+        return self._apply(owner, operation)
 
     def _apply(self, owner: Owner, operation: Operation) -> dict[str, Any] | None:
         gateway, calendar_id = owner.gateway, owner.calendar_id
@@ -533,7 +604,7 @@ class Reconciler:
                 return []
             owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
             return FollowUps(self._store, self._results, self._tasks).run(
-                owners, ref, attempt, chain
+                owners, ref, attempt, chain, holder
             )
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)

@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 
 from calsync.app import Services, services
+from calsync.contracts import EnrollmentChange, EnrollmentStatus, Item, ItemRef
+from calsync.errors import LeaseLost
 from calsync.handlers import Outcome, handle_platform_event
+from calsync.reconcile import Reconciler
+from calsync.records import PartMapping
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
 from tests.unit.factories import settings_message, upsert_message
@@ -247,3 +251,148 @@ def test_meet_re_requested_at_the_same_version_is_followed_up_again(
         if r["event_id"] == mapping.event_id and r.get("meet_url")
     ]
     assert reported, results.seen
+
+
+# -- h. leases: renewal and fencing ----------------------------------------------------------
+
+ITEM_REF = ItemRef(kind="event", id="evt_123")
+
+
+def _enroll(svc: Services, email: str) -> None:
+    change = EnrollmentChange(email=email, status=EnrollmentStatus.ENROLLED, version=1)
+    svc.store.record_attendance("acme", ITEM_REF, [change])
+
+
+def _short_lease(svc: Services, seconds: float) -> Reconciler:
+    return Reconciler(
+        svc.store,
+        svc.platform_gateway,
+        svc.results,
+        svc.tasks,
+        svc.organizers,
+        lease_seconds=seconds,
+    )
+
+
+def _first_part_attendees(sandbox: Any) -> set[str]:
+    events = sorted(calendar(sandbox, "alice@acme.com"), key=lambda e: e["start"]["dateTime"])
+    return set(events[0]["attendees"])
+
+
+def test_reconcile_that_outlived_its_lease_does_not_overwrite_a_newer_attendee_list(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reconcile stalled past its lease stops before writing; the newer list stays.
+
+    Defect: the lease expired mid-reconcile (nothing renewed it, nothing checked it), a
+    second reconcile took it and wrote the newer attendee list (with carol); the first one
+    then patched with its stale etag, got 412, re-planned from the desired state it had
+    read before carol enrolled and wrote her out of the event.
+    """
+    deliver(upsert_message(version=1))
+    _enroll(svc, "erin@acme.com")
+    gateway = svc.platform_gateway()
+    real_get = gateway.get_event
+    stalled: list[bool] = []
+
+    def get_then_stall(calendar_id: str, event_id: str) -> Any:
+        event = real_get(calendar_id, event_id)
+        if not stalled:
+            stalled.append(True)
+            time.sleep(1.5)  # the slow reconcile's 1 s lease runs out meanwhile
+            _enroll(svc, "carol@acme.com")
+            svc.reconciler.reconcile("acme", ITEM_REF)  # takes the lease, writes carol in
+        return event
+
+    monkeypatch.setattr(gateway, "get_event", get_then_stall)
+    with pytest.raises(LeaseLost):  # handed back for redelivery, not reported done
+        _short_lease(svc, 1.0).reconcile("acme", ITEM_REF)
+    assert stalled
+    assert {"erin@acme.com", "carol@acme.com"} <= _first_part_attendees(sandbox)
+    svc.reconciler.reconcile("acme", ITEM_REF)  # the redelivery finds nothing left to do
+    assert {"erin@acme.com", "carol@acme.com"} <= _first_part_attendees(sandbox)
+
+
+def test_mapping_save_after_the_lease_was_lost_is_refused(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reconcile whose lease ran out during a Google write does not save its mapping.
+
+    Defect: mapping saves were unconditional; the slow reconcile overwrote the mapping the
+    newer reconcile had just saved (its etag and fingerprint) with its own stale one.
+    """
+    deliver(upsert_message(version=1))
+    _enroll(svc, "erin@acme.com")
+    gateway = svc.platform_gateway()
+    real_patch = gateway.patch_event
+    newer: list[PartMapping] = []
+
+    def patch_then_stall(*args: Any, **kwargs: Any) -> Any:
+        event = real_patch(*args, **kwargs)
+        if not newer:
+            newer.append(PartMapping(part_key="", calendar_id="", event_id="", owner_email=""))
+            time.sleep(1.5)  # the slow reconcile's 1 s lease runs out meanwhile
+            _enroll(svc, "carol@acme.com")
+            svc.reconciler.reconcile("acme", ITEM_REF)
+            newer[0] = svc.store.mappings("acme", ITEM_KEY)["day1"]
+        return event
+
+    monkeypatch.setattr(gateway, "patch_event", patch_then_stall)
+    with pytest.raises(LeaseLost):
+        _short_lease(svc, 1.0).reconcile("acme", ITEM_REF)
+    assert newer
+    assert svc.store.mappings("acme", ITEM_KEY)["day1"] == newer[0]
+
+
+def test_reconcile_longer_than_its_lease_keeps_it(
+    acme: str, sandbox: Any, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts that together take longer than the lease: nobody else can take the item.
+
+    Defect: the lease was taken once for the whole reconcile (300 s, while 100 parts with
+    30 s retry deadlines can take longer) and never renewed, so another worker could take
+    it mid-way and both wrote the item.
+    """
+    item = Item.model_validate(upsert_message()["item"])
+    svc.store.record_item("acme", ITEM_REF, 1, item)
+    gateway = svc.platform_gateway()
+    real_insert = gateway.insert_event
+    inserts: list[str] = []
+    intruder: list[bool] = []
+
+    def slow_insert(*args: Any, **kwargs: Any) -> Any:
+        event = real_insert(*args, **kwargs)
+        inserts.append(event["id"])
+        time.sleep(1.2)  # two parts: 2.4 s in all, longer than the 2 s lease
+        if len(inserts) == 2:
+            intruder.append(svc.store.acquire_lease("acme", ITEM_KEY, "intruder", 60))
+        return event
+
+    monkeypatch.setattr(gateway, "insert_event", slow_insert)
+    _short_lease(svc, 2.0).reconcile("acme", ITEM_REF)
+    assert len(inserts) == 2
+    assert intruder == [False]
+
+
+def test_reconcile_planned_before_a_hand_over_stops_before_writing(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweeper names a successor while a reconcile is in flight: the reconcile stops.
+
+    Defect: a reconcile kept planning with the record it read before ``set_successor`` and
+    wrote for the old owner (and could save mappings over the sweeper's re-map).
+    """
+    deliver(upsert_message(version=1))
+    _enroll(svc, "erin@acme.com")
+    gateway = svc.platform_gateway()
+    real_get = gateway.get_event
+
+    def get_then_hand_over(calendar_id: str, event_id: str) -> Any:
+        event = real_get(calendar_id, event_id)
+        svc.store.set_successor("acme", ITEM_KEY, "platform")
+        return event
+
+    monkeypatch.setattr(gateway, "get_event", get_then_hand_over)
+    with pytest.raises(LeaseLost):
+        svc.reconciler.reconcile("acme", ITEM_REF)
+    assert sandbox.requests(method_id="calendar.events.patch") == []
