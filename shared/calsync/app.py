@@ -70,7 +70,12 @@ class Services:
     def reconciler(self) -> Reconciler:
         """The sync core wired to these adapters."""
         return Reconciler(
-            self.store, self.platform_gateway, self.results, self.tasks, self.organizers
+            self.store,
+            self.platform_gateway,
+            self.results,
+            self.tasks,
+            self.organizers,
+            lease_seconds=self.settings.lease_seconds,
         )
 
 

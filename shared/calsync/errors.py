@@ -17,6 +17,7 @@ __all__ = [
     "GoogleError",
     "InvalidGrant",
     "ItemBusy",
+    "LeaseLost",
     "NotFound",
     "PermanentGoogleError",
     "PreconditionFailed",
@@ -48,6 +49,12 @@ class TransientError(CalsyncError):
 
 class ItemBusy(TransientError):
     """Another worker holds the item's reconcile lease; try again shortly."""
+
+
+class LeaseLost(TransientError):
+    """A reconcile no longer holds its item: the lease ran out and another worker took it,
+    or the item was handed to a successor meanwhile. It stops before its next write; the
+    message or task comes back and starts over from fresh state."""
 
 
 class GoogleError(CalsyncError):

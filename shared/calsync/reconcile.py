@@ -9,6 +9,7 @@ a write means "someone got there first": read the event back and plan again.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from calsync.errors import (
     Gone,
     InvalidGrant,
     ItemBusy,
+    LeaseLost,
     NotFound,
     PermanentGoogleError,
     PreconditionFailed,
@@ -48,17 +50,34 @@ from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
 from calsync.rendering import DesiredEvent, render_part
 from calsync.results import ResultSink
-from calsync.store import FirestoreStore
+from calsync.store import Fence, FirestoreStore
 from calsync.tasks import TaskScheduler, task_name
 
-__all__ = ["LEASE_SECONDS", "QUOTA_RETRY_SECONDS", "CalendarVanished", "Reconciler"]
+__all__ = [
+    "LEASE_SECONDS",
+    "QUOTA_RETRY_MAX_SECONDS",
+    "QUOTA_RETRY_SECONDS",
+    "CalendarVanished",
+    "Reconciler",
+    "quota_retry_seconds",
+]
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
 LEASE_SECONDS = 300.0
-"""How long a reconcile may hold an item before others may assume it crashed."""
-QUOTA_RETRY_SECONDS = 15 * 60
-"""How long to wait after Google's anti-abuse limiter (``quotaExceeded``) says no."""
+"""How long a reconcile may hold an item before others may assume it crashed (the default;
+``CALSYNC_LEASE_SECONDS`` or the ``lease_seconds`` argument change it)."""
+QUOTA_RETRY_SECONDS = 2 * 60
+"""The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
+with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
+QUOTA_RETRY_MAX_SECONDS = 6 * 60 * 60
+
+
+def quota_retry_seconds(deferrals: int) -> int:
+    """How long to wait before retrying an item Google refused ``deferrals`` times before."""
+    if deferrals >= 16:  # 2 min * 2**16 is far past the cap (and keeps the shift small)
+        return QUOTA_RETRY_MAX_SECONDS
+    return min(QUOTA_RETRY_SECONDS << max(deferrals, 0), QUOTA_RETRY_MAX_SECONDS)
 
 
 class CalendarVanished(Exception):
@@ -69,6 +88,51 @@ class CalendarVanished(Exception):
         self.calendar_id = calendar_id
 
 
+class _Lease:
+    """The item lease one reconcile holds: renewed as it goes, checked before every write.
+
+    Renewed between parts once a third of it has passed, and before every Google write
+    (so each write starts with a whole lease ahead of it); mapping saves are conditional
+    on it (``FirestoreStore.save_mapping`` with the fence). Once lost, ``LeaseLost``.
+    """
+
+    def __init__(
+        self, store: FirestoreStore, tenant_id: str, item_key: str, holder: str, seconds: float
+    ) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+        self._item_key = item_key
+        self._seconds = seconds
+        self._renewed = time.monotonic()
+        self.fence = Fence(holder, None)
+
+    def planned_with(self, record: ItemRecord) -> None:
+        """The reconcile read ``record``: its writes count only while its successor stands."""
+        self.fence = Fence(self.fence.holder, record.successor)
+
+    def hold(self) -> None:
+        """Renew the lease, or raise ``LeaseLost`` if it is no longer ours."""
+        if not self._store.renew_lease(self._tenant_id, self._item_key, self.fence, self._seconds):
+            self.lost()
+        self._renewed = time.monotonic()
+
+    def keep(self) -> None:
+        """Between parts: renew once a third of the lease has passed."""
+        if time.monotonic() - self._renewed > self._seconds / 3:
+            self.hold()
+
+    def lost(self) -> None:
+        """Stop: another worker has the item (or it was handed over) since it was read."""
+        _LOG.warning(
+            "item lease lost mid-reconcile; stopping before the next write",
+            extra={"fields": {"tenant_id": self._tenant_id, "item": self._item_key}},
+        )
+        raise LeaseLost(
+            f"{self._item_key}: the lease ran out and another worker took the item, or it was "
+            "handed to a successor; the work is retried from fresh state"
+        )
+
+
 @dataclass(frozen=True)
 class _Context:
     """One reconcile of one item: its tenant, desired state and owner resolution."""
@@ -76,6 +140,7 @@ class _Context:
     owners: Owners
     record: ItemRecord
     enrolled: list[str]
+    lease: _Lease | None = None
 
     @property
     def tenant(self) -> TenantRecord:
@@ -92,54 +157,67 @@ class Reconciler:
         results: ResultSink,
         tasks: TaskScheduler | None = None,
         organizers: OrganizerAccess | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._store = store
+        self._lease_seconds = lease_seconds
         self._platform_gateway = platform_gateway
         self._results = results
         self._tasks = tasks
         self._organizers = organizers
 
-    def reconcile(self, tenant_id: str, ref: ItemRef) -> list[Result]:
+    def reconcile(self, tenant_id: str, ref: ItemRef, deferrals: int = 0) -> list[Result]:
         """Reconcile every part of one item, publish the results, mark the version synced.
 
         Holds the item's lease meanwhile: two reconciles of one item never overlap, so a
         slower one can never write an attendee list older than a faster one's. A held
         lease raises ``ItemBusy`` (transient: the message or task comes back later).
+        ``deferrals`` counts how often Google's limiter already refused this item in a row
+        (set by the retry task), so each further refusal waits longer.
         """
         holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
+        lease = _Lease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
         try:
-            return self._reconcile_item(tenant_id, ref)
+            return self._reconcile_item(tenant_id, ref, deferrals, lease)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
-    def _reconcile_item(self, tenant_id: str, ref: ItemRef) -> list[Result]:
+    def _reconcile_item(
+        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: _Lease
+    ) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
         if tenant is None or record is None:
             return []
+        lease.planned_with(record)
         if not tenant.settings.sync_enabled:
             # Not marked synced: turning sync on later brings this version to Google.
             results = [skipped(record, "sync is disabled for this tenant")]
             self._results.publish(results)
             return results
         try:
-            results = self._reconcile_parts(tenant, record)
+            results = self._reconcile_parts(tenant, record, lease)
         except QuotaExceeded as exc:
-            results = [self._defer(record, exc)]
+            # Not marked synced: Google does not reflect this version; the task will.
+            results = [self._defer(record, exc, deferrals)]
+            self._results.publish(results)
+            return results
         self._results.publish(results)
         self._store.mark_synced(tenant_id, ref.key, record.version)
         return results
 
     # -- item level -------------------------------------------------------
-    def _reconcile_parts(self, tenant: TenantRecord, record: ItemRecord) -> list[Result]:
+    def _reconcile_parts(
+        self, tenant: TenantRecord, record: ItemRecord, lease: _Lease | None = None
+    ) -> list[Result]:
         owners = Owners(
             self._store, tenant, self._platform_gateway, self._organizers, record.successor
         )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
-        context = _Context(owners, record, enrolled)
+        context = _Context(owners, record, enrolled, lease)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
         keys = list(parts) + [
@@ -149,6 +227,8 @@ class Reconciler:
             try:
                 results: list[Result] = []
                 for key in keys:
+                    if lease is not None:
+                        lease.keep()
                     results += self._part(context, key, parts.get(key), mappings.get(key))
                 if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
@@ -208,12 +288,16 @@ class Reconciler:
             if part is None or part.end < now():
                 target = current  # removals and past parts stay with their owner
             else:
-                self._guarded(
+                cancelled = self._guarded(
                     context,
                     current,
                     key,
                     lambda: self._sync_part(context, current, key, None, mapping),
                 )
+                if cancelled.status is not ResultStatus.DELETED:
+                    # Creating it anyway would leave people with two entries and the old
+                    # event with no mapping: stay put (mapping kept), say why, retry later.
+                    return [self._move_refused(cancelled, current, target)]
                 mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
         elif mapping is not None and mapping.state != "synced" and not target.holds(mapping):
             mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
@@ -310,7 +394,13 @@ class Reconciler:
         for _ in range(_MAX_REPLANS):
             operation = plan_part(desired, remote)
             try:
-                response = self._apply(owner, operation)
+                # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
+                # after a 409/412 read-back is all calsync knows about the event.
+                response = (
+                    remote
+                    if isinstance(operation, Noop)
+                    else self._write(context, owner, operation)
+                )
                 self._ledger(context, owner, part_key, operation, "ok")
                 break
             except (Duplicate, PreconditionFailed):
@@ -339,9 +429,20 @@ class Reconciler:
             else (mapping.ends_at if mapping is not None else None),
             **amenity_fields(observe(response)),
         )
-        self._store.save_mapping(record.tenant_id, record.ref.key, saved)
+        fence = context.lease.fence if context.lease is not None else None
+        if not self._store.save_mapping(record.tenant_id, record.ref.key, saved, fence):
+            assert context.lease is not None
+            context.lease.lost()
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
         return self._result(record, part_key, saved, status)
+
+    def _write(
+        self, context: _Context, owner: Owner, operation: Operation
+    ) -> dict[str, Any] | None:
+        """Apply ``operation`` if the reconcile still holds the item (``LeaseLost`` if not)."""
+        if context.lease is not None:
+            context.lease.hold()
+        return self._apply(owner, operation)
 
     def _apply(self, owner: Owner, operation: Operation) -> dict[str, Any] | None:
         gateway, calendar_id = owner.gateway, owner.calendar_id
@@ -426,18 +527,57 @@ class Reconciler:
         )
         return failed(record, part_key, exc)
 
-    def _defer(self, record: ItemRecord, exc: QuotaExceeded) -> Result:
-        """Google's anti-abuse limiter said no: try the whole item again much later."""
+    def _move_refused(self, cancel: Result, current: Owner, target: Owner) -> Result:
+        """The part should move from ``current`` to ``target`` but its old event could not
+        be cancelled (e.g. 403: someone changed the event's owner in Google)."""
+        return cancel.model_copy(
+            update={
+                "error_message": (
+                    f"could not cancel the event in {current.email}'s calendar to move it to "
+                    f"{target.email}'s, so it was not created there (people would hold two "
+                    f"entries); it stays where it is: {cancel.error_message}"
+                )
+            }
+        )
+
+    def _defer(self, record: ItemRecord, exc: QuotaExceeded, deferrals: int) -> Result:
+        """Google's anti-abuse limiter said no: try the whole item again later.
+
+        Every deferral gets a task of its own (a nonce in the name): a name derived from
+        the version alone is still taken while that very task runs and meets the limiter
+        again (and for about an hour after it ran), and Cloud Tasks' ALREADY_EXISTS would
+        then silently drop the retry. The wait doubles with each refusal in a row.
+        """
         if self._tasks is None:
             raise TransientError(f"quotaExceeded and no task queue to defer to: {exc}")
-        name = task_name("quota", record.tenant_id, record.ref.key, str(record.version))
+        delay = quota_retry_seconds(deferrals)
+        name = task_name(
+            "quota",
+            record.tenant_id,
+            record.ref.key,
+            str(record.version),
+            str(deferrals),
+            uuid.uuid4().hex,
+        )
         payload = {
             "action": "reconcile",
             "tenant_id": record.tenant_id,
             "item": record.ref.model_dump(mode="json"),
+            "attempt": deferrals + 1,
         }
-        self._tasks.schedule(name, payload, QUOTA_RETRY_SECONDS)
-        return quota_deferred(record, QUOTA_RETRY_SECONDS)
+        self._tasks.schedule(name, payload, delay)
+        _LOG.warning(
+            "Google's usage limiter refused; the item is retried later",
+            extra={
+                "fields": {
+                    "tenant_id": record.tenant_id,
+                    "item": record.ref.key,
+                    "deferrals": deferrals + 1,
+                    "retry_seconds": delay,
+                }
+            },
+        )
+        return quota_deferred(record, delay)
 
     def _check_suspension(self, tenant_id: str, email: str) -> None:
         """A dead grant may mean a suspended account: ask the sweeper to check that person."""
@@ -451,16 +591,20 @@ class Reconciler:
     def _schedule_follow_up(self, record: ItemRecord, attempt: int) -> None:
         FollowUps(self._store, self._results, self._tasks).schedule(record, attempt)
 
-    def follow_up(self, tenant_id: str, ref: ItemRef, attempt: int) -> list[Result]:
+    def follow_up(
+        self, tenant_id: str, ref: ItemRef, attempt: int, chain: str = ""
+    ) -> list[Result]:
         """Check rooms and Meet again after a write; report what changed (holds the lease)."""
         holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, ref.key, holder, LEASE_SECONDS):
+        if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
             tenant = self._store.get_tenant(tenant_id)
             if tenant is None:
                 return []
             owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
-            return FollowUps(self._store, self._results, self._tasks).run(owners, ref, attempt)
+            return FollowUps(self._store, self._results, self._tasks).run(
+                owners, ref, attempt, chain, holder
+            )
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)

@@ -27,6 +27,7 @@ __all__ = [
     "ATTENDANCE_BATCH",
     "AttendanceTally",
     "Decision",
+    "Fence",
     "FirestoreStore",
     "Recorded",
     "firestore_client",
@@ -58,6 +59,16 @@ class AttendanceTally:
     applied: int
     stale: int
     item: ItemRecord
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What a reconcile's writes rely on: it still holds the item's lease (``holder``), and
+    the item still has the successor the reconcile planned with (the orphan sweeper may
+    hand the item over while a reconcile is in flight)."""
+
+    holder: str
+    successor: str | None
 
 
 def _attendance_id(email: str) -> str:
@@ -263,9 +274,28 @@ class FirestoreStore:
             for snapshot in self._parts(tenant_id, item_key).stream()
         }
 
-    def save_mapping(self, tenant_id: str, item_key: str, mapping: PartMapping) -> None:
-        """Remember where a part lives and what was written."""
-        self._parts(tenant_id, item_key).document(mapping.part_key).set(_dump(mapping))
+    def save_mapping(
+        self, tenant_id: str, item_key: str, mapping: PartMapping, fence: Fence | None = None
+    ) -> bool:
+        """Remember where a part lives and what was written.
+
+        With ``fence`` only while it holds (one transaction reads the lease and the item):
+        False, and nothing saved, when the caller lost the item meanwhile.
+        """
+        document = self._parts(tenant_id, item_key).document(mapping.part_key)
+        if fence is None:
+            document.set(_dump(mapping))
+            return True
+        from google.cloud import firestore
+
+        @firestore.transactional
+        def save(transaction: firestore.Transaction) -> bool:
+            if not self._fence_holds(transaction, tenant_id, item_key, fence):
+                return False
+            transaction.set(document, _dump(mapping))
+            return True
+
+        return cast(bool, save(self._db.transaction()))
 
     def forget_calendar(self, tenant_id: str, calendar_id: str) -> int:
         """Drop every mapping that points at ``calendar_id`` (it vanished); returns the count."""
@@ -399,6 +429,39 @@ class FirestoreStore:
             return True
 
         return cast(bool, take(self._db.transaction()))
+
+    def renew_lease(self, tenant_id: str, item_key: str, fence: Fence, seconds: float) -> bool:
+        """Extend the item's lease by ``seconds`` from now if ``fence`` still holds.
+
+        A lease that ran out while nobody else took it is still the holder's (nobody wrote
+        meanwhile); one another worker took, or gave back, is lost.
+        """
+        from google.cloud import firestore
+
+        @firestore.transactional
+        def renew(transaction: firestore.Transaction) -> bool:
+            if not self._fence_holds(transaction, tenant_id, item_key, fence):
+                return False
+            transaction.set(
+                self._lease(tenant_id, item_key),
+                {"holder": fence.holder, "expires_at": now() + timedelta(seconds=seconds)},
+            )
+            return True
+
+        return cast(bool, renew(self._db.transaction()))
+
+    def _lease(self, tenant_id: str, item_key: str) -> firestore.DocumentReference:
+        return cast(
+            "firestore.DocumentReference",
+            self._item(tenant_id, item_key).collection("leases").document("reconcile"),
+        )
+
+    def _fence_holds(
+        self, transaction: firestore.Transaction, tenant_id: str, item_key: str, fence: Fence
+    ) -> bool:
+        lease = self._lease(tenant_id, item_key).get(transaction=transaction).to_dict() or {}
+        item = self._item(tenant_id, item_key).get(transaction=transaction).to_dict() or {}
+        return lease.get("holder") == fence.holder and item.get("successor") == fence.successor
 
     def release_lease(self, tenant_id: str, item_key: str, holder: str) -> None:
         """Give the lease back (only if still ours)."""

@@ -9,9 +9,9 @@ Cloud Tasks retries with its queue's backoff.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from calsync.app import Services
 from calsync.contracts import ItemRef, TenantId
@@ -34,7 +34,11 @@ class ReconcileTask(BaseModel):
     action: Literal["reconcile", "followup", "sweep_organizer"]
     tenant_id: TenantId
     item: ItemRef | None = None
-    attempt: int = 0
+    attempt: Annotated[int, Field(ge=0, le=1000)] = 0
+    """``followup``: which re-check this is; ``reconcile``: how often Google's usage
+    limiter refused the item in a row (each retry waits longer)."""
+    chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
+    """``followup``: which series of re-checks this is (``calsync.followups``)."""
     organizer: str | None = None
 
 
@@ -58,9 +62,11 @@ def cloud_task(request: Any, services: Services) -> Response:
                 elif task.item is None:
                     raise ValueError("this task needs an item")
                 elif task.action == "followup":
-                    services.reconciler.follow_up(task.tenant_id, task.item, task.attempt)
+                    services.reconciler.follow_up(
+                        task.tenant_id, task.item, task.attempt, task.chain
+                    )
                 else:
-                    services.reconciler.reconcile(task.tenant_id, task.item)
+                    services.reconciler.reconcile(task.tenant_id, task.item, task.attempt)
             except (TransientError, ConfigurationError) as exc:
                 _LOG.warning(
                     "task failed; Cloud Tasks will retry", extra={"fields": {"error": str(exc)}}
