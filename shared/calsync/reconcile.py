@@ -458,9 +458,13 @@ class Reconciler:
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
             tenant = self._store.get_tenant(tenant_id)
-            if tenant is None:
+            record = self._store.get_item(tenant_id, ref.key)
+            if tenant is None or record is None:
                 return []
-            owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+            # the successor too: one reached through delegation must be re-checked as well
+            owners = Owners(
+                self._store, tenant, self._platform_gateway, self._organizers, record.successor
+            )
             return FollowUps(self._store, self._results, self._tasks).run(owners, ref, attempt)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)

@@ -1,0 +1,106 @@
+"""Hardening of the orphan sweeper (issue 11, item 2 f, g, j, k and the second hop).
+
+Alice (organizer, connected through the real OAuth flow) owns future events; her account
+is suspended; the sweeper hands them over through the sandbox's Directory and Data
+Transfer. Her successors (dan, erin, ops) never connect: calsync reaches them through the
+admin identity's domain-wide delegation (the stack's key, the one the functions hold too).
+Follow-ups and retries are real Cloud Tasks, run by the reconcile function.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from calsync.app import Services, services
+from calsync.contracts import EnrollmentChange, ItemRef
+from calsync.handlers import handle_platform_event
+from calsync.sweeper import Sweeper
+from calsync_dev.dates import at
+from tests.integration.conftest import wait_for_tasks
+from tests.integration.oauth_fixtures import Browser
+from tests.unit.factories import NEW_YORK, settings_message, upsert_message
+
+pytest_plugins = ["tests.integration.oauth_fixtures"]
+
+PINE = "hq-4-pine@resource.calendar.google.com"
+ALICE, DAN, ERIN, OPS, CAROL = (
+    "alice@acme.com",
+    "dan@acme.com",
+    "erin@acme.com",
+    "ops@acme.com",
+    "carol@acme.com",
+)
+ONE_PART = [{"key": "p", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)}]
+EVT = ItemRef(kind="event", id="evt_123")
+
+
+def deliver(message: dict[str, Any]) -> None:
+    handle_platform_event(services(), json.dumps(message).encode())
+
+
+@pytest.fixture
+def tenant(organizers: tuple[str, ...], browser: Browser, sandbox: Any) -> Services:
+    """acme in organizer mode with an admin identity and a fallback; alice connected."""
+    for email in (DAN, ERIN, OPS, CAROL):
+        sandbox.seed_user(email)
+    sandbox.seed_user("gadmin@acme.com", admin=True)
+    sandbox.seed_room(PINE, "Pine", 8, "HQ", "4", domain="acme.com")
+    sandbox.set_meet(delay=0.0, fail=False)
+    sandbox.set_transfer_delay(0.0)
+    deliver(
+        settings_message(
+            version=5,
+            use_organizer_accounts=True,
+            admin_email="gadmin@acme.com",
+            fallback_organizer_email=OPS,
+        )
+    )
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_tasks(sandbox)
+    return services()
+
+
+def _item(version: int = 1, item_id: str = "evt_123", **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "host_emails": [DAN],
+        "room_emails": [],
+        "conference": None,
+        "parts": ONE_PART,
+    }
+    return upsert_message(version=version, id=item_id, **{**base, **fields})
+
+
+def _synced_with_carol(svc: Services, message: dict[str, Any]) -> ItemRef:
+    """Deliver ``message``, enroll carol and reconcile: alice's event with carol invited."""
+    deliver(message)
+    ref = ItemRef(kind="event", id=message["item"]["id"])
+    svc.store.record_attendance(
+        "acme", ref, [EnrollmentChange(email=CAROL, status="enrolled", version=1)]
+    )
+    svc.reconciler.reconcile("acme", ref)
+    return ref
+
+
+# -- j. follow-ups reach a delegated successor --------------------------------------------------
+def test_a_room_answer_for_a_delegated_successor_is_followed_up(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect j: after the hand-over to dan (delegated), the room answers later
+    (``needsAction`` at write time). The follow-up task resolved owners without the
+    successor, could not act as dan, skipped the part and never recorded the answer."""
+    _synced_with_carol(tenant, _item(room_emails=[PINE]))
+    sandbox.update_user(ALICE, suspended=True)
+    sandbox.update_room(PINE, answer_delay=30.0)
+    Sweeper(tenant).sweep()
+    assert tenant.store.mappings("acme", EVT.key)["p"].room_responses == {PINE: "needsAction"}
+    sandbox.complete_pending()
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    assert tenant.store.mappings("acme", EVT.key)["p"].room_responses == {PINE: "accepted"}
+    answered = [
+        r for r in results.wait_for(1, status="synced") if r["room_responses"] == {PINE: "accepted"}
+    ]
+    assert answered
