@@ -200,7 +200,7 @@ class Reconciler:
     ) -> list[Result]:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
-        target, why_not_organizer = owners.target(record)
+        target, why_not_organizer = owners.target(record, mapping)
         if mapping is not None and mapping.state == "synced" and not target.holds(mapping):
             current = owners.for_mapping(mapping)
             if current is None:  # its owner's grant is gone: leave it, say so
@@ -338,6 +338,12 @@ class Reconciler:
             if desired is not None
             else (mapping.ends_at if mapping is not None else None),
             **amenity_fields(observe(response)),
+            via_delegation=owner.delegated
+            or (
+                mapping is not None
+                and mapping.via_delegation
+                and mapping.owner_email == owner.email
+            ),
         )
         self._store.save_mapping(record.tenant_id, record.ref.key, saved)
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED

@@ -240,6 +240,7 @@ class Sweeper:
                         "event_id": event_id,
                         "fingerprint": "",
                         "state": "synced",
+                        "via_delegation": True,  # moved there by the admin's Data Transfer
                     }
                 )
                 report.parts_transferred += 1

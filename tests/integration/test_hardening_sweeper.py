@@ -84,6 +84,44 @@ def _synced_with_carol(svc: Services, message: dict[str, Any]) -> ItemRef:
     return ref
 
 
+# -- g. calsync keeps acting on events it placed through delegation ----------------------------
+def test_a_delegated_successor_named_organizer_still_gets_enrollment_changes(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect g: alice suspended, her event handed to dan (not connected: reached through
+    the admin's delegation). The platform then names dan the organizer, which clears the
+    item's successor; delegation was allowed only for the current successor, so the part
+    was stuck with ``needs_consent`` and erin's enrollment never reached the event."""
+    _synced_with_carol(tenant, _item())
+    sandbox.update_user(ALICE, suspended=True)
+    assert Sweeper(tenant).sweep().parts_transferred == 1
+    deliver(_item(version=2, organizer_email=DAN, host_emails=[]))
+    tenant.store.record_attendance(
+        "acme", EVT, [EnrollmentChange(email=ERIN, status="enrolled", version=1)]
+    )
+    latest = tenant.reconciler.reconcile("acme", EVT)
+    assert [r.status.value for r in latest] == ["synced"], latest
+    assert [e["organizer"] for e in sandbox.calendar_view(ERIN)] == [DAN]
+    assert [e["organizer"] for e in sandbox.calendar_view(CAROL)] == [DAN]
+
+
+def test_an_event_placed_through_delegation_moves_to_a_new_connected_organizer(
+    tenant: Services, browser: Browser, sandbox: Any
+) -> None:
+    """Defect g: as above, but the platform names bob (connected) the organizer. Moving the
+    part means cancelling it as dan; without delegation for dan nobody could, and the part
+    was reported ``needs_consent`` with the event left in dan's calendar."""
+    _synced_with_carol(tenant, _item())
+    sandbox.update_user(ALICE, suspended=True)
+    Sweeper(tenant).sweep()
+    assert browser.connect("bob@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    deliver(_item(version=2, organizer_email="bob@acme.com", host_emails=[]))
+    latest = tenant.reconciler.reconcile("acme", EVT)
+    assert [r.status.value for r in latest] == ["synced"], latest
+    assert [e["organizer"] for e in sandbox.calendar_view(CAROL)] == ["bob@acme.com"]
+
+
 # -- j. follow-ups reach a delegated successor --------------------------------------------------
 def test_a_room_answer_for_a_delegated_successor_is_followed_up(
     tenant: Services, sandbox: Any, results: Any
