@@ -20,7 +20,10 @@ domain-wide delegation acting as ``admin_email``):
 Safe to run any time: a tenant lease keeps two sweeps apart, transfers are remembered
 in Firestore (a crashed sweep resumes them), re-mapped parts no longer belong to the
 suspended owner (a second run finds nothing), past parts are never touched, and
-``dry_run`` only reports what would happen.
+``dry_run`` only reports what would happen. A hand-over is remembered
+(``tenants/{t}/handovers/{item}``) from before its parts are re-mapped until its results
+are published: one whose reconcile fails (a held lease, Google unavailable, a refused
+grant) is finished by a named Cloud Task (``finish_handover``) or else by the next sweep.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ from typing import Any
 
 from calsync.app import Services
 from calsync.contracts import Item, Result, ResultStatus
-from calsync.errors import CalsyncError, ConfigurationError, PermanentGoogleError
+from calsync.errors import (
+    CalsyncError,
+    ConfigurationError,
+    InvalidGrant,
+    PermanentGoogleError,
+    TransientError,
+)
 from calsync.google_calendar import build_calendar_gateway
 from calsync.google_directory import (
     DirectoryGateway,
@@ -45,6 +54,7 @@ from calsync.logs import get_logger, log_context
 from calsync.owners import PLATFORM_SUCCESSOR
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
 from calsync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
+from calsync.tasks import task_name
 
 __all__ = ["SweepReport", "Sweeper", "choose_successor"]
 
@@ -52,6 +62,8 @@ _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
 TRANSFER_WAIT_SECONDS = 60.0
 """How long one sweep follows a Data Transfer before leaving it for the next sweep."""
+HAND_OVER_RETRY_SECONDS = 30.0
+"""When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
 
 
 def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
@@ -75,6 +87,7 @@ class SweepReport:
     parts_transferred: int = 0
     parts_recreated: int = 0
     parts_failed: int = 0
+    hand_overs_retrying: int = 0
     transfers_in_progress: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -151,6 +164,7 @@ class Sweeper:
         self._users = {}
         self._transferred = {}
         suspended = self._suspended(tenant, directory, organizer)
+        self._resume_hand_overs(tenant.tenant_id, report, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
             if mapping.owner_kind == "organizer" and mapping.ends_at and mapping.ends_at > now():
@@ -196,14 +210,14 @@ class Sweeper:
             self._forget_finished_transfers(tenant.tenant_id, report)
 
     def _forget_finished_transfers(self, tenant_id: str, report: SweepReport) -> None:
-        """A pair whose items were all handed over needs no record: a later suspension of the
+        """A pair whose items were all re-mapped needs no record: a later suspension of the
         same person starts a fresh transfer instead of trusting an old completed one."""
         pairs: dict[str, bool] = {}
         for action in report.actions:
             if action["tenant_id"] != tenant_id or action["to"] == PLATFORM_SUCCESSOR:
                 continue
             key = _transfer_key(action["from"], action["to"])
-            pairs[key] = pairs.get(key, True) and action.get("status") == "done"
+            pairs[key] = pairs.get(key, True) and bool(action.get("remapped"))
         for key, finished in pairs.items():
             if finished:
                 self._store.delete_transfer_state(tenant_id, key)
@@ -228,8 +242,41 @@ class Sweeper:
                 action["status"] = "transfer in progress; the next sweep continues it"
                 return
             found = self._find_transferred(tenant_id, successor, item_key)
-        for mapping in parts:
-            where = found.get(mapping.part_key)
+        record = self._store.get_item(tenant_id, item_key)
+        state = {
+            "id": uuid.uuid4().hex,
+            "from": parts[0].owner_email,
+            "to": successor,
+            # the successor holds only while the platform keeps this organizer
+            "organizer": record.item.organizer_email if record and record.item else None,
+            "method": action["method"],
+            "parts": [m.part_key for m in parts],
+            "found": {key: list(where) for key, where in found.items()},
+            "attempt": 0,
+        }
+        self._store.save_hand_over(tenant_id, item_key, state)  # before any mapping changes
+        self._remap(tenant_id, item_key, state, report)
+        action["remapped"] = True
+        self._finish_or_retry(tenant_id, item_key, state, action, report)
+
+    # -- hand-over: re-map, then reconcile and report ----------------------------
+    def _remap(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        report: SweepReport | None = None,
+    ) -> None:
+        """Point each part still mapped to the suspended owner at where it is now (or mark it
+        to be recreated), and name the successor. Idempotent: a resumed hand-over re-maps only
+        what a stopped sweep left."""
+        old, successor = str(state["from"]), str(state["to"])
+        current = self._store.mappings(tenant_id, item_key)
+        for part_key in state["parts"]:
+            mapping = current.get(part_key)
+            if mapping is None or mapping.owner_email != old or mapping.state != "synced":
+                continue  # re-mapped already (or gone)
+            where = state["found"].get(part_key)
             if where is not None:
                 calendar_id, event_id = where
                 moved = mapping.model_copy(
@@ -243,15 +290,17 @@ class Sweeper:
                         "via_delegation": True,  # moved there by the admin's Data Transfer
                     }
                 )
-                report.parts_transferred += 1
                 note = "moved by Data Transfer"
+                if report is not None:
+                    report.parts_transferred += 1
             else:
                 moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
-                report.parts_recreated += 1
                 note = (
                     "recreated under the successor; the original stays in attendees' "
                     "calendars, owned by the suspended account, until an admin deletes it"
                 )
+                if report is not None:
+                    report.parts_recreated += 1
             self._store.save_mapping(tenant_id, item_key, moved)
             self._store.append_ledger(
                 tenant_id,
@@ -266,30 +315,119 @@ class Sweeper:
                     outcome=note,
                 ),
             )
-        self._store.set_successor(tenant_id, item_key, successor)
+        organizer = state.get("organizer")
+        self._store.set_successor(tenant_id, item_key, successor, organizer=organizer)
+
+    def _finish_or_retry(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        action: dict[str, Any],
+        report: SweepReport,
+    ) -> None:
+        """Finish the hand-over now; if that fails, leave it to a named task (and the next
+        sweep), never half done."""
+        try:
+            self._finish(tenant_id, item_key, state)
+        except CalsyncError as exc:
+            _LOG.warning(
+                "hand-over interrupted; a task finishes it",
+                extra={"fields": {"item": item_key, "error": str(exc)}},
+            )
+            report.hand_overs_retrying += 1
+            action["status"] = "re-mapped; a task (or the next sweep) finishes the hand-over"
+            action["error"] = str(exc)
+            self._schedule_finish(tenant_id, item_key, state)
+            return
+        action["status"] = "done"
+
+    def _schedule_finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
+        state["attempt"] = int(state.get("attempt", 0)) + 1
+        self._store.save_hand_over(tenant_id, item_key, state)
         record = self._store.get_item(tenant_id, item_key)
-        assert record is not None
+        if record is None:
+            return
+        name = task_name("handover", tenant_id, item_key, str(state["id"]), str(state["attempt"]))
+        payload = {
+            "action": "finish_handover",
+            "tenant_id": tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+        }
+        try:
+            self._services.tasks.schedule(name, payload, HAND_OVER_RETRY_SECONDS)
+        except CalsyncError as exc:  # the next sweep resumes it
+            _LOG.error(
+                "could not schedule the end of a hand-over; the next sweep finishes it",
+                extra={"fields": {"item": item_key, "error": str(exc)}},
+            )
+
+    def _finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
+        """Reconcile the item as its successor (rooms re-booked, Meet requested), publish one
+        ``transferred`` result per part, then forget the hand-over."""
+        self._remap(tenant_id, item_key, state)  # a stopped sweep may have left some parts
+        record = self._store.get_item(tenant_id, item_key)
+        if record is None:
+            self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
+            return
         synced = {
             r.part_key: r
             for r in self._services.reconciler.reconcile(tenant_id, record.ref)
             if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
         }
+        old, successor = state["from"], state["to"]
         results = [
             Result(
                 tenant_id=tenant_id,
                 item=record.ref,
-                part_key=m.part_key,
+                part_key=key,
                 source_version=record.version,
                 status=ResultStatus.TRANSFERRED,
-                calendar_id=synced[m.part_key].calendar_id if m.part_key in synced else None,
-                event_id=synced[m.part_key].event_id if m.part_key in synced else None,
-                error_message=f"from {m.owner_email} (suspended) to {successor}",
+                calendar_id=synced[key].calendar_id if key in synced else None,
+                event_id=synced[key].event_id if key in synced else None,
+                error_message=f"from {old} (suspended) to {successor}",
                 at=now(),
             )
-            for m in parts
+            for key in state["parts"]
         ]
         self._services.results.publish(results)
-        action["status"] = "done"
+        self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
+
+    def finish_hand_over(self, tenant_id: str, item_key: str) -> None:
+        """The ``finish_handover`` task: finish the item's interrupted hand-over, if any.
+
+        Raises ``TransientError`` while it still cannot (Cloud Tasks retries with backoff).
+        """
+        state = self._store.hand_over(tenant_id, item_key)
+        if state is None:
+            return
+        try:
+            self._finish(tenant_id, item_key, state)
+        except (InvalidGrant, PermanentGoogleError) as exc:
+            raise TransientError(f"hand-over of {item_key} not finished: {exc}") from exc
+
+    def _resume_hand_overs(
+        self, tenant_id: str, report: SweepReport, organizer: str | None
+    ) -> None:
+        """Finish hand-overs an earlier sweep re-mapped but could not finish."""
+        for item_key, state in sorted(self._store.hand_overs(tenant_id)):
+            if organizer and state.get("from") != organizer:
+                continue
+            action = {
+                "tenant_id": tenant_id,
+                "item": item_key,
+                "from": state.get("from"),
+                "to": state.get("to"),
+                "parts": state.get("parts", []),
+                "method": state.get("method", "transfer"),
+                "remapped": True,
+                "resumed": True,
+            }
+            report.actions.append(action)
+            if report.dry_run:
+                action["status"] = "re-mapped; the hand-over is not finished yet"
+                continue
+            self._finish_or_retry(tenant_id, item_key, state, action, report)
 
     # -- Data Transfer ----------------------------------------------------------
     def _start_transfer(

@@ -84,6 +84,59 @@ def _synced_with_carol(svc: Services, message: dict[str, Any]) -> ItemRef:
     return ref
 
 
+# -- f. a hand-over whose reconcile fails is finished later -----------------------------------
+@pytest.mark.parametrize("failure", ["held lease", "Google unavailable"])
+def test_a_hand_over_whose_reconcile_fails_is_finished_later(
+    failure: str, tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect f: alice suspended; the sweeper re-maps her part to dan and sets the successor,
+    then the reconcile fails (another worker holds the item's lease, or Google answers 503
+    until the retry deadline). Before: counted as failed, and the next sweep no longer found
+    the part (it belongs to dan now): the room released by the transfer was never booked
+    again and no ``transferred`` result was published. Now a named task (or the next sweep)
+    finishes the hand-over."""
+    _synced_with_carol(tenant, _item(room_emails=[PINE]))
+    sandbox.update_user(ALICE, suspended=True)
+    if failure == "held lease":
+        assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+    else:
+        sandbox.inject_fault("calendar.events.patch", user=DAN, status=503)
+    first = Sweeper(tenant).sweep()
+    assert first.parts_transferred == 1
+    assert results.wait_for(1, status="transferred", timeout=2) == []
+    if failure == "held lease":
+        tenant.store.release_lease("acme", EVT.key, "someone-else")
+    else:
+        sandbox.clear_faults()
+    sandbox.run_tasks(include_future=True)  # the named task finishes the hand-over
+    wait_for_tasks(sandbox)
+    assert tenant.store.hand_overs("acme") == []
+    transferred = results.wait_for(1, status="transferred")
+    assert [r["event_id"] for r in transferred] == [
+        tenant.store.mappings("acme", EVT.key)["p"].event_id
+    ]
+    carol = sandbox.calendar_view(CAROL)
+    assert [e["organizer"] for e in carol] == [DAN]
+    assert PINE in carol[0]["attendees"]  # booked again after the transfer released it
+    assert tenant.store.mappings("acme", EVT.key)["p"].room_responses == {PINE: "accepted"}
+
+
+def test_the_next_sweep_finishes_a_hand_over_its_task_did_not(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect f, the safety net: the hand-over was interrupted and its task has not run
+    (or gave up); the next sweep finishes it from the remembered hand-over."""
+    _synced_with_carol(tenant, _item(room_emails=[PINE]))
+    sandbox.update_user(ALICE, suspended=True)
+    assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+    assert Sweeper(tenant).sweep().hand_overs_retrying == 1
+    tenant.store.release_lease("acme", EVT.key, "someone-else")
+    second = Sweeper(tenant).sweep()
+    assert [(a["item"], a["status"]) for a in second.actions] == [(EVT.key, "done")]
+    assert len(results.wait_for(1, status="transferred")) == 1
+    assert PINE in sandbox.calendar_view(CAROL)[0]["attendees"]
+
+
 # -- g. calsync keeps acting on events it placed through delegation ----------------------------
 def test_a_delegated_successor_named_organizer_still_gets_enrollment_changes(
     tenant: Services, sandbox: Any, results: Any
