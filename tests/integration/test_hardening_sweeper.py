@@ -195,3 +195,69 @@ def test_a_room_answer_for_a_delegated_successor_is_followed_up(
         r for r in results.wait_for(1, status="synced") if r["room_responses"] == {PINE: "accepted"}
     ]
     assert answered
+
+
+# -- k. one Data Transfer per suspended organizer ----------------------------------------------
+def test_one_transfer_per_suspended_organizer_and_one_entry_per_part(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect k: alice's two items have different successors (dan hosts one with two
+    parts, erin the other). Before: one transfer per (alice, successor) pair; the first
+    moved ALL her events to dan, the second moved nothing, so erin's item was recreated
+    under erin while its original stayed with dan: carol held two entries for it. Now one
+    transfer goes to dan (most parts) and erin's part is handed on from dan: cancelled
+    there, created under erin (one cancellation and one invitation for carol)."""
+    two_parts = [
+        {"key": "p1", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)},
+        {"key": "p2", "start": at(2, "10:00", NEW_YORK), "end": at(2, "11:00", NEW_YORK)},
+    ]
+    _synced_with_carol(tenant, _item(item_id="evt_dan", parts=two_parts))
+    _synced_with_carol(
+        tenant,
+        _item(
+            item_id="evt_erin",
+            host_emails=[ERIN],
+            parts=[
+                {"key": "p", "start": at(3, "10:00", NEW_YORK), "end": at(3, "11:00", NEW_YORK)}
+            ],
+        ),
+    )
+    sandbox.update_user(ALICE, suspended=True)
+    before = len(sandbox.notifications(CAROL))
+    report = Sweeper(tenant).sweep()
+    carol = sandbox.calendar_view(CAROL)
+    assert sorted(e["organizer"] for e in carol) == [DAN, DAN, ERIN]
+    assert len(sandbox.transfers()) == 1
+    assert (report.parts_transferred, report.parts_handed_on, report.parts_failed) == (2, 1, 0)
+    mails = [n["kind"] for n in sandbox.notifications(CAROL)[before:]]
+    assert sorted(mails) == ["cancellation", "invitation"]
+    assert len(results.wait_for(3, status="transferred")) == 3
+
+
+def test_a_part_for_the_platform_is_handed_on_from_the_receiver_not_duplicated(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Defect k, the platform as second successor: without a fallback, alice's item
+    without hosts goes to the platform account, the other to dan. Data Transfer moved both
+    events to dan; the platform's part was recreated in the platform account while its
+    original stayed with dan (two entries for carol). Now it is cancelled as dan first."""
+    deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
+    _synced_with_carol(tenant, _item(item_id="evt_dan"))
+    _synced_with_carol(
+        tenant,
+        _item(
+            item_id="evt_plat",
+            host_emails=[],
+            parts=[
+                {"key": "p", "start": at(3, "10:00", NEW_YORK), "end": at(3, "11:00", NEW_YORK)}
+            ],
+        ),
+    )
+    sandbox.update_user(ALICE, suspended=True)
+    report = Sweeper(tenant).sweep()
+    carol = sandbox.calendar_view(CAROL)
+    assert len(carol) == 2, carol
+    assert carol[0]["organizer"] == DAN
+    assert carol[1]["organizer"] not in (ALICE, DAN)  # the platform account's
+    assert (report.parts_transferred, report.parts_handed_on, report.parts_recreated) == (1, 1, 0)
+    assert len(results.wait_for(2, status="transferred")) == 2
