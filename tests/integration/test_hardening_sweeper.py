@@ -261,3 +261,47 @@ def test_a_part_for_the_platform_is_handed_on_from_the_receiver_not_duplicated(
     assert carol[1]["organizer"] not in (ALICE, DAN)  # the platform account's
     assert (report.parts_transferred, report.parts_handed_on, report.parts_recreated) == (1, 1, 0)
     assert len(results.wait_for(2, status="transferred")) == 2
+
+
+# -- the second hop (docs/decisions.md) --------------------------------------------------------
+def test_a_second_hop_recreates_under_the_next_successor_and_reports_the_original(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Alice's event went to dan by Data Transfer (into dan's "Transferred from alice"
+    calendar); then dan is suspended too. Data Transfer moves only primary-calendar events,
+    and a suspended account cannot be acted as, so the part is recreated under ops (the
+    fallback) and the ledger names the original that stays (docs/decisions.md)."""
+    _synced_with_carol(tenant, _item())
+    sandbox.update_user(ALICE, suspended=True)
+    Sweeper(tenant).sweep()
+    sandbox.update_user(DAN, suspended=True)
+    report = Sweeper(tenant).sweep()
+    assert (report.parts_recreated, report.parts_failed) == (1, 0)
+    assert report.actions[0]["to"] == OPS
+    mapping = tenant.store.mappings("acme", EVT.key)["p"]
+    assert (mapping.owner_email, mapping.state) == (OPS, "synced")
+    entries = tenant.store.ledger("acme", EVT.key)
+    assert any("original stays" in e.outcome and DAN in e.reason for e in entries)
+    assert len(results.wait_for(2, status="transferred")) == 2
+    organizers = sorted(e["organizer"] for e in sandbox.calendar_view(CAROL))
+    assert organizers == [DAN, OPS]  # the original stays, owned by the suspended dan
+
+
+def test_a_second_hop_transfers_a_part_the_successor_holds_in_their_primary_calendar(
+    tenant: Services, sandbox: Any
+) -> None:
+    """The contrast (docs/decisions.md): erin's part came to her by a hand-on (created
+    under her, in her primary calendar); when erin is suspended too, Data Transfer moves it
+    to ops and nobody holds two entries."""
+    two_parts = [
+        {"key": "p1", "start": at(1, "10:00", NEW_YORK), "end": at(1, "11:00", NEW_YORK)},
+        {"key": "p2", "start": at(2, "10:00", NEW_YORK), "end": at(2, "11:00", NEW_YORK)},
+    ]
+    _synced_with_carol(tenant, _item(item_id="evt_dan", parts=two_parts))
+    _synced_with_carol(tenant, _item(item_id="evt_erin", host_emails=[ERIN]))
+    sandbox.update_user(ALICE, suspended=True)
+    assert Sweeper(tenant).sweep().parts_handed_on == 1
+    sandbox.update_user(ERIN, suspended=True)
+    second = Sweeper(tenant).sweep()
+    assert (second.parts_transferred, second.parts_recreated) == (1, 0)
+    assert sorted(e["organizer"] for e in sandbox.calendar_view(CAROL)) == [DAN, DAN, OPS]
