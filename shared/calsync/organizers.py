@@ -15,6 +15,7 @@ from calsync.config import Settings
 from calsync.google_calendar import CalendarGateway, build_calendar_gateway
 from calsync.google_directory import delegated_credentials
 from calsync.grants import organizer_grants
+from calsync.owners import DELEGATED_GRANT
 
 __all__ = ["GrantGateways"]
 
@@ -47,7 +48,7 @@ class GrantGateways:
             if not (delegated_by and self._settings.admin_credentials):
                 return None
             credentials = delegated_credentials(self._settings, email)
-            grant_id = "delegated"
+            grant_id = DELEGATED_GRANT
         else:
             grant_id = credentials.grant_id
         key = (tenant_id, email, grant_id)

@@ -19,10 +19,12 @@ from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, TenantRecord
 from calsync.store import FirestoreStore
 
-__all__ = ["PLATFORM_SUCCESSOR", "OrganizerAccess", "Owner", "Owners"]
+__all__ = ["DELEGATED_GRANT", "PLATFORM_SUCCESSOR", "OrganizerAccess", "Owner", "Owners"]
 
 PLATFORM_SUCCESSOR = "platform"
 """``ItemRecord.successor`` value meaning: the platform account looks after the item."""
+DELEGATED_GRANT = "delegated"
+"""``Owner.grant_id`` of an owner reached through the admin identity's domain-wide delegation."""
 
 _LOG = get_logger(__name__)
 OwnerKind = Literal["platform", "organizer"]
@@ -37,6 +39,11 @@ class Owner:
     calendar_id: str
     gateway: CalendarGateway
     grant_id: str = ""
+
+    @property
+    def delegated(self) -> bool:
+        """True when calsync acts as this owner through the admin identity, not their grant."""
+        return self.grant_id == DELEGATED_GRANT
 
     def holds(self, mapping: PartMapping) -> bool:
         """True when ``mapping`` points into one of this owner's calendars (a person may own
@@ -85,7 +92,7 @@ class Owners:
         self._platform_gateway = platform_gateway
         self._organizers = organizers
         self._platform: Owner | None = None
-        self._organizer: dict[str, Owner | None] = {}
+        self._organizer: dict[tuple[str, bool], Owner | None] = {}
 
     # -- the platform account ---------------------------------------------
     def platform(self) -> Owner:
@@ -121,23 +128,26 @@ class Owners:
         return kept
 
     # -- organizers ---------------------------------------------------------
-    def organizer(self, email: str) -> Owner | None:
+    def organizer(self, email: str, delegated: bool = False) -> Owner | None:
         """The organizer's primary calendar, or None when calsync cannot act as them.
 
         A successor named by the orphan sweeper may also be reached through the tenant's
-        administrator (domain-wide delegation) when they have not connected themselves.
+        administrator (domain-wide delegation) when they have not connected themselves; so
+        may the owner of an event calsync placed there through delegation (``delegated``).
         """
-        if email not in self._organizer:
-            admin = self.tenant.settings.admin_email if email == self._successor else None
+        delegated = delegated or email == self._successor
+        key = (email, delegated)
+        if key not in self._organizer:
+            admin = self.tenant.settings.admin_email if delegated else None
             access = (
                 self._organizers.gateway(self.tenant.tenant_id, email, delegated_by=admin)
                 if self._organizers
                 else None
             )
-            self._organizer[email] = (
+            self._organizer[key] = (
                 Owner("organizer", email, email, access[0], access[1]) if access else None
             )
-        return self._organizer[email]
+        return self._organizer[key]
 
     def grant_broke(self, owner: Owner, reason: str) -> None:
         """Google said ``invalid_grant``: mark the organizer and stop using them."""
@@ -145,7 +155,8 @@ class Owners:
             self._organizers.needs_consent(
                 self.tenant.tenant_id, owner.email, reason, owner.grant_id
             )
-        self._organizer[owner.email] = None
+        self._organizer[(owner.email, False)] = None
+        self._organizer[(owner.email, True)] = None
         _LOG.warning(
             "organizer's grant is broken; they must connect again",
             extra={
@@ -158,14 +169,19 @@ class Owners:
         )
 
     # -- decisions ----------------------------------------------------------
-    def target(self, record: ItemRecord) -> tuple[Owner, str | None]:
-        """Where the item's parts belong, and why the organizer can't be used (if so)."""
+    def target(
+        self, record: ItemRecord, mapping: PartMapping | None = None
+    ) -> tuple[Owner, str | None]:
+        """Where the item's part (mapped as ``mapping``) belongs, and why the organizer can't
+        be used (if so). A part whose event calsync placed with that person through
+        delegation stays reachable through delegation."""
         settings = self.tenant.settings
         if not settings.use_organizer_accounts or record.item is None:
             return self.platform(), None
         if record.successor == PLATFORM_SUCCESSOR:
             return self.platform(), None
-        owner = self.organizer(record.successor or record.item.organizer_email)
+        email = record.successor or record.item.organizer_email
+        owner = self.organizer(email, delegated=_placed_by_delegation(mapping, email))
         if owner is None:
             return self.platform(), "organizer_not_connected"
         return owner, None
@@ -173,9 +189,20 @@ class Owners:
     def for_mapping(self, mapping: PartMapping) -> Owner | None:
         """Whoever can still change the event a mapping points at (None: nobody can)."""
         if mapping.owner_kind == "organizer":
-            owner = self.organizer(mapping.owner_email)
+            owner = self.organizer(mapping.owner_email, delegated=mapping.via_delegation)
             return owner.at(mapping) if owner is not None else None
         platform = self.platform()
         if mapping.calendar_id == platform.calendar_id:
             return platform
         return Owner("platform", platform.email, mapping.calendar_id, platform.gateway)
+
+
+def _placed_by_delegation(mapping: PartMapping | None, email: str) -> bool:
+    """True when ``mapping``'s live event is ``email``'s and got there through delegation."""
+    return (
+        mapping is not None
+        and mapping.state == "synced"
+        and mapping.owner_kind == "organizer"
+        and mapping.owner_email == email
+        and mapping.via_delegation
+    )

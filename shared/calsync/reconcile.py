@@ -280,7 +280,7 @@ class Reconciler:
     ) -> list[Result]:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
-        target, why_not_organizer = owners.target(record)
+        target, why_not_organizer = owners.target(record, mapping)
         if mapping is not None and mapping.state == "synced" and not target.holds(mapping):
             current = owners.for_mapping(mapping)
             if current is None:  # its owner's grant is gone: leave it, say so
@@ -428,6 +428,12 @@ class Reconciler:
             if desired is not None
             else (mapping.ends_at if mapping is not None else None),
             **amenity_fields(observe(response)),
+            via_delegation=owner.delegated
+            or (
+                mapping is not None
+                and mapping.via_delegation
+                and mapping.owner_email == owner.email
+            ),
         )
         fence = context.lease.fence if context.lease is not None else None
         if not self._store.save_mapping(record.tenant_id, record.ref.key, saved, fence):
@@ -600,9 +606,13 @@ class Reconciler:
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         try:
             tenant = self._store.get_tenant(tenant_id)
-            if tenant is None:
+            record = self._store.get_item(tenant_id, ref.key)
+            if tenant is None or record is None:
                 return []
-            owners = Owners(self._store, tenant, self._platform_gateway, self._organizers)
+            # the successor too: one reached through delegation must be re-checked as well
+            owners = Owners(
+                self._store, tenant, self._platform_gateway, self._organizers, record.successor
+            )
             return FollowUps(self._store, self._results, self._tasks).run(
                 owners, ref, attempt, chain, holder
             )

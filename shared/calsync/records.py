@@ -75,6 +75,9 @@ class PartMapping(_Record):
     meet_url: str | None = None
     meet_status: str = ""
     room_responses: dict[str, str] = Field(default_factory=dict)
+    via_delegation: bool = False
+    """The event got into its owner's calendar through the admin identity (a Data Transfer, or
+    a write through domain-wide delegation): calsync may keep acting as that owner for it."""
     updated_at: datetime = Field(default_factory=now)
 
 

@@ -201,9 +201,27 @@ class FirestoreStore:
 
         return cast(Recorded, record(self._db.transaction()))
 
-    def set_successor(self, tenant_id: str, item_key: str, successor: str) -> None:
-        """Record who looks after an item whose organizer was suspended."""
-        self._item(tenant_id, item_key).update({"successor": successor})
+    def set_successor(
+        self, tenant_id: str, item_key: str, successor: str, organizer: str | None = None
+    ) -> bool:
+        """Record who looks after an item whose organizer was suspended.
+
+        With ``organizer``, only while the item is still organized by them: once the platform
+        names someone else, the successor is moot (as in ``record_item``). True when set.
+        """
+        from google.cloud import firestore
+
+        ref = self._item(tenant_id, item_key)
+
+        @firestore.transactional
+        def put(transaction: firestore.Transaction) -> bool:
+            current = (ref.get(transaction=transaction).to_dict() or {}).get("item") or {}
+            if organizer is not None and current.get("organizer_email") != organizer:
+                return False
+            transaction.update(ref, {"successor": successor})
+            return True
+
+        return cast(bool, put(self._db.transaction()))
 
     def tenants(self) -> list[TenantRecord]:
         """Every tenant calsync knows."""
@@ -515,6 +533,39 @@ class FirestoreStore:
     def delete_transfer_state(self, tenant_id: str, key: str) -> None:
         """Forget a Data Transfer whose items are all handed over."""
         self._tenant(tenant_id).collection("transfers").document(key).delete()
+
+    def _hand_over(self, tenant_id: str, item_key: str) -> firestore.DocumentReference:
+        return cast(
+            "firestore.DocumentReference",
+            self._tenant(tenant_id).collection("handovers").document(item_key),
+        )
+
+    def hand_over(self, tenant_id: str, item_key: str) -> dict[str, Any] | None:
+        """An item's unfinished hand-over to a successor (None: none)."""
+        snapshot = self._hand_over(tenant_id, item_key).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def hand_overs(self, tenant_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """(item key, state) of every unfinished hand-over of the tenant."""
+        collection = self._tenant(tenant_id).collection("handovers")
+        return [(s.id, s.to_dict() or {}) for s in collection.stream()]
+
+    def save_hand_over(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
+        """Remember a hand-over until its results are published (it survives a crash)."""
+        self._hand_over(tenant_id, item_key).set({**state, "updated_at": now()})
+
+    def delete_hand_over(self, tenant_id: str, item_key: str, hand_over_id: str) -> None:
+        """Forget a finished hand-over (only that one: a newer one for the item stays)."""
+        from google.cloud import firestore
+
+        ref = self._hand_over(tenant_id, item_key)
+
+        @firestore.transactional
+        def forget(transaction: firestore.Transaction) -> None:
+            if (ref.get(transaction=transaction).to_dict() or {}).get("id") == hand_over_id:
+                transaction.delete(ref)
+
+        forget(self._db.transaction())
 
     def sweep_run(self, job: str, scheduled: str) -> dict[str, Any] | None:
         """The report of a scheduled sweep that already ran (None: it did not)."""

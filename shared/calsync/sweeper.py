@@ -7,20 +7,28 @@ domain-wide delegation acting as ``admin_email``):
    per domain (cost grows with suspended people, one call per page), intersected with
    the owners of calsync's future parts (a Firestore query, no Google call).
 2. **Choose** a successor per item (``choose_successor``, pure): an active host of the
-   item, else the tenant's ``fallback_organizer_email``, else the platform account.
-3. **Transfer**: to a person, with the Admin Data Transfer API (Calendar application,
-   ``RELEASE_RESOURCES``), followed until it completes; then each part's event is found
-   in the successor's calendars by its private extended properties and re-mapped.
-   A part that cannot be found, or whose successor is the platform account, is
-   **recreated** under the successor (the original is reported as orphaned: attendees
-   keep seeing it until an administrator deletes it). Either way the item is then
-   reconciled as the successor, which re-books rooms and re-creates Meet, and a
+   item, else the tenant's ``fallback_organizer_email``, else the platform account; and
+   one **receiver** per suspended person (``choose_receiver``, pure): the person successor
+   of most of their parts, a tie going to the fallback.
+3. **Transfer**: one Admin Data Transfer per suspended person (Calendar application,
+   ``RELEASE_RESOURCES``) to the receiver, followed until it completes; Google moves ALL
+   their qualifying events there. Each part's event is found in the receiver's calendars
+   by its private extended properties and re-mapped to the receiver. A part whose own
+   successor is someone else (or the platform) is then **handed on** by the reconcile:
+   cancelled as the receiver, created under the successor (next generation id), so nobody
+   ever holds two entries. A part that cannot be found, or whose suspended owner has no
+   receiver, is **recreated** under the successor (the original is reported as orphaned:
+   attendees keep seeing it until an administrator deletes it). Either way the item is
+   then reconciled as the successor, which re-books rooms and re-creates Meet, and a
    ``transferred`` result is published per part.
 
 Safe to run any time: a tenant lease keeps two sweeps apart, transfers are remembered
 in Firestore (a crashed sweep resumes them), re-mapped parts no longer belong to the
 suspended owner (a second run finds nothing), past parts are never touched, and
-``dry_run`` only reports what would happen.
+``dry_run`` only reports what would happen. A hand-over is remembered
+(``tenants/{t}/handovers/{item}``) from before its parts are re-mapped until its results
+are published: one whose reconcile fails (a held lease, Google unavailable, a refused
+grant) is finished by a named Cloud Task (``finish_handover``) or else by the next sweep.
 """
 
 from __future__ import annotations
@@ -33,7 +41,13 @@ from typing import Any
 
 from calsync.app import Services
 from calsync.contracts import Item, Result, ResultStatus
-from calsync.errors import CalsyncError, ConfigurationError, PermanentGoogleError
+from calsync.errors import (
+    CalsyncError,
+    ConfigurationError,
+    InvalidGrant,
+    PermanentGoogleError,
+    TransientError,
+)
 from calsync.google_calendar import build_calendar_gateway
 from calsync.google_directory import (
     DirectoryGateway,
@@ -45,13 +59,16 @@ from calsync.logs import get_logger, log_context
 from calsync.owners import PLATFORM_SUCCESSOR
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
 from calsync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
+from calsync.tasks import task_name
 
-__all__ = ["SweepReport", "Sweeper", "choose_successor"]
+__all__ = ["SweepReport", "Sweeper", "choose_receiver", "choose_successor"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
 TRANSFER_WAIT_SECONDS = 60.0
 """How long one sweep follows a Data Transfer before leaving it for the next sweep."""
+HAND_OVER_RETRY_SECONDS = 30.0
+"""When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
 
 
 def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
@@ -65,6 +82,16 @@ def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> s
     return PLATFORM_SUCCESSOR
 
 
+def choose_receiver(parts_per_successor: dict[str, int], fallback: str | None) -> str | None:
+    """Who receives a suspended person's one Data Transfer: the person successor of most of
+    their parts (a tie goes to the fallback, then alphabetically); None when every part goes
+    to the platform account (Data Transfer moves events only between Workspace users)."""
+    people = {s: n for s, n in parts_per_successor.items() if s != PLATFORM_SUCCESSOR}
+    if not people:
+        return None
+    return min(people, key=lambda s: (-people[s], s != fallback, s))
+
+
 @dataclass
 class SweepReport:
     """What a sweep found and did (returned, logged, and answered by the function)."""
@@ -74,7 +101,9 @@ class SweepReport:
     suspended_organizers: list[str] = field(default_factory=list)
     parts_transferred: int = 0
     parts_recreated: int = 0
+    parts_handed_on: int = 0
     parts_failed: int = 0
+    hand_overs_retrying: int = 0
     transfers_in_progress: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -151,6 +180,7 @@ class Sweeper:
         self._users = {}
         self._transferred = {}
         suspended = self._suspended(tenant, directory, organizer)
+        self._resume_hand_overs(tenant.tenant_id, report, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
             if mapping.owner_kind == "organizer" and mapping.ends_at and mapping.ends_at > now():
@@ -166,19 +196,23 @@ class Sweeper:
                 record.item, set(suspended), tenant.settings.fallback_organizer_email
             )
             plan.append((item_key, parts, successor))
-        if not report.dry_run:  # every transfer first, so each successor is searched once
-            for old, successor in sorted({(p[0].owner_email, s) for _, p, s in plan}):
-                if successor != PLATFORM_SUCCESSOR:
-                    self._start_transfer(tenant.tenant_id, directory, suspended[old], successor)
+        receivers = self._receivers(tenant, plan)
+        if not report.dry_run:  # every transfer first, so each receiver is searched once
+            for old, receiver in sorted(receivers.items()):
+                if receiver is not None:
+                    self._start_transfer(tenant.tenant_id, directory, suspended[old], receiver)
         for item_key, parts, successor in plan:
+            receiver = receivers[parts[0].owner_email]
             action = {
                 "tenant_id": tenant.tenant_id,
                 "item": item_key,
                 "from": parts[0].owner_email,
                 "to": successor,
                 "parts": [m.part_key for m in parts],
-                "method": "recreate" if successor == PLATFORM_SUCCESSOR else "transfer",
+                "method": "recreate" if receiver is None else "transfer",
             }
+            if receiver is not None:
+                action["via"] = receiver
             report.actions.append(action)
             if report.dry_run:
                 continue
@@ -195,18 +229,38 @@ class Sweeper:
         if not report.dry_run:
             self._forget_finished_transfers(tenant.tenant_id, report)
 
+    def _receivers(
+        self, tenant: TenantRecord, plan: list[tuple[str, list[PartMapping], str]]
+    ) -> dict[str, str | None]:
+        """{suspended person: who receives their one Data Transfer (None: no transfer)}.
+
+        A transfer already started keeps its receiver: that is where Google puts the events.
+        """
+        weights: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for _, parts, successor in plan:
+            weights[parts[0].owner_email][successor] += len(parts)
+        receivers: dict[str, str | None] = {}
+        for old, per_successor in weights.items():
+            state = self._store.transfer_state(tenant.tenant_id, _transfer_key(old))
+            if state.get("to") and state.get("status") != "failed":
+                receivers[old] = str(state["to"])
+            else:
+                fallback = tenant.settings.fallback_organizer_email
+                receivers[old] = choose_receiver(per_successor, fallback)
+        return receivers
+
     def _forget_finished_transfers(self, tenant_id: str, report: SweepReport) -> None:
-        """A pair whose items were all handed over needs no record: a later suspension of the
-        same person starts a fresh transfer instead of trusting an old completed one."""
-        pairs: dict[str, bool] = {}
+        """A transfer whose items were all re-mapped needs no record: a later suspension of
+        the same person starts a fresh transfer instead of trusting an old completed one."""
+        finished: dict[str, bool] = {}
         for action in report.actions:
-            if action["tenant_id"] != tenant_id or action["to"] == PLATFORM_SUCCESSOR:
+            if action["tenant_id"] != tenant_id or action.get("method") != "transfer":
                 continue
-            key = _transfer_key(action["from"], action["to"])
-            pairs[key] = pairs.get(key, True) and action.get("status") == "done"
-        for key, finished in pairs.items():
-            if finished:
-                self._store.delete_transfer_state(tenant_id, key)
+            old = str(action["from"])
+            finished[old] = finished.get(old, True) and bool(action.get("remapped"))
+        for old, done in finished.items():
+            if done:
+                self._store.delete_transfer_state(tenant_id, _transfer_key(old))
 
     def _hand_over(
         self,
@@ -221,36 +275,83 @@ class Sweeper:
     ) -> None:
         tenant_id = tenant.tenant_id
         found: dict[str, tuple[str, str]] = {}
-        if successor != PLATFORM_SUCCESSOR:
+        receiver = action.get("via")
+        if receiver is not None:
             old = parts[0].owner_email
-            if not self._transfer_done(tenant_id, directory, suspended[old], successor):
+            if not self._transfer_done(tenant_id, directory, suspended[old], receiver):
                 report.transfers_in_progress += 1
                 action["status"] = "transfer in progress; the next sweep continues it"
                 return
-            found = self._find_transferred(tenant_id, successor, item_key)
-        for mapping in parts:
-            where = found.get(mapping.part_key)
+            found = self._find_transferred(tenant_id, receiver, item_key)
+        record = self._store.get_item(tenant_id, item_key)
+        state = {
+            "id": uuid.uuid4().hex,
+            "from": parts[0].owner_email,
+            "to": successor,
+            "via": receiver,
+            # the successor holds only while the platform keeps this organizer
+            "organizer": record.item.organizer_email if record and record.item else None,
+            "method": action["method"],
+            "parts": [m.part_key for m in parts],
+            "found": {key: list(where) for key, where in found.items()},
+            "attempt": 0,
+        }
+        self._store.save_hand_over(tenant_id, item_key, state)  # before any mapping changes
+        self._remap(tenant_id, item_key, state, report)
+        action["remapped"] = True
+        self._finish_or_retry(tenant_id, item_key, state, action, report)
+
+    # -- hand-over: re-map, then reconcile and report ----------------------------
+    def _remap(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        report: SweepReport | None = None,
+    ) -> None:
+        """Point each part still mapped to the suspended owner at where it is now (or mark it
+        to be recreated), and name the successor. Idempotent: a resumed hand-over re-maps only
+        what a stopped sweep left."""
+        old, successor = str(state["from"]), str(state["to"])
+        receiver = str(state.get("via") or successor)
+        current = self._store.mappings(tenant_id, item_key)
+        for part_key in state["parts"]:
+            mapping = current.get(part_key)
+            if mapping is None or mapping.owner_email != old or mapping.state != "synced":
+                continue  # re-mapped already (or gone)
+            where = state["found"].get(part_key)
             if where is not None:
                 calendar_id, event_id = where
                 moved = mapping.model_copy(
                     update={
-                        "owner_email": successor,
+                        "owner_email": receiver,
                         "owner_kind": "organizer",
                         "calendar_id": calendar_id,
                         "event_id": event_id,
                         "fingerprint": "",
                         "state": "synced",
+                        "via_delegation": True,  # moved there by the admin's Data Transfer
                     }
                 )
-                report.parts_transferred += 1
-                note = "moved by Data Transfer"
+                if receiver == successor:
+                    note = "moved by Data Transfer"
+                else:  # the reconcile hands it on: cancelled as the receiver, created anew
+                    note = (
+                        f"moved by Data Transfer to {receiver}; handed on to the successor: "
+                        "cancelled there and created under the successor"
+                    )
+                if report is not None and receiver == successor:
+                    report.parts_transferred += 1
+                elif report is not None:
+                    report.parts_handed_on += 1
             else:
                 moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
-                report.parts_recreated += 1
                 note = (
                     "recreated under the successor; the original stays in attendees' "
                     "calendars, owned by the suspended account, until an admin deletes it"
                 )
+                if report is not None:
+                    report.parts_recreated += 1
             self._store.save_mapping(tenant_id, item_key, moved)
             self._store.append_ledger(
                 tenant_id,
@@ -265,53 +366,142 @@ class Sweeper:
                     outcome=note,
                 ),
             )
-        self._store.set_successor(tenant_id, item_key, successor)
+        organizer = state.get("organizer")
+        self._store.set_successor(tenant_id, item_key, successor, organizer=organizer)
+
+    def _finish_or_retry(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        action: dict[str, Any],
+        report: SweepReport,
+    ) -> None:
+        """Finish the hand-over now; if that fails, leave it to a named task (and the next
+        sweep), never half done."""
+        try:
+            self._finish(tenant_id, item_key, state)
+        except CalsyncError as exc:
+            _LOG.warning(
+                "hand-over interrupted; a task finishes it",
+                extra={"fields": {"item": item_key, "error": str(exc)}},
+            )
+            report.hand_overs_retrying += 1
+            action["status"] = "re-mapped; a task (or the next sweep) finishes the hand-over"
+            action["error"] = str(exc)
+            self._schedule_finish(tenant_id, item_key, state)
+            return
+        action["status"] = "done"
+
+    def _schedule_finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
+        state["attempt"] = int(state.get("attempt", 0)) + 1
+        self._store.save_hand_over(tenant_id, item_key, state)
         record = self._store.get_item(tenant_id, item_key)
-        assert record is not None
+        if record is None:
+            return
+        name = task_name("handover", tenant_id, item_key, str(state["id"]), str(state["attempt"]))
+        payload = {
+            "action": "finish_handover",
+            "tenant_id": tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+        }
+        try:
+            self._services.tasks.schedule(name, payload, HAND_OVER_RETRY_SECONDS)
+        except CalsyncError as exc:  # the next sweep resumes it
+            _LOG.error(
+                "could not schedule the end of a hand-over; the next sweep finishes it",
+                extra={"fields": {"item": item_key, "error": str(exc)}},
+            )
+
+    def _finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
+        """Reconcile the item as its successor (rooms re-booked, Meet requested), publish one
+        ``transferred`` result per part, then forget the hand-over."""
+        self._remap(tenant_id, item_key, state)  # a stopped sweep may have left some parts
+        record = self._store.get_item(tenant_id, item_key)
+        if record is None:
+            self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
+            return
         synced = {
             r.part_key: r
             for r in self._services.reconciler.reconcile(tenant_id, record.ref)
             if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
         }
+        old, successor = state["from"], state["to"]
         results = [
             Result(
                 tenant_id=tenant_id,
                 item=record.ref,
-                part_key=m.part_key,
+                part_key=key,
                 source_version=record.version,
                 status=ResultStatus.TRANSFERRED,
-                calendar_id=synced[m.part_key].calendar_id if m.part_key in synced else None,
-                event_id=synced[m.part_key].event_id if m.part_key in synced else None,
-                error_message=f"from {m.owner_email} (suspended) to {successor}",
+                calendar_id=synced[key].calendar_id if key in synced else None,
+                event_id=synced[key].event_id if key in synced else None,
+                error_message=f"from {old} (suspended) to {successor}",
                 at=now(),
             )
-            for m in parts
+            for key in state["parts"]
         ]
         self._services.results.publish(results)
-        action["status"] = "done"
+        self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
+
+    def finish_hand_over(self, tenant_id: str, item_key: str) -> None:
+        """The ``finish_handover`` task: finish the item's interrupted hand-over, if any.
+
+        Raises ``TransientError`` while it still cannot (Cloud Tasks retries with backoff).
+        """
+        state = self._store.hand_over(tenant_id, item_key)
+        if state is None:
+            return
+        try:
+            self._finish(tenant_id, item_key, state)
+        except (InvalidGrant, PermanentGoogleError) as exc:
+            raise TransientError(f"hand-over of {item_key} not finished: {exc}") from exc
+
+    def _resume_hand_overs(
+        self, tenant_id: str, report: SweepReport, organizer: str | None
+    ) -> None:
+        """Finish hand-overs an earlier sweep re-mapped but could not finish."""
+        for item_key, state in sorted(self._store.hand_overs(tenant_id)):
+            if organizer and state.get("from") != organizer:
+                continue
+            action = {
+                "tenant_id": tenant_id,
+                "item": item_key,
+                "from": state.get("from"),
+                "to": state.get("to"),
+                "parts": state.get("parts", []),
+                "method": state.get("method", "transfer"),
+                "remapped": True,
+                "resumed": True,
+            }
+            report.actions.append(action)
+            if report.dry_run:
+                action["status"] = "re-mapped; the hand-over is not finished yet"
+                continue
+            self._finish_or_retry(tenant_id, item_key, state, action, report)
 
     # -- Data Transfer ----------------------------------------------------------
     def _start_transfer(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
+        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
     ) -> None:
         """Start and follow one transfer; a failure is reported when its items are handed over."""
         try:
-            self._transfer_done(tenant_id, directory, old_user, successor)
+            self._transfer_done(tenant_id, directory, old_user, receiver)
         except PermanentGoogleError as exc:
             _LOG.error("Data Transfer failed", extra={"fields": {"error": str(exc)}})
 
     def _transfer_done(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], successor: str
+        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
     ) -> bool:
-        """Start (once) and follow the transfer; True when Google says it completed."""
-        key = _transfer_key(str(old_user.get("primaryEmail")), successor)
+        """Start (once) and follow the person's transfer; True when Google says it completed."""
+        key = _transfer_key(str(old_user.get("primaryEmail")))
         state = self._store.transfer_state(tenant_id, key)
         if state.get("status") == "completed":
             return True
         if not state.get("transfer_id") or state.get("status") == "failed":
-            new_user = self._user(directory, successor)
+            new_user = self._user(directory, receiver)
             started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
-            state = {"transfer_id": started["id"], "status": "inProgress"}
+            state = {"transfer_id": started["id"], "status": "inProgress", "to": receiver}
             self._store.save_transfer_state(tenant_id, key, state)
         deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
         delay = 0.2
@@ -319,7 +509,7 @@ class Sweeper:
             status = directory.transfer(state["transfer_id"]).get("overallTransferStatusCode")
             if status == "completed":
                 self._store.save_transfer_state(tenant_id, key, {**state, "status": "completed"})
-                self._transferred.pop(successor, None)  # new events arrived: read them again
+                self._transferred.pop(receiver, None)  # new events arrived: read them again
                 return True
             if status == "failed":  # forget it: the next sweep starts a fresh transfer
                 self._store.save_transfer_state(tenant_id, key, {"status": "failed"})
@@ -329,37 +519,37 @@ class Sweeper:
         return False
 
     def _user(self, directory: DirectoryGateway, email: str) -> dict[str, Any]:
-        """``directory.user(email)``, asked once per tenant sweep: a successor who takes over
+        """``directory.user(email)``, asked once per tenant sweep: a receiver who takes over
         from several suspended organizers costs one ``users.get``, not one per transfer."""
         if email not in self._users:
             self._users[email] = directory.user(email)
         return self._users[email]
 
     def _find_transferred(
-        self, tenant_id: str, successor: str, item_key: str
+        self, tenant_id: str, receiver: str, item_key: str
     ) -> dict[str, tuple[str, str]]:
-        """{part key: (calendar id, event id)} of the item's events in the successor's calendars."""
-        index = self._transferred.get(successor)
+        """{part key: (calendar id, event id)} of the item's events in the receiver's calendars."""
+        index = self._transferred.get(receiver)
         if index is None:
-            index = self._transferred[successor] = self._index_calendars(tenant_id, successor)
+            index = self._transferred[receiver] = self._index_calendars(tenant_id, receiver)
         return {part: where for (item, part), where in index.items() if item == item_key}
 
     def _index_calendars(
-        self, tenant_id: str, successor: str
+        self, tenant_id: str, receiver: str
     ) -> dict[tuple[str, str], tuple[str, str]]:
-        """Every calsync event of the tenant in the successor's calendars, read once per sweep:
+        """Every calsync event of the tenant in the receiver's calendars, read once per sweep:
         one ``calendarList.list`` and one ``events.list`` per calendar, whatever the number of
         items handed over."""
         gateway = build_calendar_gateway(
-            delegated_credentials(self._settings, successor),
-            successor,
+            delegated_credentials(self._settings, receiver),
+            receiver,
             self._settings.google.calendar,
             self._settings.retry_deadline_seconds,
         )
         index: dict[tuple[str, str], tuple[str, str]] = {}
-        # The successor's primary calendar last: there the event is usually only their
+        # The receiver's primary calendar last: there the event is usually only their
         # copy as a former guest; the transferred event itself is in another calendar.
-        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == successor)
+        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == receiver)
         for calendar_id in calendars:
             for event in gateway.events_with_property(calendar_id, TENANT_PROPERTY, tenant_id):
                 private = event.get("extendedProperties", {}).get("private", {})
@@ -369,6 +559,6 @@ class Sweeper:
         return index
 
 
-def _transfer_key(old: str, successor: str) -> str:
-    """The Firestore id of a (suspended organizer, successor) transfer record."""
-    return f"{old}->{successor}".replace("/", "_")
+def _transfer_key(old: str) -> str:
+    """The Firestore id of a suspended person's transfer record (one transfer per person)."""
+    return old.replace("/", "_")

@@ -26,12 +26,13 @@ _LOG = get_logger(__name__)
 
 
 class ReconcileTask(BaseModel):
-    """Reconcile one item now (coalesced enrollments, deferred retries), or re-check its
-    rooms and Meet links (``followup``)."""
+    """Reconcile one item now (coalesced enrollments, deferred retries), re-check its
+    rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``) or finish
+    an interrupted hand-over to a successor (``finish_handover``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["reconcile", "followup", "sweep_organizer"]
+    action: Literal["reconcile", "followup", "sweep_organizer", "finish_handover"]
     tenant_id: TenantId
     item: ItemRef | None = None
     attempt: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -61,6 +62,10 @@ def cloud_task(request: Any, services: Services) -> Response:
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
                 elif task.item is None:
                     raise ValueError("this task needs an item")
+                elif task.action == "finish_handover":
+                    from calsync.sweeper import Sweeper
+
+                    Sweeper(services).finish_hand_over(task.tenant_id, task.item.key)
                 elif task.action == "followup":
                     services.reconciler.follow_up(
                         task.tenant_id, task.item, task.attempt, task.chain
