@@ -45,6 +45,7 @@ from calsync.errors import (
     CalsyncError,
     ConfigurationError,
     InvalidGrant,
+    ItemBusy,
     PermanentGoogleError,
     TransientError,
 )
@@ -68,6 +69,8 @@ SWEEP_LEASE_SECONDS = 900.0
 TRANSFER_WAIT_SECONDS = 60.0
 """How long one sweep follows a Data Transfer before leaving it for the next sweep."""
 HAND_OVER_RETRY_SECONDS = 30.0
+REMAP_LEASE_SECONDS = 60.0
+"""How long a re-map may hold the item's lease (a few Firestore writes)."""
 """When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
 
 
@@ -297,7 +300,14 @@ class Sweeper:
             "attempt": 0,
         }
         self._store.save_hand_over(tenant_id, item_key, state)  # before any mapping changes
-        self._remap(tenant_id, item_key, state, report)
+        try:
+            self._remap(tenant_id, item_key, state, report)
+        except ItemBusy as exc:
+            report.hand_overs_retrying += 1
+            action["status"] = "item busy; a task (or the next sweep) re-maps and finishes it"
+            action["error"] = str(exc)
+            self._schedule_finish(tenant_id, item_key, state)
+            return
         action["remapped"] = True
         self._finish_or_retry(tenant_id, item_key, state, action, report)
 
@@ -311,7 +321,26 @@ class Sweeper:
     ) -> None:
         """Point each part still mapped to the suspended owner at where it is now (or mark it
         to be recreated), and name the successor. Idempotent: a resumed hand-over re-maps only
-        what a stopped sweep left."""
+        what a stopped sweep left.
+
+        Holds the item's lease meanwhile, so no reconcile can save a mapping planned before the
+        re-map (it would undo it); a held lease raises ``ItemBusy`` and the hand-over's task
+        (or the next sweep) re-maps later."""
+        holder = uuid.uuid4().hex
+        if not self._store.acquire_lease(tenant_id, item_key, holder, REMAP_LEASE_SECONDS):
+            raise ItemBusy(f"{item_key} is being reconciled; the hand-over re-maps it later")
+        try:
+            self._remap_parts(tenant_id, item_key, state, report)
+        finally:
+            self._store.release_lease(tenant_id, item_key, holder)
+
+    def _remap_parts(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        report: SweepReport | None,
+    ) -> None:
         old, successor = str(state["from"]), str(state["to"])
         receiver = str(state.get("via") or successor)
         current = self._store.mappings(tenant_id, item_key)

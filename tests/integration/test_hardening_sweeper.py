@@ -102,7 +102,10 @@ def test_a_hand_over_whose_reconcile_fails_is_finished_later(
     else:
         sandbox.inject_fault("calendar.events.patch", user=DAN, status=503)
     first = Sweeper(tenant).sweep()
-    assert first.parts_transferred == 1
+    if failure == "held lease":  # a reconcile in flight: the re-map itself waits for the lease
+        assert (first.parts_transferred, first.hand_overs_retrying) == (0, 1)
+    else:
+        assert first.parts_transferred == 1
     assert results.wait_for(1, status="transferred", timeout=2) == []
     if failure == "held lease":
         tenant.store.release_lease("acme", EVT.key, "someone-else")

@@ -87,6 +87,7 @@ class Exploration:
         self.sent: list[dict[str, Any]] = []  # every platform-events message, for duplicates
         self.revoked: set[str] = set()
         self.suspended: set[str] = set()
+        self.played = 0  # random steps played so far (what a replay needs)
         self.lasting_quota = False
 
     # -- the run ------------------------------------------------------------------------
@@ -100,6 +101,7 @@ class Exploration:
         self._wait_for_tenant()
         try:
             for n in range(1, steps + 1):
+                self.played = n
                 self._step()
                 if n % settle_every == 0:
                     self.settle()
@@ -518,7 +520,7 @@ class Exploration:
         shown = "\n".join(f"  - {p}" for p in problems[:40])
         return (
             f"the system did not settle into the model's state (seed {self.seed}).\n"
-            f"Replay: CALSYNC_MODEL_SEED={self.seed} CALSYNC_MODEL_STEPS={len(self.log)} "
+            f"Replay: CALSYNC_MODEL_SEED={self.seed} CALSYNC_MODEL_STEPS={self.played} "
             f"./run python -m pytest tests/system -k model -x\nProblems:\n{shown}\nSteps:\n{steps}"
         )
 
