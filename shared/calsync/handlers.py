@@ -51,8 +51,9 @@ def parse_message(data: bytes, adapter: TypeAdapter[T], max_bytes: int) -> T:
         raise BadInput("too_large", f"message is {len(data)} bytes; the limit is {max_bytes}")
     try:
         raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput("not_json", f"message body is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # any parse failure is the message's fault
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadInput("not_json", f"message body is not JSON: {reason}") from exc
     try:
         return adapter.validate_python(raw)
     except ValidationError as exc:
@@ -78,7 +79,7 @@ def tenant_hint(data: bytes) -> str:
     """The tenant a bad message claims to be for, if it can be read at all."""
     try:
         value: Any = json.loads(data).get("tenant_id", "")
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):
         return ""
     return value if isinstance(value, str) else ""
 

@@ -9,12 +9,12 @@ Cloud Tasks retries with its queue's backoff.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from calsync.app import Services
-from calsync.contracts import ItemRef, TenantId
+from calsync.contracts import VERSION_LIMIT, ItemRef, TenantId
 from calsync.errors import ConfigurationError, TransientError
 from calsync.handlers import describe_validation_error
 from calsync.logs import configure, get_logger, log_context
@@ -34,7 +34,7 @@ class ReconcileTask(BaseModel):
     action: Literal["reconcile", "followup", "sweep_organizer"]
     tenant_id: TenantId
     item: ItemRef | None = None
-    attempt: int = 0
+    attempt: Annotated[int, Field(ge=0, lt=VERSION_LIMIT)] = 0
     organizer: str | None = None
 
 
@@ -45,7 +45,7 @@ def cloud_task(request: Any, services: Services) -> Response:
     with log_context(task=task_name, trace=trace_id(request.headers)):
         try:
             task = ReconcileTask.model_validate(json.loads(request.get_data() or b"null"))
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, RecursionError, ValidationError) as exc:
             why = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             _LOG.error("task body is invalid; dropping it", extra={"fields": {"reason": why}})
             return json.dumps({"outcome": "dropped", "error": why}), 200, {}
