@@ -95,6 +95,8 @@ class Settings:
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     admin_credentials: str = field(default="", repr=False)
     """Key JSON of the service account with domain-wide delegation used as tenant admins."""
+    resync_page_size: int = 100
+    """Items per task when a settings change re-syncs a tenant (``calsync.resync``), 1-500."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -129,6 +131,7 @@ def get_settings() -> Settings:
         google=_endpoints(),
         retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
         admin_credentials=_env("CALSYNC_ADMIN_CREDENTIALS"),
+        resync_page_size=min(max(int(_env("CALSYNC_RESYNC_PAGE_SIZE", "100")), 1), 500),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,19 +119,44 @@ class FirestoreStore:
             current = TenantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
             if current is not None and current.settings_version >= message.version:
                 return Decision.STALE, current
-            transaction.set(
-                ref,
-                {
-                    "tenant_id": message.tenant_id,
-                    "settings": _dump(message.settings),
-                    "settings_version": message.version,
-                    "updated_at": now(),
-                },
-                merge=True,
-            )
+            fields: dict[str, Any] = {
+                "tenant_id": message.tenant_id,
+                "settings": _dump(message.settings),
+                "settings_version": message.version,
+                "settings_nonce": uuid.uuid4().hex,
+                "updated_at": now(),
+            }
+            if not message.settings.sync_enabled:
+                fields["resync_settings"] = None  # Google may now fall behind in any way
+            transaction.set(ref, fields, merge=True)
             return Decision.RECORDED, current
 
         return cast("tuple[Decision, TenantRecord | None]", apply(self._db.transaction()))
+
+    def mark_resync(self, tenant_id: str, version: int) -> bool:
+        """Record that a re-sync to settings ``version`` has started (``calsync.resync``).
+
+        Only while ``version`` is still the tenant's current one: a newer version decides
+        for itself whether it needs a re-sync. Returns whether it was recorded.
+        """
+        from google.cloud import firestore
+
+        ref = self._tenant(tenant_id)
+
+        @firestore.transactional
+        def mark(transaction: firestore.Transaction) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            if not snapshot.exists:
+                return False
+            current = TenantRecord.model_validate(snapshot.to_dict())
+            if current.settings_version != version or current.resync_version > version:
+                return False
+            transaction.update(
+                ref, {"resync_settings": _dump(current.settings), "resync_version": version}
+            )
+            return True
+
+        return cast(bool, mark(self._db.transaction()))
 
     def set_platform_calendar(self, tenant_id: str, calendar_id: str, replacing: str | None) -> str:
         """Record the tenant's platform calendar unless another writer got there first.
@@ -249,6 +275,29 @@ class FirestoreStore:
             .where(filter=FieldFilter("item.organizer_email", "==", email))
         )
         return [snapshot.id for snapshot in query.select(["version"]).stream()]
+
+    def item_page(
+        self, tenant_id: str, after: str, limit: int
+    ) -> list[tuple[str, ItemRecord | None]]:
+        """Up to ``limit`` items of a tenant, by key, starting after the key ``after``
+        (``""``: from the first); a document that is not a valid record comes as None."""
+        from pydantic import ValidationError
+
+        query = self._tenant(tenant_id).collection("items").order_by("__name__").limit(limit)
+        if after:
+            query = query.start_after({"__name__": after})
+        page: list[tuple[str, ItemRecord | None]] = []
+        for snapshot in query.stream():
+            try:
+                page.append((snapshot.id, ItemRecord.model_validate(snapshot.to_dict())))
+            except ValidationError:
+                page.append((snapshot.id, None))
+        return page
+
+    def has_items(self, tenant_id: str) -> bool:
+        """True when the tenant has at least one item (or enrollments waiting for one)."""
+        query = self._tenant(tenant_id).collection("items").limit(1).select([])
+        return any(True for _ in query.stream())
 
     def item_keys(self, tenant_id: str) -> Iterator[str]:
         """Every item key of a tenant (for re-syncing a tenant)."""
