@@ -54,11 +54,13 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AttendanceTally:
-    """What recording a batch of enrollment changes did, and the item they are for."""
+    """What recording a batch of enrollment changes did, and the item they are for as read
+    after the changes were committed, at ``as_of`` (Firestore's clock)."""
 
     applied: int
     stale: int
     item: ItemRecord
+    as_of: datetime
 
 
 def _attendance_id(email: str) -> str:
@@ -344,7 +346,9 @@ class FirestoreStore:
 
         One document per person keeps every document small; changes are written in
         transactions of ``ATTENDANCE_BATCH``. The item's document is created if the
-        enrollment arrives before the item does.
+        enrollment arrives before the item does. The item is read again after the last
+        commit: a re-creation or deletion committed meanwhile is seen, and the read's
+        server time bounds every commit of this call from above.
         """
         from google.cloud import firestore
 
@@ -385,7 +389,13 @@ class FirestoreStore:
             applied += cast(
                 int, record(self._db.transaction(), batch[start : start + ATTENDANCE_BATCH])
             )
-        return AttendanceTally(applied=applied, stale=len(changes) - applied, item=item)
+        snapshot = self._item(tenant_id, ref.key).get()
+        if snapshot.exists:
+            item = ItemRecord.model_validate(snapshot.to_dict())
+        as_of = snapshot.read_time or now()
+        return AttendanceTally(
+            applied=applied, stale=len(changes) - applied, item=item, as_of=as_of
+        )
 
     def _ensure_item(self, tenant_id: str, ref: ItemRef) -> ItemRecord:
         """The item as stored, creating an empty one if the enrollment came first."""
