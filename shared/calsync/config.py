@@ -97,6 +97,8 @@ class Settings:
     """Key JSON of the service account with domain-wide delegation used as tenant admins."""
     lease_seconds: float = 300.0
     """How long a reconcile holds an item between renewals (``CALSYNC_LEASE_SECONDS``)."""
+    resync_page_size: int = 100
+    """Items per task when a settings change re-syncs a tenant (``calsync.resync``), 1-500."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -132,6 +134,7 @@ def get_settings() -> Settings:
         retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
         admin_credentials=_env("CALSYNC_ADMIN_CREDENTIALS"),
         lease_seconds=float(_env("CALSYNC_LEASE_SECONDS", "300")),
+        resync_page_size=min(max(int(_env("CALSYNC_RESYNC_PAGE_SIZE", "100")), 1), 500),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

@@ -28,6 +28,7 @@ from pydantic import (
 __all__ = [
     "MAX_ENROLLMENT_CHANGES",
     "MAX_PARTS",
+    "VERSION_LIMIT",
     "Conference",
     "Email",
     "EnrollmentChange",
@@ -50,6 +51,9 @@ MAX_PARTS = 100
 """Parts per item; each part is one Google Calendar event."""
 MAX_ENROLLMENT_CHANGES = 10_000
 """Changes in one ``enrollment.changed`` message (a bulk enrollment)."""
+VERSION_LIMIT = 2**63
+"""Every integer calsync stores is below this: Firestore keeps signed 64-bit integers, and a
+larger one would pass validation and then fail in Firestore's encoder."""
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -82,7 +86,8 @@ TenantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 PartKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
-Version = Annotated[int, Field(ge=0)]
+Version = Annotated[int, Field(ge=0, lt=VERSION_LIMIT)]
+"""A version: 0 ≤ version < 2**63 (what Firestore stores as an integer)."""
 EmailList = Annotated[list[Email], Field(max_length=1000), AfterValidator(_unique)]
 
 
@@ -263,7 +268,8 @@ class Result(BaseModel):
     tenant_id: str
     item: ItemRef | None = None
     part_key: str | None = None
-    source_version: int | None = None
+    source_version: Annotated[int, Field(ge=-1, lt=VERSION_LIMIT)] | None = None
+    """The item version the result is about (-1: only enrollments for it have arrived)."""
     status: ResultStatus
     calendar_id: str | None = None
     event_id: str | None = None

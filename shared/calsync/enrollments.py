@@ -7,11 +7,17 @@ once for the whole burst. The task's name is derived from tenant, item and
 window, so every message in the window schedules the same task and Cloud Tasks
 answers the rest with ``ALREADY_EXISTS``.
 
-Why no enrollment is missed: the window is read from the clock *after* the
-attendance commit, and a window's task fires only after the window has ended,
-so every commit that picked window *w* is visible to *w*'s reconcile. A commit
-during a reconcile picks a later window and schedules that window's task;
-overlapping reconciles of one item are prevented by the item lease.
+Why no enrollment is missed: the window is read from Firestore's clock, as the
+server time of a read made *after* the attendance commit, and a window's task is
+scheduled for an absolute time after the window has ended, so every commit that
+picked window *w* is visible to *w*'s reconcile. The instance's own clock only
+converts that absolute time into a delay and cancels out, so an instance whose
+clock is off by more than the margin can neither pick a window whose task already
+ran nor schedule a task before its window ends. A commit during a reconcile picks
+a later window and schedules that window's task; overlapping reconciles of one
+item are prevented by the item lease. The same read, made after the commit, is
+what decides whether the item is deleted: a re-creation committed after it
+reconciles with this attendance already visible.
 
 With ``CALSYNC_COALESCE_SECONDS=0`` every message reconciles at once (the naive
 baseline the enrollment benchmark compares against).
@@ -36,7 +42,8 @@ _LOG = get_logger(__name__)
 MAX_ENROLLMENT_MESSAGE_BYTES = 2 * 1024 * 1024
 """Largest message accepted: 10,000 changes of realistic addresses fit comfortably."""
 WINDOW_MARGIN_SECONDS = 1.0
-"""Extra delay after a window ends, covering clock skew between instances."""
+"""Extra delay after a window ends, covering skew between Firestore's and Cloud Tasks' clocks
+(both Google's; instances' own clocks do not matter)."""
 
 
 def parse_enrollment(data: bytes) -> EnrollmentChanged:
@@ -45,10 +52,9 @@ def parse_enrollment(data: bytes) -> EnrollmentChanged:
 
 
 def window_of(timestamp: float, window_seconds: float) -> tuple[int, float]:
-    """(window index, seconds from ``timestamp`` until that window's task should run)."""
+    """(window index, epoch seconds at which that window's task should run)."""
     index = math.floor(timestamp / window_seconds)
-    delay = (index + 1) * window_seconds - timestamp + WINDOW_MARGIN_SECONDS
-    return index, delay
+    return index, (index + 1) * window_seconds + WINDOW_MARGIN_SECONDS
 
 
 def handle_enrollment(services: Services, data: bytes) -> Outcome:
@@ -103,7 +109,8 @@ def handle_enrollment(services: Services, data: bytes) -> Outcome:
         if window_seconds <= 0:
             services.reconciler.reconcile(message.tenant_id, ref)
             return Outcome.ACK
-        index, delay = window_of(time.time(), window_seconds)
+        index, run_at = window_of(tally.as_of.timestamp(), window_seconds)
+        delay = run_at - time.time()  # the scheduler adds it back to this same clock
         name = task_name("flush", message.tenant_id, ref.key, str(index))
         payload = {
             "action": "reconcile",

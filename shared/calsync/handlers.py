@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from calsync import resync
 from calsync.app import Services
 from calsync.contracts import (
     ItemDeleted,
@@ -24,7 +25,7 @@ from calsync.contracts import (
     ResultStatus,
     SettingsUpdated,
 )
-from calsync.errors import BadInput, ItemBusy
+from calsync.errors import BadInput
 from calsync.logs import get_logger, log_context
 from calsync.records import now
 from calsync.store import Decision
@@ -51,8 +52,9 @@ def parse_message(data: bytes, adapter: TypeAdapter[T], max_bytes: int) -> T:
         raise BadInput("too_large", f"message is {len(data)} bytes; the limit is {max_bytes}")
     try:
         raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput("not_json", f"message body is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # any parse failure is the message's fault
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadInput("not_json", f"message body is not JSON: {reason}") from exc
     try:
         return adapter.validate_python(raw)
     except ValidationError as exc:
@@ -78,7 +80,7 @@ def tenant_hint(data: bytes) -> str:
     """The tenant a bad message claims to be for, if it can be read at all."""
     try:
         value: Any = json.loads(data).get("tenant_id", "")
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, RecursionError, AttributeError):
         return ""
     return value if isinstance(value, str) else ""
 
@@ -110,35 +112,14 @@ def reject(
 
 
 def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
-    """Store newer settings; a new tenant, or sync turned on, syncs what is waiting."""
-    decision, before = services.store.apply_settings(message)
-    _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
-    newly_enabled = message.settings.sync_enabled and (
-        before is None or not before.settings.sync_enabled
-    )
-    mode_changed = (
-        before is not None
-        and before.settings.use_organizer_accounts != message.settings.use_organizer_accounts
-    )
-    if decision is Decision.RECORDED and mode_changed and message.settings.sync_enabled:
-        resync_all(services, message.tenant_id, f"mode-{message.version}")
-    if decision is Decision.RECORDED and newly_enabled:
-        waiting = [
-            record.ref
-            for key in services.store.item_keys(message.tenant_id)
-            if (record := services.store.get_item(message.tenant_id, key)) and record.needs_sync
-        ]
-        if waiting:
-            _LOG.info(
-                "syncing items that waited for the tenant",
-                extra={"fields": {"items": len(waiting)}},
-            )
-        for ref in waiting:
-            try:
-                services.reconciler.reconcile(message.tenant_id, ref)
-            except ItemBusy:
-                continue  # its holder reconciles the latest desired state
+    """Store newer settings, then re-sync the tenant if its events may not reflect them.
 
+    The decision is taken from the stored tenant, not from this message (``calsync.resync``):
+    a redelivery after a failure is stale, yet still starts what the failed delivery did not.
+    """
+    decision, _ = services.store.apply_settings(message)
+    _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
+    resync.start(services, message.tenant_id)
     return Outcome.ACK
 
 
@@ -146,11 +127,6 @@ def resync_organizer(services: Services, tenant_id: str, email: str) -> int:
     """An organizer (re)connected: bring their items back to their own calendar."""
     keys = services.store.item_keys_organized_by(tenant_id, email)
     return _resync(services, tenant_id, keys, f"connected-{email}-{now().isoformat()}")
-
-
-def resync_all(services: Services, tenant_id: str, reason: str) -> int:
-    """Schedule a reconcile of every item of a tenant (one named task each)."""
-    return _resync(services, tenant_id, list(services.store.item_keys(tenant_id)), reason)
 
 
 def _resync(services: Services, tenant_id: str, keys: list[str], reason: str) -> int:

@@ -39,7 +39,10 @@ def _answer(outcome: str, status: int, **fields: Any) -> Response:
 def pubsub_push(request: Any, handler: Handler, project: str = "") -> Response:
     """Run ``handler`` on the push message in ``request`` (a flask/werkzeug request)."""
     configure(project)
-    envelope = request.get_json(silent=True)
+    try:
+        envelope = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply to parse: not an envelope Pub/Sub sends
+        envelope = None
     message = envelope.get("message") if isinstance(envelope, dict) else None
     if not isinstance(message, dict):
         _LOG.error("request is not a Pub/Sub push envelope; refusing it")

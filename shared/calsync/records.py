@@ -36,6 +36,14 @@ class TenantRecord(_Record):
     settings: TenantSettings
     settings_version: int
     platform_calendar_id: str | None = None
+    settings_nonce: str = ""
+    """Random, written with each recorded settings version: with the version it names that
+    version's re-sync tasks, unique even for a tenant re-created with the same versions."""
+    resync_settings: TenantSettings | None = None
+    """The settings the tenant's events were last re-synced to (``calsync.resync``); None
+    when never, or when sync was turned off since (Google may lag behind in any way)."""
+    resync_version: int = -1
+    """The settings version of the latest re-sync started (older ones stop early)."""
 
 
 class ItemRecord(_Record):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,11 +55,13 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AttendanceTally:
-    """What recording a batch of enrollment changes did, and the item they are for."""
+    """What recording a batch of enrollment changes did, and the item they are for as read
+    after the changes were committed, at ``as_of`` (Firestore's clock)."""
 
     applied: int
     stale: int
     item: ItemRecord
+    as_of: datetime
 
 
 @dataclass(frozen=True)
@@ -129,19 +132,44 @@ class FirestoreStore:
             current = TenantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
             if current is not None and current.settings_version >= message.version:
                 return Decision.STALE, current
-            transaction.set(
-                ref,
-                {
-                    "tenant_id": message.tenant_id,
-                    "settings": _dump(message.settings),
-                    "settings_version": message.version,
-                    "updated_at": now(),
-                },
-                merge=True,
-            )
+            fields: dict[str, Any] = {
+                "tenant_id": message.tenant_id,
+                "settings": _dump(message.settings),
+                "settings_version": message.version,
+                "settings_nonce": uuid.uuid4().hex,
+                "updated_at": now(),
+            }
+            if not message.settings.sync_enabled:
+                fields["resync_settings"] = None  # Google may now fall behind in any way
+            transaction.set(ref, fields, merge=True)
             return Decision.RECORDED, current
 
         return cast("tuple[Decision, TenantRecord | None]", apply(self._db.transaction()))
+
+    def mark_resync(self, tenant_id: str, version: int) -> bool:
+        """Record that a re-sync to settings ``version`` has started (``calsync.resync``).
+
+        Only while ``version`` is still the tenant's current one: a newer version decides
+        for itself whether it needs a re-sync. Returns whether it was recorded.
+        """
+        from google.cloud import firestore
+
+        ref = self._tenant(tenant_id)
+
+        @firestore.transactional
+        def mark(transaction: firestore.Transaction) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            if not snapshot.exists:
+                return False
+            current = TenantRecord.model_validate(snapshot.to_dict())
+            if current.settings_version != version or current.resync_version > version:
+                return False
+            transaction.update(
+                ref, {"resync_settings": _dump(current.settings), "resync_version": version}
+            )
+            return True
+
+        return cast(bool, mark(self._db.transaction()))
 
     def set_platform_calendar(self, tenant_id: str, calendar_id: str, replacing: str | None) -> str:
         """Record the tenant's platform calendar unless another writer got there first.
@@ -279,6 +307,29 @@ class FirestoreStore:
         )
         return [snapshot.id for snapshot in query.select(["version"]).stream()]
 
+    def item_page(
+        self, tenant_id: str, after: str, limit: int
+    ) -> list[tuple[str, ItemRecord | None]]:
+        """Up to ``limit`` items of a tenant, by key, starting after the key ``after``
+        (``""``: from the first); a document that is not a valid record comes as None."""
+        from pydantic import ValidationError
+
+        query = self._tenant(tenant_id).collection("items").order_by("__name__").limit(limit)
+        if after:
+            query = query.start_after({"__name__": after})
+        page: list[tuple[str, ItemRecord | None]] = []
+        for snapshot in query.stream():
+            try:
+                page.append((snapshot.id, ItemRecord.model_validate(snapshot.to_dict())))
+            except ValidationError:
+                page.append((snapshot.id, None))
+        return page
+
+    def has_items(self, tenant_id: str) -> bool:
+        """True when the tenant has at least one item (or enrollments waiting for one)."""
+        query = self._tenant(tenant_id).collection("items").limit(1).select([])
+        return any(True for _ in query.stream())
+
     def item_keys(self, tenant_id: str) -> Iterator[str]:
         """Every item key of a tenant (for re-syncing a tenant)."""
         for snapshot in self._tenant(tenant_id).collection("items").list_documents():
@@ -343,7 +394,9 @@ class FirestoreStore:
 
         One document per person keeps every document small; changes are written in
         transactions of ``ATTENDANCE_BATCH``. The item's document is created if the
-        enrollment arrives before the item does.
+        enrollment arrives before the item does. The item is read again after the last
+        commit: a re-creation or deletion committed meanwhile is seen, and the read's
+        server time bounds every commit of this call from above.
         """
         from google.cloud import firestore
 
@@ -384,7 +437,13 @@ class FirestoreStore:
             applied += cast(
                 int, record(self._db.transaction(), batch[start : start + ATTENDANCE_BATCH])
             )
-        return AttendanceTally(applied=applied, stale=len(changes) - applied, item=item)
+        snapshot = self._item(tenant_id, ref.key).get()
+        if snapshot.exists:
+            item = ItemRecord.model_validate(snapshot.to_dict())
+        as_of = snapshot.read_time or now()
+        return AttendanceTally(
+            applied=applied, stale=len(changes) - applied, item=item, as_of=as_of
+        )
 
     def _ensure_item(self, tenant_id: str, ref: ItemRef) -> ItemRecord:
         """The item as stored, creating an empty one if the enrollment came first."""

@@ -9,12 +9,13 @@ Cloud Tasks retries with its queue's backoff.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from calsync import resync
 from calsync.app import Services
-from calsync.contracts import ItemRef, TenantId
+from calsync.contracts import ItemRef, TenantId, Version
 from calsync.errors import ConfigurationError, TransientError
 from calsync.handlers import describe_validation_error
 from calsync.logs import configure, get_logger, log_context
@@ -27,12 +28,13 @@ _LOG = get_logger(__name__)
 
 class ReconcileTask(BaseModel):
     """Reconcile one item now (coalesced enrollments, deferred retries), re-check its
-    rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``) or finish
-    an interrupted hand-over to a successor (``finish_handover``)."""
+    rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``), finish
+    an interrupted hand-over to a successor (``finish_handover``) or walk one page of a
+    tenant's re-sync after a settings change (``resync_page``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["reconcile", "followup", "sweep_organizer", "finish_handover"]
+    action: Literal["reconcile", "followup", "sweep_organizer", "finish_handover", "resync_page"]
     tenant_id: TenantId
     item: ItemRef | None = None
     attempt: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -41,6 +43,16 @@ class ReconcileTask(BaseModel):
     chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
     """``followup``: which series of re-checks this is (``calsync.followups``)."""
     organizer: str | None = None
+    settings_version: Version | None = None
+    settings_nonce: Annotated[str, Field(max_length=64)] = ""
+    cursor: Annotated[str, Field(max_length=256)] = ""
+    page_size: Annotated[int, Field(ge=1, le=500)] = 100
+
+    @model_validator(mode="after")
+    def _page_needs_a_version(self) -> Self:
+        if self.action == "resync_page" and self.settings_version is None:
+            raise ValueError("a resync_page task needs a settings_version")
+        return self
 
 
 def cloud_task(request: Any, services: Services) -> Response:
@@ -50,7 +62,7 @@ def cloud_task(request: Any, services: Services) -> Response:
     with log_context(task=task_name, trace=trace_id(request.headers)):
         try:
             task = ReconcileTask.model_validate(json.loads(request.get_data() or b"null"))
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, RecursionError, ValidationError) as exc:
             why = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             _LOG.error("task body is invalid; dropping it", extra={"fields": {"reason": why}})
             return json.dumps({"outcome": "dropped", "error": why}), 200, {}
@@ -60,6 +72,11 @@ def cloud_task(request: Any, services: Services) -> Response:
                     from calsync.sweeper import Sweeper
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
+                elif task.action == "resync_page" and task.settings_version is not None:
+                    run = resync.Run(
+                        task.tenant_id, task.settings_version, task.settings_nonce, task.page_size
+                    )
+                    resync.run_page(services, run, task.cursor)
                 elif task.item is None:
                     raise ValueError("this task needs an item")
                 elif task.action == "finish_handover":

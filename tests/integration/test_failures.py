@@ -175,6 +175,7 @@ def test_sync_disabled_writes_nothing_and_says_so(
     assert calendar(sandbox, "alice@acme.com") == []
     assert results.wait_for(1, status="skipped")[0]["error_code"] == "sync_disabled"
     deliver(settings_message(version=3, sync_enabled=True))
+    wait_for_tasks(sandbox)  # the re-sync runs as Cloud Tasks
     assert len(calendar(sandbox, "alice@acme.com")) == 2
 
 
