@@ -70,6 +70,7 @@ class CloudTasksScheduler:
         Names this instance already created or saw rejected are answered from memory:
         in a burst, most messages of a window skip the round trip to Cloud Tasks.
         """
+        import requests
         from google.api_core import exceptions
 
         if name in self._known:
@@ -105,6 +106,8 @@ class CloudTasksScheduler:
             return False
         except (exceptions.ServerError, exceptions.TooManyRequests) as exc:
             raise TransientError(f"Cloud Tasks create failed: {exc}") from exc
+        except requests.RequestException as exc:  # a dropped connection (REST transport)
+            raise TransientError(f"Cloud Tasks unreachable: {exc}") from exc
         self._remember(name)
         _LOG.info(
             "task scheduled",

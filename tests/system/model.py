@@ -266,11 +266,15 @@ class Exploration:
     # -- organizers ---------------------------------------------------------------------------
     def _oauth(self, organizer: str, path: str) -> None:
         base = self.stack.endpoints["functions"]["oauth_callback"]
-        session = requests.Session()
-        method = session.post if path == "disconnect" else session.get
-        reply = method(
-            f"{base}{path}", params={"tenant": TENANT, "organizer": organizer}, timeout=60
-        )
+        for _ in range(4):  # a person whose page says "try again" tries again
+            session = requests.Session()
+            method = session.post if path == "disconnect" else session.get
+            reply = method(
+                f"{base}{path}", params={"tenant": TENANT, "organizer": organizer}, timeout=60
+            )
+            if reply.status_code < 500:
+                break
+            time.sleep(1)
         if reply.status_code != 200:
             raise ExplorationFailed(
                 f"{path} {organizer}: HTTP {reply.status_code} {reply.text[:200]}"
