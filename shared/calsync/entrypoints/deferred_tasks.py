@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from calsync.app import Services
 from calsync.contracts import ItemRef, TenantId
+from calsync.entrypoints.platform_events import describe_validation_error
+from calsync.entrypoints.push import Response, trace_id
+from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, TransientError
-from calsync.handlers import describe_validation_error
 from calsync.logs import configure, get_logger, log_context
-from calsync.push import Response, trace_id
 
 __all__ = ["ReconcileTask", "cloud_task"]
 
@@ -39,7 +39,7 @@ class ReconcileTask(BaseModel):
     """``followup``: which re-check this is; ``reconcile``: how often Google's usage
     limiter refused the item in a row (each retry waits longer)."""
     chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
-    """``followup``: which series of re-checks this is (``calsync.followups``)."""
+    """``followup``: which series of re-checks this is (``calsync.sync.follow_ups``)."""
     organizer: str | None = None
 
 
@@ -57,13 +57,13 @@ def cloud_task(request: Any, services: Services) -> Response:
         with log_context(tenant_id=task.tenant_id, item=task.item.key if task.item else ""):
             try:
                 if task.action == "sweep_organizer":
-                    from calsync.sweeper import Sweeper
+                    from calsync.sweeper.sweep import Sweeper
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
                 elif task.item is None:
                     raise ValueError("this task needs an item")
                 elif task.action == "finish_handover":
-                    from calsync.sweeper import Sweeper
+                    from calsync.sweeper.sweep import Sweeper
 
                     Sweeper(services).finish_hand_over(task.tenant_id, task.item.key)
                 elif task.action == "followup":

@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 import time
 
-from calsync.app import Services
 from calsync.contracts import EnrollmentChanged, EnrollmentMessage, Result, ResultStatus
+from calsync.entrypoints.platform_events import Outcome, parse_message, reject
+from calsync.entrypoints.services import Services
 from calsync.errors import BadInput
-from calsync.handlers import Outcome, parse_message, reject
+from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger, log_context
 from calsync.records import now
-from calsync.tasks import task_name
 
 __all__ = ["MAX_ENROLLMENT_MESSAGE_BYTES", "handle_enrollment", "parse_enrollment", "window_of"]
 

@@ -28,13 +28,13 @@ from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError, TransientError
-from calsync.grants import organizer_grants
-from calsync.id_tokens import GoogleKeys
 from calsync.logs import get_logger, log_context
-from calsync.oauth_connect import ConnectFlow, FlowRefused, TenantLookup
-from calsync.oauth_flow import Purpose
-from calsync.oauth_pages import confirm_disconnect_page, page, refusal_page, success_page
-from calsync.oauth_states import OAuthStates
+from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
+from calsync.organizers.flow_states import OAuthStates
+from calsync.organizers.grants import organizer_grants
+from calsync.organizers.id_tokens import GoogleKeys
+from calsync.organizers.oauth_flow import Purpose
+from calsync.organizers.pages import confirm_disconnect_page, page, refusal_page, success_page
 
 __all__ = ["Response", "connect_flow", "handle"]
 
@@ -45,7 +45,7 @@ Response = tuple[str, int, dict[str, str]]
 @cache
 def connect_flow(settings: Settings) -> ConnectFlow:
     """The process's flow (its signing-key cache lives as long as the instance)."""
-    from calsync.store import FirestoreStore, firestore_client
+    from calsync.state.store import FirestoreStore, firestore_client
 
     client = firestore_client(settings.project)
     return ConnectFlow(
@@ -157,8 +157,8 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
 
 def _resync_their_items(tenant_id: str, organizer: str) -> None:
     """Items that waited in the platform account go back to the organizer (via tasks)."""
-    from calsync.app import services
-    from calsync.handlers import resync_organizer
+    from calsync.entrypoints.platform_events import resync_organizer
+    from calsync.entrypoints.services import services
 
     try:
         resync_organizer(services(), tenant_id, organizer)

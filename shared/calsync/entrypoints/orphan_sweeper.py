@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from calsync.app import Services
+from calsync.entrypoints.push import Response, trace_id
+from calsync.entrypoints.services import Services
 from calsync.errors import TransientError
 from calsync.logs import configure, get_logger, log_context
-from calsync.push import Response, trace_id
-from calsync.sweeper import Sweeper
+from calsync.sweeper.sweep import Sweeper
 
 __all__ = ["handle"]
 

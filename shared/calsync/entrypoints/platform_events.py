@@ -1,7 +1,7 @@
 """Handle one platform message: validate, record desired state, reconcile.
 
 Each handler returns an ``Outcome``; the entry point turns it into an HTTP
-answer (``calsync.push``): ``ACK`` for done or rejected, ``RETRY`` for
+answer (``calsync.entrypoints.push``): ``ACK`` for done or rejected, ``RETRY`` for
 transient failures so Pub/Sub redelivers (and, after the subscription's
 maximum attempts, dead-letters the message with nothing lost).
 """
@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from calsync.app import Services
 from calsync.contracts import (
     ItemDeleted,
     ItemRef,
@@ -24,11 +23,12 @@ from calsync.contracts import (
     ResultStatus,
     SettingsUpdated,
 )
+from calsync.entrypoints.services import Services
 from calsync.errors import BadInput, ItemBusy
+from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger, log_context
 from calsync.records import now
-from calsync.store import Decision
-from calsync.tasks import task_name
+from calsync.state.store import Decision
 
 __all__ = ["MAX_EVENT_MESSAGE_BYTES", "Outcome", "handle_platform_event", "parse_platform_event"]
 

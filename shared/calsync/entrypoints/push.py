@@ -14,8 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from calsync.entrypoints.platform_events import Outcome
 from calsync.errors import ConfigurationError, TransientError
-from calsync.handlers import Outcome
 from calsync.logs import configure, get_logger, log_context
 
 __all__ = ["Response", "pubsub_push", "trace_id"]

@@ -14,12 +14,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from calsync.app import Services
+from calsync.entrypoints.push import Response, trace_id
+from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, PermanentGoogleError, TransientError
 from calsync.logs import configure, get_logger, log_context
-from calsync.push import Response, trace_id
-from calsync.room_catalog import NoRoomReader, RoomCatalog
-from calsync.rooms import RoomQuery
+from calsync.rooms.availability import RoomQuery
+from calsync.rooms.catalog import NoRoomReader, RoomCatalog
 
 __all__ = ["handle"]
 

@@ -12,15 +12,15 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from calsync.config import Settings, get_settings
-from calsync.google_calendar import CalendarGateway, build_calendar_gateway
-from calsync.identity import platform_identity
-from calsync.reconcile import Reconciler
-from calsync.results import PubSubResults
-from calsync.store import FirestoreStore, firestore_client
-from calsync.tasks import CloudTasksScheduler
+from calsync.google.calendar import CalendarGateway, build_calendar_gateway
+from calsync.google.cloud_tasks import CloudTasksScheduler
+from calsync.google.platform_identity import platform_identity
+from calsync.google.results_topic import PubSubResults
+from calsync.state.store import FirestoreStore, firestore_client
+from calsync.sync.reconciler import Reconciler
 
 if TYPE_CHECKING:
-    from calsync.organizers import GrantGateways
+    from calsync.organizers.gateways import GrantGateways
 
 __all__ = ["Services", "reset_services", "services"]
 
@@ -96,7 +96,7 @@ def _tasks(settings: Settings) -> CloudTasksScheduler:
 
 @cache
 def _organizers(settings: Settings) -> GrantGateways:
-    from calsync.organizers import GrantGateways
+    from calsync.organizers.gateways import GrantGateways
 
     return GrantGateways(settings)
 
@@ -110,8 +110,8 @@ def services() -> Services:
 def reset_services() -> None:
     """Forget every cached client and setting (tests change the environment)."""
     from calsync.config import reset_settings_cache
-    from calsync.grants import organizer_grants
-    from calsync.store import firestore_client
+    from calsync.organizers.grants import organizer_grants
+    from calsync.state.store import firestore_client
 
     for cached in (services, _store, _results, _tasks, _organizers, firestore_client):
         cached.cache_clear()

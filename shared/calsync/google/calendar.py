@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from calsync.errors import TransientError
-from calsync.google_errors import classify, is_transient
+from calsync.google.error_mapping import classify, is_transient
 from calsync.logs import get_logger
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError
-from calsync.google_calendar import CalendarGateway
+from calsync.google.calendar import CalendarGateway
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials

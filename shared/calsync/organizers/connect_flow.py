@@ -27,10 +27,16 @@ import requests
 from calsync.config import Settings
 from calsync.contracts import TenantSettings
 from calsync.errors import CalsyncError, ConfigurationError, TransientError
-from calsync.grants import OrganizerGrants
-from calsync.id_tokens import GoogleKeys, IdentityRejected, verify_id_token, verify_organizer
 from calsync.logs import get_logger
-from calsync.oauth_flow import (
+from calsync.organizers.flow_states import FlowSecrets, OAuthStates
+from calsync.organizers.grants import OrganizerGrants
+from calsync.organizers.id_tokens import (
+    GoogleKeys,
+    IdentityRejected,
+    verify_id_token,
+    verify_organizer,
+)
+from calsync.organizers.oauth_flow import (
     InvalidState,
     Pkce,
     Purpose,
@@ -39,10 +45,9 @@ from calsync.oauth_flow import (
     consent_url,
     missing_scopes,
 )
-from calsync.oauth_states import FlowSecrets, OAuthStates
 
 if TYPE_CHECKING:
-    from calsync.store import FirestoreStore
+    from calsync.state.store import FirestoreStore
 
 __all__ = ["ConnectFlow", "FlowDone", "FlowRefused", "TenantLookup"]
 
@@ -51,7 +56,7 @@ _TOKEN_TIMEOUT_SECONDS = 15.0
 
 
 class FlowRefused(CalsyncError):
-    """The flow cannot go on; ``code`` names why (see ``calsync.oauth_pages``)."""
+    """The flow cannot go on; ``code`` names why (see ``calsync.organizers.pages``)."""
 
     def __init__(
         self, code: str, detail: str = "", *, missing: list[str] | None = None, status: int = 400

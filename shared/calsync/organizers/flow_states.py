@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from calsync.oauth_flow import InvalidState, StateClaims
+from calsync.organizers.oauth_flow import InvalidState, StateClaims
 from calsync.records import now
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Organizers' Calendar gateways for the sync core (organizer mode, DESIGN §2).
 
 ``GrantGateways`` implements ``calsync.owners.OrganizerAccess`` on top of the
-encrypted grants (``calsync.grants``): a Calendar gateway acting as the organizer,
+encrypted grants (``calsync.organizers.grants``): a Calendar gateway acting as the organizer,
 built once per thread and grant, and ``needs_consent`` when Google says the grant
 is dead.
 """
@@ -12,10 +12,10 @@ import threading
 from typing import Any
 
 from calsync.config import Settings
-from calsync.google_calendar import CalendarGateway, build_calendar_gateway
-from calsync.google_directory import delegated_credentials
-from calsync.grants import organizer_grants
-from calsync.owners import DELEGATED_GRANT
+from calsync.google.calendar import CalendarGateway, build_calendar_gateway
+from calsync.google.directory import delegated_credentials
+from calsync.organizers.grants import organizer_grants
+from calsync.sync.owners import DELEGATED_GRANT
 
 __all__ = ["GrantGateways"]
 

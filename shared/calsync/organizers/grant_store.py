@@ -1,4 +1,4 @@
-"""Organizers' OAuth grants in Firestore, the refresh token sealed by :mod:`calsync.vault`.
+"""Organizers' OAuth grants in Firestore, refresh tokens sealed by :mod:`calsync.organizers.vault`.
 
 Layout: ``tenants/{tenant}/organizers/{email}``, one :class:`GrantRecord` per organizer.
 The refresh token is stored only as an envelope whose associated data is
@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from calsync.organizers.vault import Envelope, Vault
 from calsync.records import now
-from calsync.vault import Envelope, Vault
 
 if TYPE_CHECKING:
     from google.cloud import firestore

@@ -42,10 +42,10 @@ from google.oauth2.credentials import Credentials as UserCredentials
 
 from calsync.config import Settings
 from calsync.errors import TransientError
-from calsync.grant_store import GrantRecord, GrantStore, Health, grant_aad
 from calsync.logs import get_logger
-from calsync.oauth_flow import missing_scopes
-from calsync.vault import DecryptionFailed, Envelope
+from calsync.organizers.grant_store import GrantRecord, GrantStore, Health, grant_aad
+from calsync.organizers.oauth_flow import missing_scopes
+from calsync.organizers.vault import DecryptionFailed, Envelope
 
 if TYPE_CHECKING:
     import google.auth.transport
@@ -204,8 +204,8 @@ class OrganizerGrants:
 @cache
 def organizer_grants(settings: Settings) -> OrganizerGrants:
     """The process's OrganizerGrants (Firestore and the vault built on first use)."""
-    from calsync.store import firestore_client
-    from calsync.vault import vault_from_settings
+    from calsync.organizers.vault import vault_from_settings
+    from calsync.state.store import firestore_client
 
     return OrganizerGrants(
         GrantStore(

@@ -1,4 +1,4 @@
-"""Cloud KMS as the key-encryption key of :mod:`calsync.vault` (production).
+"""Cloud KMS as the key-encryption key of :mod:`calsync.organizers.vault` (production).
 
 ``CALSYNC_KMS_KEY`` names a symmetric crypto key,
 ``projects/P/locations/L/keyRings/R/cryptoKeys/K`` (Terraform's ``kms_key`` output). Data
@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from calsync.errors import ConfigurationError, TransientError
-from calsync.vault import DecryptionFailed
+from calsync.organizers.vault import DecryptionFailed
 
 __all__ = ["KmsKeyProvider"]
 

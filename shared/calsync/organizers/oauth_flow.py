@@ -4,7 +4,7 @@ No I/O here. The state a browser carries to Google and back is
 ``base64url(payload) "." base64url(HMAC-SHA256(key, payload))``; the payload binds the
 flow's purpose, tenant, organizer, a random nonce and an expiry (10 minutes). The signature
 proves calsync issued it; the one-time use and the PKCE verifier live server-side in
-``oauth_states`` (:mod:`calsync.oauth_states`)::
+``oauth_states`` (:mod:`calsync.organizers.flow_states`)::
 
     signer = StateSigner(settings.oauth.state_signing_key)
     claims = StateClaims.new("connect", "acme", "alice@acme.com")

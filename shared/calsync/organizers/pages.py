@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from calsync.oauth_flow import SCOPE_DESCRIPTIONS
+from calsync.organizers.oauth_flow import SCOPE_DESCRIPTIONS
 
 __all__ = ["REFUSALS", "confirm_disconnect_page", "page", "refusal_page", "success_page"]
 

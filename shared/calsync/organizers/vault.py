@@ -200,7 +200,7 @@ class LocalKeyring:
 def vault_from_settings(settings: OAuthSettings) -> Vault:
     """Cloud KMS when ``CALSYNC_KMS_KEY`` is set, else the local keyring; else a config error."""
     if settings.kms_key:
-        from calsync.kms import KmsKeyProvider
+        from calsync.organizers.kms import KmsKeyProvider
 
         return Vault(KmsKeyProvider.from_key_name(settings.kms_key))
     if settings.local_encryption_keys:

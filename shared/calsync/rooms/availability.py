@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from calsync.google_calendar import CalendarGateway
+from calsync.google.calendar import CalendarGateway
 
 __all__ = [
     "CATALOG_MAX_AGE",

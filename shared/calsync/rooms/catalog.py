@@ -11,12 +11,18 @@ from datetime import datetime
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError
-from calsync.google_calendar import CalendarGateway, build_calendar_gateway
-from calsync.google_directory import DirectoryGateway, admin_credentials, build_directory_gateway
+from calsync.google.calendar import CalendarGateway, build_calendar_gateway
+from calsync.google.directory import DirectoryGateway, admin_credentials, build_directory_gateway
 from calsync.logs import get_logger
 from calsync.records import TenantRecord, now
-from calsync.rooms import CATALOG_MAX_AGE, Room, RoomQuery, free_rooms, room_from_directory
-from calsync.store import FirestoreStore
+from calsync.rooms.availability import (
+    CATALOG_MAX_AGE,
+    Room,
+    RoomQuery,
+    free_rooms,
+    room_from_directory,
+)
+from calsync.state.store import FirestoreStore
 
 __all__ = ["NoRoomReader", "RoomCatalog"]
 
@@ -41,7 +47,7 @@ class RoomCatalog:
         if self._settings.admin_credentials and admin:
             credentials = admin_credentials(self._settings, admin)
         elif organizer:
-            from calsync.grants import organizer_grants
+            from calsync.organizers.grants import organizer_grants
 
             found = organizer_grants(self._settings).credentials(tenant.tenant_id, organizer)
             if found is None:

@@ -39,8 +39,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from calsync.app import Services
 from calsync.contracts import Item, Result, ResultStatus
+from calsync.entrypoints.services import Services
 from calsync.errors import (
     CalsyncError,
     ConfigurationError,
@@ -49,18 +49,18 @@ from calsync.errors import (
     PermanentGoogleError,
     TransientError,
 )
-from calsync.google_calendar import build_calendar_gateway
-from calsync.google_directory import (
+from calsync.google.calendar import build_calendar_gateway
+from calsync.google.cloud_tasks import task_name
+from calsync.google.directory import (
     DirectoryGateway,
     admin_credentials,
     build_directory_gateway,
     delegated_credentials,
 )
 from calsync.logs import get_logger, log_context
-from calsync.owners import PLATFORM_SUCCESSOR
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
-from calsync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
-from calsync.tasks import task_name
+from calsync.sync.owners import PLATFORM_SUCCESSOR
+from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
 
 __all__ = ["SweepReport", "Sweeper", "choose_receiver", "choose_successor"]
 

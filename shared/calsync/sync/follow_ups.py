@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import hashlib
 
-from calsync.amenities import Amenities, observe, outcomes
 from calsync.contracts import ItemRef, Result, ResultStatus
 from calsync.errors import LeaseLost
-from calsync.owners import Owners
-from calsync.part_results import part_result
+from calsync.google.cloud_tasks import TaskScheduler, task_name
+from calsync.google.results_topic import ResultSink
 from calsync.records import ItemRecord
-from calsync.results import ResultSink
-from calsync.store import Fence, FirestoreStore
-from calsync.tasks import TaskScheduler, task_name
+from calsync.state.store import Fence, FirestoreStore
+from calsync.sync.amenities import Amenities, observe, outcomes
+from calsync.sync.owners import Owners
+from calsync.sync.part_results import part_result
 
 __all__ = ["FOLLOW_UP_SECONDS", "MAX_FOLLOW_UPS", "FollowUps", "amenity_fields"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from calsync.google_calendar import CalendarGateway
+from calsync.google.calendar import CalendarGateway
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, TenantRecord
-from calsync.store import FirestoreStore
+from calsync.state.store import FirestoreStore
 
 __all__ = ["DELEGATED_GRANT", "PLATFORM_SUCCESSOR", "OrganizerAccess", "Owner", "Owners"]
 

@@ -6,11 +6,11 @@ how the platform is told.
 
 from __future__ import annotations
 
-from calsync.amenities import Amenities
 from calsync.contracts import Part, Result, ResultStatus
 from calsync.errors import PermanentGoogleError
 from calsync.records import ItemRecord, PartMapping, now
-from calsync.rendering import requested_rooms, wants_meet
+from calsync.sync.amenities import Amenities
+from calsync.sync.rendering import requested_rooms, wants_meet
 
 __all__ = [
     "asks_amenities",

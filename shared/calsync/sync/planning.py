@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from calsync.rendering import DesiredEvent
+from calsync.sync.rendering import DesiredEvent
 
 __all__ = ["Delete", "Insert", "Noop", "Operation", "Patch", "SendUpdates", "plan_part"]
 

@@ -2,7 +2,7 @@
 
 The reconciler reads the item's desired state and its part mappings, asks
 Google for the current event only when something may have changed, lets the
-pure planner (``calsync.planning``) choose one operation per part, applies it,
+pure planner (``calsync.sync.planning``) choose one operation per part, applies it,
 and records the outcome (mapping, ledger, result). A 409 on insert or a 412 on
 a write means "someone got there first": read the event back and plan again.
 """
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from calsync.amenities import observe, outcomes
 from calsync.contracts import ItemRef, Part, Result, ResultStatus
 from calsync.errors import (
     Duplicate,
@@ -30,12 +29,17 @@ from calsync.errors import (
     QuotaExceeded,
     TransientError,
 )
-from calsync.eventids import event_id
-from calsync.followups import FollowUps, amenity_fields
-from calsync.google_calendar import CalendarGateway
+from calsync.google.calendar import CalendarGateway
+from calsync.google.cloud_tasks import TaskScheduler, task_name
+from calsync.google.results_topic import ResultSink
 from calsync.logs import get_logger
-from calsync.owners import OrganizerAccess, Owner, Owners
-from calsync.part_results import (
+from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
+from calsync.state.store import Fence, FirestoreStore
+from calsync.sync.amenities import observe, outcomes
+from calsync.sync.event_ids import event_id
+from calsync.sync.follow_ups import FollowUps, amenity_fields
+from calsync.sync.owners import OrganizerAccess, Owner, Owners
+from calsync.sync.part_results import (
     asks_amenities,
     failed,
     needs_consent,
@@ -46,12 +50,8 @@ from calsync.part_results import (
     skipped,
     without_amenities,
 )
-from calsync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
-from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
-from calsync.rendering import DesiredEvent, render_part
-from calsync.results import ResultSink
-from calsync.store import Fence, FirestoreStore
-from calsync.tasks import TaskScheduler, task_name
+from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
+from calsync.sync.rendering import DesiredEvent, render_part
 
 __all__ = [
     "LEASE_SECONDS",
