@@ -12,6 +12,7 @@ __all__ = [
     "BadInput",
     "CalsyncError",
     "ConfigurationError",
+    "DecryptionFailed",
     "Duplicate",
     "Gone",
     "GoogleError",
@@ -98,3 +99,7 @@ class InvalidGrant(CalsyncError):
     """
 
     owner: object | None = None
+
+
+class DecryptionFailed(CalsyncError):
+    """A ciphertext did not open: tampered, bound to another record, or its key is unknown."""

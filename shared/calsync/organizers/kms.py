@@ -21,8 +21,7 @@ import threading
 import time
 from typing import Any
 
-from calsync.errors import ConfigurationError, TransientError
-from calsync.organizers.vault import DecryptionFailed
+from calsync.errors import ConfigurationError, DecryptionFailed, TransientError
 
 __all__ = ["KmsKeyProvider"]
 

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from calsync.config import OAuthSettings
-from calsync.errors import CalsyncError, ConfigurationError
+from calsync.errors import ConfigurationError, DecryptionFailed
 
 __all__ = [
     "DecryptionFailed",
@@ -47,10 +47,6 @@ __all__ = [
 _VERSION = 1
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
-
-
-class DecryptionFailed(CalsyncError):
-    """A ciphertext did not open: tampered, bound to another record, or its key is unknown."""
 
 
 class KeyProvider(Protocol):

@@ -37,10 +37,10 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from calsync.config import Settings
 from calsync.contracts import Item, Result, ResultStatus
-from calsync.entrypoints.services import Services
 from calsync.errors import (
     CalsyncError,
     ConfigurationError,
@@ -50,16 +50,19 @@ from calsync.errors import (
     TransientError,
 )
 from calsync.google.calendar import build_calendar_gateway
-from calsync.google.cloud_tasks import task_name
+from calsync.google.cloud_tasks import CloudTasksScheduler, task_name
 from calsync.google.directory import (
     DirectoryGateway,
     admin_credentials,
     build_directory_gateway,
     delegated_credentials,
 )
+from calsync.google.results_topic import PubSubResults
 from calsync.logs import get_logger, log_context
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
+from calsync.state.store import FirestoreStore
 from calsync.sync.owners import PLATFORM_SUCCESSOR
+from calsync.sync.reconciler import Reconciler
 from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
 
 __all__ = ["SweepReport", "Sweeper", "choose_receiver", "choose_successor"]
@@ -116,10 +119,29 @@ class SweepReport:
         return asdict(self)
 
 
+class SweeperServices(Protocol):
+    """What the sweeper uses of the composition root (``calsync.entrypoints.services``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> FirestoreStore: ...
+
+    @property
+    def results(self) -> PubSubResults: ...
+
+    @property
+    def tasks(self) -> CloudTasksScheduler: ...
+
+    @property
+    def reconciler(self) -> Reconciler: ...
+
+
 class Sweeper:
     """Finds suspended organizers and hands their future events to successors."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: SweeperServices) -> None:
         self._services = services
         self._store = services.store
         self._settings = services.settings
