@@ -75,8 +75,8 @@ def _requests(version: int) -> dict[str, dict[str, Any]]:
 
 def _seed_tenant() -> None:
     """Tenant acme and the item, recorded and synced in this process."""
-    from calsync.app import reset_services, services
-    from calsync.handlers import handle_platform_event
+    from calsync.entrypoints.platform_events import handle_platform_event
+    from calsync.entrypoints.services import reset_services, services
 
     reset_services()
     for message in (

@@ -89,8 +89,8 @@ def _item(index: int, per_item: int, base: datetime) -> dict[str, Any]:
 
 
 def _deliver(message: dict[str, Any]) -> None:
-    from calsync.app import services
-    from calsync.handlers import Outcome, handle_platform_event
+    from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+    from calsync.entrypoints.services import services
 
     outcome = handle_platform_event(services(), json.dumps(message).encode())
     assert outcome is Outcome.ACK, message
@@ -121,11 +121,11 @@ def connect_and_sync(control: Any, index: int, user_id: str, per_item: int, base
     as the OAuth callback would; the item is then recorded and reconciled in-process, so
     its events are written into the organizer's calendar by calsync itself.
     """
-    from calsync.app import services
     from calsync.config import get_settings
     from calsync.contracts import EnrollmentChange, EnrollmentStatus, ItemRef
-    from calsync.grants import organizer_grants
-    from calsync.oauth_flow import CONNECT_SCOPES
+    from calsync.entrypoints.services import services
+    from calsync.organizers.grants import organizer_grants
+    from calsync.organizers.oauth_flow import CONNECT_SCOPES
 
     email = organizer(index)
     settings = get_settings()
@@ -153,7 +153,7 @@ def connect_and_sync(control: Any, index: int, user_id: str, per_item: int, base
 def write_mappings(project: str, indexes: list[int], per_item: int, base: datetime) -> float:
     """Part mappings only (no Google event) for ``indexes``, in batches of 500; seconds taken."""
     from calsync.records import PartMapping
-    from calsync.store import firestore_client
+    from calsync.state.store import firestore_client
 
     db = firestore_client(project)
     items = db.collection("tenants").document(TENANT).collection("items")
@@ -216,8 +216,8 @@ def _emails(control: Any) -> int:
 def timed_sweep(control: Any) -> tuple[Any, float, dict[str, Any]]:
     """One sweep in this process: its report, seconds, and Google calls (with the e-mails
     Google would have sent meanwhile under ``emails``)."""
-    from calsync.app import services
-    from calsync.sweeper import Sweeper
+    from calsync.entrypoints.services import services
+    from calsync.sweeper.sweep import Sweeper
 
     before, mails = control.request_counts()["counts"], _emails(control)
     started = time.monotonic()
@@ -231,7 +231,7 @@ def run(
     organizers: int, suspended: int, parts: int, workers: int, transfer_delay: float
 ) -> dict[str, Any]:
     """Set the tenant up, run two sweeps; returns the measurements."""
-    from calsync.app import reset_services, services
+    from calsync.entrypoints.services import reset_services, services
     from calsync_sandbox import SandboxControl
 
     per_item = max(parts // organizers, 1)

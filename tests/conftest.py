@@ -62,7 +62,7 @@ def sandbox(stack: LocalStack) -> Any:
 @pytest.fixture
 def clean(stack: LocalStack, sandbox: Any) -> Iterator[LocalStack]:
     """Empty Firestore, a fresh sandbox with the platform identity, fresh in-process clients."""
-    from calsync.app import reset_services
+    from calsync.entrypoints.services import reset_services
 
     reset_firestore(stack.environment["FIRESTORE_EMULATOR_HOST"], stack.config.project)
     stack.sandbox.reset()

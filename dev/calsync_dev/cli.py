@@ -123,8 +123,8 @@ def explain(tenant: str, item_key: str, email: str | None) -> None:
     Uses the project and Firestore from the environment (GOOGLE_CLOUD_PROJECT,
     FIRESTORE_EMULATOR_HOST for the local stack).
     """
-    from calsync.app import services
-    from calsync.explain import explain as explain_item
+    from calsync.entrypoints.services import services
+    from calsync.sync.explain import explain as explain_item
 
     store = services().store
     lines = explain_item(

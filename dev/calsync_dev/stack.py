@@ -162,7 +162,7 @@ class LocalStack:
 
     def _calsync_environment(self, sandbox_url: str) -> dict[str, str]:
         """Seed the platform identity and queue; the variables every function gets."""
-        from calsync.vault import LocalKeyring
+        from calsync.organizers.vault import LocalKeyring
         from calsync_sandbox import SandboxControl
 
         control = SandboxControl(sandbox_url)

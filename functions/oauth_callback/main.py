@@ -1,7 +1,7 @@
 """oauth_callback: organizers connect (and disconnect) their Google Calendar.
 
 Thin entry point: ``/connect``, ``/callback``, ``/status`` and ``/disconnect`` are routed
-by ``calsync.oauth_http`` (docs/oauth.md). The only public function.
+by ``calsync.entrypoints.oauth_callback`` (docs/oauth.md). The only public function.
 """
 
 from typing import Any
@@ -9,8 +9,8 @@ from typing import Any
 import functions_framework
 
 from calsync.config import get_settings
+from calsync.entrypoints.oauth_callback import handle
 from calsync.logs import configure
-from calsync.oauth_http import handle
 
 
 @functions_framework.http

@@ -7,9 +7,9 @@ from typing import Any
 
 import functions_framework
 
-from calsync.app import services
-from calsync.enrollments import handle_enrollment
-from calsync.push import pubsub_push
+from calsync.entrypoints.enrollment_events import handle_enrollment
+from calsync.entrypoints.push import pubsub_push
+from calsync.entrypoints.services import services
 
 
 @functions_framework.http

@@ -7,9 +7,9 @@ from typing import Any
 
 import functions_framework
 
-from calsync.app import services
-from calsync.handlers import handle_platform_event
-from calsync.push import pubsub_push
+from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.entrypoints.push import pubsub_push
+from calsync.entrypoints.services import services
 
 
 @functions_framework.http

@@ -1,14 +1,14 @@
 """orphan_sweeper: suspended organizers' future events go to a successor (Cloud Scheduler).
 
-Thin entry point: ``calsync.sweeper_http`` runs the sweep and answers its report.
+Thin entry point: ``calsync.entrypoints.orphan_sweeper`` runs the sweep and answers its report.
 """
 
 from typing import Any
 
 import functions_framework
 
-from calsync.app import services
-from calsync.sweeper_http import handle
+from calsync.entrypoints.orphan_sweeper import handle
+from calsync.entrypoints.services import services
 
 
 @functions_framework.http

@@ -7,8 +7,8 @@ from typing import Any
 
 import functions_framework
 
-from calsync.app import services
-from calsync.task_handlers import cloud_task
+from calsync.entrypoints.deferred_tasks import cloud_task
+from calsync.entrypoints.services import services
 
 
 @functions_framework.http

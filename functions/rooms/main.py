@@ -1,14 +1,14 @@
 """rooms: which of the tenant's rooms are free for a time range (called by the platform).
 
-Thin entry point: the query is answered by ``calsync.rooms_http`` (docs/rooms.md).
+Thin entry point: the query is answered by ``calsync.entrypoints.rooms`` (docs/rooms.md).
 """
 
 from typing import Any
 
 import functions_framework
 
-from calsync.app import services
-from calsync.rooms_http import handle
+from calsync.entrypoints.rooms import handle
+from calsync.entrypoints.services import services
 
 
 @functions_framework.http

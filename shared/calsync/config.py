@@ -98,7 +98,7 @@ class Settings:
     lease_seconds: float = 300.0
     """How long a reconcile holds an item between renewals (``CALSYNC_LEASE_SECONDS``)."""
     resync_page_size: int = 100
-    """Items per task when a settings change re-syncs a tenant (``calsync.resync``), 1-500."""
+    """Items per task when a settings change re-syncs a tenant, 1-500 (``tenant_resync``)."""
 
 
 def _env(name: str, default: str = "") -> str:

@@ -1,6 +1,6 @@
 """calsync's exceptions: one root, meaning carried by the class name.
 
-Entry points map them to outcomes in one place (``calsync.push``): a
+Entry points map them to outcomes in one place (``calsync.entrypoints.push``): a
 ``BadInput`` is acknowledged with a ``rejected`` result, a ``TransientError``
 is raised back to Pub/Sub or Cloud Tasks for redelivery, a ``PermanentGoogleError``
 becomes a ``failed`` result and is acknowledged.
@@ -12,6 +12,7 @@ __all__ = [
     "BadInput",
     "CalsyncError",
     "ConfigurationError",
+    "DecryptionFailed",
     "Duplicate",
     "Gone",
     "GoogleError",
@@ -98,3 +99,7 @@ class InvalidGrant(CalsyncError):
     """
 
     owner: object | None = None
+
+
+class DecryptionFailed(CalsyncError):
+    """A ciphertext did not open: tampered, bound to another record, or its key is unknown."""

@@ -40,7 +40,7 @@ class TenantRecord(_Record):
     """Random, written with each recorded settings version: with the version it names that
     version's re-sync tasks, unique even for a tenant re-created with the same versions."""
     resync_settings: TenantSettings | None = None
-    """The settings the tenant's events were last re-synced to (``calsync.resync``); None
+    """The settings the tenant's events were last re-synced to (``tenant_resync``); None
     when never, or when sync was turned off since (Google may lag behind in any way)."""
     resync_version: int = -1
     """The settings version of the latest re-sync started (older ones stop early)."""

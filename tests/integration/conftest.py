@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services, services
-from calsync.handlers import Outcome, handle_platform_event
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import Services, services
 from calsync_dev.stack import LocalStack
 from tests.unit.factories import settings_message
 

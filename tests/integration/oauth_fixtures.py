@@ -20,8 +20,8 @@ import requests
 from functions_framework import create_app
 
 from calsync.config import get_settings
-from calsync.grants import OrganizerGrants, organizer_grants
-from calsync.handlers import handle_platform_event
+from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.organizers.grants import OrganizerGrants, organizer_grants
 from calsync_dev.stack import LocalStack, repo_root
 from tests.unit.factories import settings_message
 
@@ -89,7 +89,7 @@ def organizers(clean: LocalStack, sandbox: Any) -> tuple[str, ...]:
     for email in ORGANIZERS:
         sandbox.seed_user(email)
     message = settings_message(use_organizer_accounts=True)
-    from calsync.app import services
+    from calsync.entrypoints.services import services
 
     handle_platform_event(services(), json.dumps(message).encode())
     return ORGANIZERS

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services
 from calsync.contracts import ItemRef
-from calsync.enrollments import handle_enrollment
-from calsync.handlers import Outcome
+from calsync.entrypoints.enrollment_events import handle_enrollment
+from calsync.entrypoints.platform_events import Outcome
+from calsync.entrypoints.services import Services
 from calsync_dev.dates import at
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import NEW_YORK, delete_message, upsert_message

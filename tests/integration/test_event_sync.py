@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from calsync.app import Services
-from calsync.handlers import Outcome
+from calsync.entrypoints.platform_events import Outcome
+from calsync.entrypoints.services import Services
 from tests.integration.conftest import Deliver, calendar
 from tests.unit.factories import delete_message, upsert_message
 
@@ -86,7 +86,7 @@ def test_unknown_tenant_is_rejected(svc: Services, deliver: Deliver, results: An
 
 def test_bad_json_is_rejected_and_acknowledged(svc: Services, results: Any) -> None:
     """A body that is not JSON is acknowledged with a rejected result saying so."""
-    from calsync.handlers import handle_platform_event
+    from calsync.entrypoints.platform_events import handle_platform_event
 
     assert handle_platform_event(svc, b"\x00not json") is Outcome.ACK
     rejected = results.wait_for(1, status="rejected")

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services
 from calsync.contracts import ItemRef
+from calsync.entrypoints.platform_events import Outcome
+from calsync.entrypoints.services import Services
 from calsync.errors import TransientError
-from calsync.handlers import Outcome
-from calsync.reconcile import QUOTA_RETRY_SECONDS
+from calsync.sync.reconciler import QUOTA_RETRY_SECONDS
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import settings_message, upsert_message
 
@@ -196,7 +196,7 @@ def test_every_google_write_is_in_the_ledger(acme: str, deliver: Deliver, svc: S
 
 def test_explain_says_why_a_person_is_on_a_part(acme: str, deliver: Deliver, svc: Services) -> None:
     """`calsync explain` tells a host is on day1 as host and not on day2."""
-    from calsync.explain import explain
+    from calsync.sync.explain import explain
 
     deliver(upsert_message(version=1))
     store = svc.store

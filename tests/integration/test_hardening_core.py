@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services, services
 from calsync.contracts import EnrollmentChange, EnrollmentStatus, Item, ItemRef
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import Services, services
 from calsync.errors import LeaseLost
-from calsync.handlers import Outcome, handle_platform_event
-from calsync.reconcile import Reconciler
 from calsync.records import PartMapping
+from calsync.sync.reconciler import Reconciler
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
 from tests.unit.factories import settings_message, upsert_message

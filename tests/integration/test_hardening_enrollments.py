@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from calsync import enrollments
-from calsync.app import Services
 from calsync.contracts import ItemRef
-from calsync.enrollments import handle_enrollment
-from calsync.handlers import Outcome
+from calsync.entrypoints import enrollment_events as enrollments
+from calsync.entrypoints.enrollment_events import handle_enrollment
+from calsync.entrypoints.platform_events import Outcome
+from calsync.entrypoints.services import Services
 from calsync.records import ItemRecord
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import delete_message, upsert_message

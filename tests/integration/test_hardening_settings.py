@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services
 from calsync.contracts import ItemRef
-from calsync.enrollments import handle_enrollment
+from calsync.entrypoints.enrollment_events import handle_enrollment
+from calsync.entrypoints.platform_events import Outcome
+from calsync.entrypoints.services import Services
 from calsync.errors import TransientError
-from calsync.handlers import Outcome
 from calsync.records import ItemRecord
-from calsync.store import firestore_client
+from calsync.state.store import firestore_client
 from calsync_dev.dates import at
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

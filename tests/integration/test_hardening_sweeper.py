@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services, services
 from calsync.contracts import EnrollmentChange, ItemRef
-from calsync.handlers import handle_platform_event
-from calsync.sweeper import Sweeper
+from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.entrypoints.services import Services, services
+from calsync.sweeper.sweep import Sweeper
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from calsync.app import reset_services, services
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import reset_services, services
 from calsync.errors import ConfigurationError
-from calsync.handlers import Outcome, handle_platform_event
 from calsync_dev.stack import LocalStack
 from tests.integration.conftest import calendar
 from tests.unit.factories import settings_message, upsert_message

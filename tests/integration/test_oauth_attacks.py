@@ -17,13 +17,13 @@ from urllib.parse import quote
 import pytest
 
 from calsync.config import get_settings
-from calsync.grant_store import GrantStore
-from calsync.grants import OrganizerGrants
 from calsync.logs import JsonFormatter
-from calsync.oauth_flow import InvalidState, StateClaims, StateSigner
-from calsync.oauth_states import FlowSecrets, OAuthStates
-from calsync.store import firestore_client
-from calsync.vault import DecryptionFailed, vault_from_settings
+from calsync.organizers.flow_states import FlowSecrets, OAuthStates
+from calsync.organizers.grant_store import GrantStore
+from calsync.organizers.grants import OrganizerGrants
+from calsync.organizers.oauth_flow import InvalidState, StateClaims, StateSigner
+from calsync.organizers.vault import DecryptionFailed, vault_from_settings
+from calsync.state.store import firestore_client
 from tests.integration.oauth_fixtures import Browser, query_of, with_query
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]

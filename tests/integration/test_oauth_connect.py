@@ -14,8 +14,8 @@ import google.auth.transport.requests
 import pytest
 from google.auth.exceptions import RefreshError
 
-from calsync.grants import OrganizerGrants
-from calsync.oauth_flow import CONNECT_SCOPES
+from calsync.organizers.grants import OrganizerGrants
+from calsync.organizers.oauth_flow import CONNECT_SCOPES
 from tests.integration.oauth_fixtures import Browser, query_of
 from tests.sandbox.sandbox_helpers import build_calendar
 
@@ -178,10 +178,10 @@ def test_reencrypt_moves_grants_to_the_new_primary_key(
     import json
     import os
 
-    from calsync.app import reset_services
     from calsync.config import get_settings
-    from calsync.grants import organizer_grants
-    from calsync.vault import LocalKeyring
+    from calsync.entrypoints.services import reset_services
+    from calsync.organizers.grants import organizer_grants
+    from calsync.organizers.vault import LocalKeyring
 
     browser.connect(ALICE)
     old = json.loads(os.environ["CALSYNC_LOCAL_ENCRYPTION_KEYS"])

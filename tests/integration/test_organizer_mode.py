@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from calsync.app import Services, services
-from calsync.grants import OrganizerGrants
-from calsync.handlers import Outcome, handle_platform_event
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import Services, services
+from calsync.organizers.grants import OrganizerGrants
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.app import reset_services, services
+from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.entrypoints.services import reset_services, services
 from calsync.errors import TransientError
-from calsync.handlers import handle_platform_event
 from calsync_dev.dates import at
 from calsync_dev.emulators import reset_firestore
 from calsync_dev.stack import LocalStack, create_queue, seed_platform_identity

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from calsync.app import reset_services, services
-from calsync.handlers import Outcome, handle_platform_event
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import reset_services, services
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-import calsync.sweeper as sweeper_module
-from calsync.app import Services, reset_services, services
+import calsync.sweeper.sweep as sweeper_module
 from calsync.contracts import EnrollmentChange, ItemRef
-from calsync.handlers import handle_platform_event
-from calsync.sweeper import Sweeper, choose_successor
+from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.entrypoints.services import Services, reset_services, services
+from calsync.sweeper.sweep import Sweeper, choose_successor
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

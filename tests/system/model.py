@@ -111,7 +111,7 @@ class Exploration:
 
     def _wait_for_tenant(self) -> None:
         """The tenant exists once its first settings went through push (connects need it)."""
-        from calsync.app import services
+        from calsync.entrypoints.services import services
 
         deadline = time.monotonic() + 30
         while services().store.get_tenant(TENANT) is None:
@@ -302,7 +302,7 @@ class Exploration:
             return
         who = self.rng.choice(connected)
         from calsync.config import get_settings
-        from calsync.grants import organizer_grants
+        from calsync.organizers.grants import organizer_grants
 
         credentials = organizer_grants(get_settings()).credentials(TENANT, who)
         if credentials is None:
@@ -453,7 +453,7 @@ class Exploration:
 
     def _mappings(self) -> dict[tuple[str, str], tuple[str, str, str]]:
         """(calendar id, event id) -> (item key, part key, state) from Firestore."""
-        from calsync.app import services
+        from calsync.entrypoints.services import services
 
         store = services().store
         found = {}

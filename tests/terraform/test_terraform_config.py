@@ -352,8 +352,8 @@ def test_each_function_gets_only_what_it_needs(tf: TerraformConfig) -> None:
     # sweeper-appointed successor who has not connected (domain-wide delegation)
     assert holders["admin"] == {"orphan_sweeper", "rooms", "on_event_change", "reconcile"}
     assert holders["oauth_flow"] == {"oauth_callback"}
-    # on_event_change reconciles inline (calsync.handlers); on_enroll only records and
-    # schedules the coalesced reconcile.
+    # on_event_change reconciles inline (calsync.entrypoints.platform_events); on_enroll only
+    # records and schedules the coalesced reconcile.
     assert holders["platform"] == {"on_event_change", "reconcile", "orphan_sweeper"}
     assert set(functions["on_enroll"]["capabilities"]) == {"firestore", "results", "tasks"}
     assert functions["on_event_change"]["capabilities"] == functions["reconcile"]["capabilities"]

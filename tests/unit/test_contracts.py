@@ -7,8 +7,8 @@ import json
 import pytest
 
 from calsync.contracts import ItemUpserted, PlatformEventMessage, SettingsUpdated
+from calsync.entrypoints.platform_events import MAX_EVENT_MESSAGE_BYTES, parse_platform_event
 from calsync.errors import BadInput
-from calsync.handlers import MAX_EVENT_MESSAGE_BYTES, parse_platform_event
 from calsync_dev.dates import at, day
 from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 

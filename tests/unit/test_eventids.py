@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calsync.eventids import event_id, is_valid_event_id
+from calsync.sync.event_ids import event_id, is_valid_event_id
 
 
 def test_event_id_is_valid_base32hex() -> None:

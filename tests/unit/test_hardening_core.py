@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from calsync.reconcile import QUOTA_RETRY_MAX_SECONDS, QUOTA_RETRY_SECONDS, quota_retry_seconds
+from calsync.sync.reconciler import (
+    QUOTA_RETRY_MAX_SECONDS,
+    QUOTA_RETRY_SECONDS,
+    quota_retry_seconds,
+)
 
 
 def test_quota_retries_double_from_minutes_up_to_hours() -> None:

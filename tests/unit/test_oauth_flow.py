@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from calsync.id_tokens import IdentityRejected, verify_organizer
-from calsync.oauth_flow import (
+from calsync.organizers.id_tokens import IdentityRejected, verify_organizer
+from calsync.organizers.oauth_flow import (
     CONNECT_SCOPES,
     STATE_LIFETIME_SECONDS,
     InvalidState,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from calsync.contracts import Item, TenantSettings
-from calsync.planning import Delete, Insert, Noop, Patch, plan_part
-from calsync.rendering import DesiredEvent, render_part
+from calsync.sync.planning import Delete, Insert, Noop, Patch, plan_part
+from calsync.sync.rendering import DesiredEvent, render_part
 from calsync_dev.dates import at, in_utc, instant
 from tests.unit.factories import NEW_YORK, item_dict
 

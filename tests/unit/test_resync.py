@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from calsync.contracts import Item, ItemRef, TenantSettings
+from calsync.entrypoints.tenant_resync import RESYNC_IGNORES, needs_resync, wants_resync
 from calsync.records import ItemRecord, TenantRecord
-from calsync.resync import RESYNC_IGNORES, needs_resync, wants_resync
 from tests.unit.factories import item_dict
 
 BASE = TenantSettings(domains=["acme.com"])

@@ -12,9 +12,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from calsync.config import OAuthSettings
 from calsync.errors import ConfigurationError
-from calsync.grant_store import grant_aad
-from calsync.kms import KmsKeyProvider
-from calsync.vault import DecryptionFailed, Envelope, LocalKeyring, Vault, vault_from_settings
+from calsync.organizers.grant_store import grant_aad
+from calsync.organizers.kms import KmsKeyProvider
+from calsync.organizers.vault import (
+    DecryptionFailed,
+    Envelope,
+    LocalKeyring,
+    Vault,
+    vault_from_settings,
+)
 
 ALICE = grant_aad("acme", "alice@acme.com")
 BOB = grant_aad("acme", "bob@acme.com")

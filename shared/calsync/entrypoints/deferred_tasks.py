@@ -1,0 +1,97 @@
+"""Deferred work delivered by Cloud Tasks to the ``reconcile`` function.
+
+A task body is JSON: ``{"action": "reconcile", "tenant_id": ..., "item": {"kind", "id"}}``.
+A task that can never succeed (bad body) is answered 200 so Cloud Tasks stops
+retrying it, with an error log line; a transient failure is answered 503 so
+Cloud Tasks retries with its queue's backoff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from calsync.contracts import ItemRef, TenantId, Version
+from calsync.entrypoints import tenant_resync as resync
+from calsync.entrypoints.platform_events import describe_validation_error
+from calsync.entrypoints.push import Response, trace_id
+from calsync.entrypoints.services import Services
+from calsync.errors import ConfigurationError, TransientError
+from calsync.logs import configure, get_logger, log_context
+
+__all__ = ["ReconcileTask", "cloud_task"]
+
+_LOG = get_logger(__name__)
+
+
+class ReconcileTask(BaseModel):
+    """Reconcile one item now (coalesced enrollments, deferred retries), re-check its
+    rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``), finish
+    an interrupted hand-over to a successor (``finish_handover``) or walk one page of a
+    tenant's re-sync after a settings change (``resync_page``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["reconcile", "followup", "sweep_organizer", "finish_handover", "resync_page"]
+    tenant_id: TenantId
+    item: ItemRef | None = None
+    attempt: Annotated[int, Field(ge=0, le=1000)] = 0
+    """``followup``: which re-check this is; ``reconcile``: how often Google's usage
+    limiter refused the item in a row (each retry waits longer)."""
+    chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
+    """``followup``: which series of re-checks this is (``calsync.sync.follow_ups``)."""
+    organizer: str | None = None
+    settings_version: Version | None = None
+    settings_nonce: Annotated[str, Field(max_length=64)] = ""
+    cursor: Annotated[str, Field(max_length=256)] = ""
+    page_size: Annotated[int, Field(ge=1, le=500)] = 100
+
+    @model_validator(mode="after")
+    def _page_needs_a_version(self) -> Self:
+        if self.action == "resync_page" and self.settings_version is None:
+            raise ValueError("a resync_page task needs a settings_version")
+        return self
+
+
+def cloud_task(request: Any, services: Services) -> Response:
+    """Run the task in ``request`` and answer Cloud Tasks."""
+    configure(services.settings.project)
+    task_name = str(request.headers.get("X-CloudTasks-TaskName", ""))
+    with log_context(task=task_name, trace=trace_id(request.headers)):
+        try:
+            task = ReconcileTask.model_validate(json.loads(request.get_data() or b"null"))
+        except (ValueError, RecursionError, ValidationError) as exc:
+            why = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            _LOG.error("task body is invalid; dropping it", extra={"fields": {"reason": why}})
+            return json.dumps({"outcome": "dropped", "error": why}), 200, {}
+        with log_context(tenant_id=task.tenant_id, item=task.item.key if task.item else ""):
+            try:
+                if task.action == "sweep_organizer":
+                    from calsync.sweeper.sweep import Sweeper
+
+                    Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
+                elif task.action == "resync_page" and task.settings_version is not None:
+                    run = resync.Run(
+                        task.tenant_id, task.settings_version, task.settings_nonce, task.page_size
+                    )
+                    resync.run_page(services, run, task.cursor)
+                elif task.item is None:
+                    raise ValueError("this task needs an item")
+                elif task.action == "finish_handover":
+                    from calsync.sweeper.sweep import Sweeper
+
+                    Sweeper(services).finish_hand_over(task.tenant_id, task.item.key)
+                elif task.action == "followup":
+                    services.reconciler.follow_up(
+                        task.tenant_id, task.item, task.attempt, task.chain
+                    )
+                else:
+                    services.reconciler.reconcile(task.tenant_id, task.item, task.attempt)
+            except (TransientError, ConfigurationError) as exc:
+                _LOG.warning(
+                    "task failed; Cloud Tasks will retry", extra={"fields": {"error": str(exc)}}
+                )
+                return json.dumps({"outcome": "retry", "error": str(exc)}), 503, {}
+    return json.dumps({"outcome": "done"}), 200, {}

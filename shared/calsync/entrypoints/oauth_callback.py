@@ -1,0 +1,169 @@
+"""The HTTP face of ``oauth_callback``: one function, four paths.
+
+    GET  /connect?tenant=T&organizer=E      302 to Google's consent screen
+                                            (JSON {"url": ...} with format=json or
+                                            Accept: application/json)
+    GET  /callback?state=…&code=…           finishes the flow; a page for a person
+    GET  /status?tenant=T&organizer=E       {"health": "connected" | "needs_consent" |
+                                            "not_connected", ...}
+    GET  /disconnect?tenant=T&organizer=E   a confirmation page; its button POSTs here
+    POST /disconnect?tenant=T&organizer=E   302 to Google: the organizer signs in to prove
+                                            who they are, then the callback revokes and
+                                            forgets the grant (JSON variant as for /connect)
+
+Errors map to answers here only: ``FlowRefused`` → its status and an explaining page (or
+``{"error": code}``), ``TransientError`` → 503, ``ConfigurationError`` → 500. Pages are
+never cached, never send a Referer (the callback URL holds the code) and may not be
+framed. Log lines name the path and the outcome, never a query value::
+
+    response = handle(request, get_settings())       # (body, status, headers)
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from calsync.config import Settings
+from calsync.errors import ConfigurationError, TransientError
+from calsync.logs import get_logger, log_context
+from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
+from calsync.organizers.flow_states import OAuthStates
+from calsync.organizers.grants import organizer_grants
+from calsync.organizers.id_tokens import GoogleKeys
+from calsync.organizers.oauth_flow import Purpose
+from calsync.organizers.pages import confirm_disconnect_page, page, refusal_page, success_page
+
+__all__ = ["Response", "connect_flow", "handle"]
+
+_LOG = get_logger(__name__)
+Response = tuple[str, int, dict[str, str]]
+
+
+@cache
+def connect_flow(settings: Settings) -> ConnectFlow:
+    """The process's flow (its signing-key cache lives as long as the instance)."""
+    from calsync.state.store import FirestoreStore, firestore_client
+
+    client = firestore_client(settings.project)
+    return ConnectFlow(
+        settings,
+        OAuthStates(client),
+        TenantLookup(FirestoreStore(client)),
+        organizer_grants(settings),
+        GoogleKeys(settings.google.jwks_uri),
+    )
+
+
+def _html(body: str, status: int, settings: Settings) -> Response:
+    auth = urlsplit(settings.google.auth_uri)
+    return (
+        body,
+        status,
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                f"form-action 'self' {auth.scheme}://{auth.netloc}"
+            ),
+        },
+    )
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return (
+        json.dumps(body),
+        status,
+        {"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
+
+
+def _wants_json(request: Any) -> bool:
+    if request.args.get("format") == "json":
+        return True
+    return bool(
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
+
+
+def handle(request: Any, settings: Settings) -> Response:
+    """Answer one request to the oauth_callback function (a flask request)."""
+    path = "/" + request.path.strip("/")
+    with log_context(path=path):
+        try:
+            return _route(request, path, settings)
+        except FlowRefused as exc:
+            _LOG.warning("OAuth flow refused", extra={"fields": {"outcome": exc.code}})
+            if _wants_json(request):
+                return _json({"error": exc.code, "missing_scopes": exc.missing}, exc.status)
+            return _html(refusal_page(exc.code, exc.missing), exc.status, settings)
+        except TransientError as exc:
+            _LOG.warning(
+                "OAuth flow hit a transient failure", extra={"fields": {"error": str(exc)}}
+            )
+            body = page("Google is not answering", "<p>Please try again in a minute.</p>", "no")
+            return _html(body, 503, settings)
+        except ConfigurationError as exc:
+            _LOG.error("the OAuth function is misconfigured", extra={"fields": {"error": str(exc)}})
+            body = page("Calendar sync is not set up", "<p>Tell your administrator.</p>", "no")
+            return _html(body, 500, settings)
+
+
+def _route(request: Any, path: str, settings: Settings) -> Response:
+    tenant = str(request.args.get("tenant", ""))
+    organizer = str(request.args.get("organizer", "")).strip().lower()
+    if path == "/callback" and request.method == "GET":
+        done = connect_flow(settings).finish(request.args.to_dict())
+        if done.purpose == "connect":
+            _resync_their_items(done.tenant_id, done.organizer)
+        _LOG.info(
+            "OAuth flow finished",
+            extra={
+                "fields": {
+                    "outcome": done.purpose,
+                    "tenant_id": done.tenant_id,
+                    "organizer": done.organizer,
+                }
+            },
+        )
+        return _html(success_page(done.purpose, done.tenant_id, done.organizer), 200, settings)
+    if path not in ("/connect", "/status", "/disconnect"):
+        return _json({"error": "not_found"}, 404)
+    if not tenant or not organizer:
+        return _json({"error": "tenant and organizer are required"}, 400)
+    if path == "/status" and request.method == "GET":
+        return _json(organizer_grants(settings).status(tenant, organizer))
+    if path == "/disconnect" and request.method == "GET":
+        action = "disconnect?" + urlencode({"tenant": tenant, "organizer": organizer})
+        return _html(confirm_disconnect_page(tenant, organizer, action), 200, settings)
+    if (path, request.method) in (("/connect", "GET"), ("/disconnect", "POST")):
+        purpose: Purpose = "connect" if path == "/connect" else "disconnect"
+        url = connect_flow(settings).start(purpose, tenant, organizer)
+        if _wants_json(request):
+            return _json({"url": url})
+        return (
+            "",
+            302,
+            {"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+    return _json({"error": "method_not_allowed"}, 405)
+
+
+def _resync_their_items(tenant_id: str, organizer: str) -> None:
+    """Items that waited in the platform account go back to the organizer (via tasks)."""
+    from calsync.entrypoints.platform_events import resync_organizer
+    from calsync.entrypoints.services import services
+
+    try:
+        resync_organizer(services(), tenant_id, organizer)
+    except (TransientError, ConfigurationError) as exc:  # the grant is stored: not fatal
+        _LOG.warning(
+            "could not schedule the organizer's items for re-sync",
+            extra={"fields": {"error": str(exc)}},
+        )

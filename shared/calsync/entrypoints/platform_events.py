@@ -1,0 +1,189 @@
+"""Handle one platform message: validate, record desired state, reconcile.
+
+Each handler returns an ``Outcome``; the entry point turns it into an HTTP
+answer (``calsync.entrypoints.push``): ``ACK`` for done or rejected, ``RETRY`` for
+transient failures so Pub/Sub redelivers (and, after the subscription's
+maximum attempts, dead-letters the message with nothing lost).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from calsync.contracts import (
+    ItemDeleted,
+    ItemRef,
+    ItemUpserted,
+    PlatformEventMessage,
+    Result,
+    ResultStatus,
+    SettingsUpdated,
+)
+from calsync.entrypoints import tenant_resync as resync
+from calsync.entrypoints.services import Services
+from calsync.errors import BadInput
+from calsync.google.cloud_tasks import task_name
+from calsync.logs import get_logger, log_context
+from calsync.records import now
+from calsync.state.store import Decision
+
+__all__ = ["MAX_EVENT_MESSAGE_BYTES", "Outcome", "handle_platform_event", "parse_platform_event"]
+
+_LOG = get_logger(__name__)
+T = TypeVar("T")
+MAX_EVENT_MESSAGE_BYTES = 256 * 1024
+"""Largest ``platform-events`` message accepted (an item with 100 parts is far smaller)."""
+
+
+class Outcome(StrEnum):
+    """What the entry point should tell the sender."""
+
+    ACK = "ack"
+    RETRY = "retry"
+
+
+def parse_message(data: bytes, adapter: TypeAdapter[T], max_bytes: int) -> T:
+    """The typed message, or ``BadInput`` saying exactly what is wrong with it."""
+    if len(data) > max_bytes:
+        raise BadInput("too_large", f"message is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # any parse failure is the message's fault
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadInput("not_json", f"message body is not JSON: {reason}") from exc
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise BadInput("invalid", describe_validation_error(exc)) from exc
+
+
+def parse_platform_event(data: bytes) -> ItemUpserted | ItemDeleted | SettingsUpdated:
+    """A ``platform-events`` message, or ``BadInput``."""
+    return parse_message(data, PlatformEventMessage, MAX_EVENT_MESSAGE_BYTES)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A short, human-readable list of what failed validation and where."""
+    problems = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "message"
+        problems.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
+
+
+def tenant_hint(data: bytes) -> str:
+    """The tenant a bad message claims to be for, if it can be read at all."""
+    try:
+        value: Any = json.loads(data).get("tenant_id", "")
+    except (ValueError, RecursionError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def reject(
+    services: Services, data: bytes, error: BadInput, item: ItemRef | None = None
+) -> Outcome:
+    """Acknowledge a bad message with a ``rejected`` result and one log line."""
+    tenant_id = tenant_hint(data)
+    _LOG.warning(
+        "message rejected",
+        extra={
+            "fields": {"tenant_id": tenant_id, "error_code": error.code, "reason": error.message}
+        },
+    )
+    services.results.publish(
+        [
+            Result(
+                tenant_id=tenant_id,
+                item=item,
+                status=ResultStatus.REJECTED,
+                error_code=error.code,
+                error_message=error.message,
+                at=now(),
+            )
+        ]
+    )
+    return Outcome.ACK
+
+
+def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
+    """Store newer settings, then re-sync the tenant if its events may not reflect them.
+
+    The decision is taken from the stored tenant, not from this message (``tenant_resync``):
+    a redelivery after a failure is stale, yet still starts what the failed delivery did not.
+    """
+    decision, _ = services.store.apply_settings(message)
+    _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
+    resync.start(services, message.tenant_id)
+    return Outcome.ACK
+
+
+def resync_organizer(services: Services, tenant_id: str, email: str) -> int:
+    """An organizer (re)connected: bring their items back to their own calendar."""
+    keys = services.store.item_keys_organized_by(tenant_id, email)
+    return _resync(services, tenant_id, keys, f"connected-{email}-{now().isoformat()}")
+
+
+def _resync(services: Services, tenant_id: str, keys: list[str], reason: str) -> int:
+    count = 0
+    for key in keys:
+        record = services.store.get_item(tenant_id, key)
+        if record is None or record.item is None:
+            continue
+        payload = {
+            "action": "reconcile",
+            "tenant_id": tenant_id,
+            "item": record.ref.model_dump(mode="json"),
+        }
+        services.tasks.schedule(task_name(reason, tenant_id, key), payload, 0)
+        count += 1
+    _LOG.info(
+        "re-syncing every item of the tenant", extra={"fields": {"items": count, "reason": reason}}
+    )
+    return count
+
+
+def handle_platform_event(services: Services, data: bytes) -> Outcome:
+    """Handle one ``platform-events`` message body."""
+    try:
+        message = parse_platform_event(data)
+    except BadInput as error:
+        return reject(services, data, error)
+    with log_context(tenant_id=message.tenant_id, message_type=message.type):
+        if isinstance(message, SettingsUpdated):
+            return handle_settings(services, message)
+        ref = message.item.ref() if isinstance(message, ItemUpserted) else message.item
+        item = message.item if isinstance(message, ItemUpserted) else None
+        recorded = services.store.record_item(message.tenant_id, ref, message.version, item)
+        if services.store.get_tenant(message.tenant_id) is None:
+            # Kept (nothing is lost): it syncs if the tenant's settings arrive later.
+            return reject(
+                services,
+                data,
+                BadInput(
+                    "unknown_tenant",
+                    f"tenant {message.tenant_id!r} has no settings; the change is kept and "
+                    "will sync if the tenant's settings arrive",
+                ),
+                ref,
+            )
+        record = recorded.record
+        if recorded.decision is Decision.STALE and record is not None and not record.needs_sync:
+            _LOG.info(
+                "stale message ignored",
+                extra={
+                    "fields": {
+                        "item": ref.key,
+                        "version": message.version,
+                        "stored_version": record.version,
+                    }
+                },
+            )
+            return Outcome.ACK
+        services.reconciler.reconcile(message.tenant_id, ref)
+        return Outcome.ACK

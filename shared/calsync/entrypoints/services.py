@@ -1,0 +1,119 @@
+"""The composition root: builds calsync's adapters once per process, on first use.
+
+Function entry points call ``services()``; nothing is created at import time,
+so a cold start imports only what the first request needs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from calsync.config import Settings, get_settings
+from calsync.google.calendar import CalendarGateway, build_calendar_gateway
+from calsync.google.cloud_tasks import CloudTasksScheduler
+from calsync.google.platform_identity import platform_identity
+from calsync.google.results_topic import PubSubResults
+from calsync.state.store import FirestoreStore, firestore_client
+from calsync.sync.reconciler import Reconciler
+
+if TYPE_CHECKING:
+    from calsync.organizers.gateways import GrantGateways
+
+__all__ = ["Services", "reset_services", "services"]
+
+
+@dataclass
+class Services:
+    """Every adapter a function may need, created lazily."""
+
+    settings: Settings
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def store(self) -> FirestoreStore:
+        """Firestore-backed state."""
+        return _store(self.settings.project)
+
+    @property
+    def results(self) -> PubSubResults:
+        """The results publisher."""
+        return _results(self.settings.project, self.settings.results_topic)
+
+    @property
+    def tasks(self) -> CloudTasksScheduler:
+        """The Cloud Tasks scheduler."""
+        return _tasks(self.settings)
+
+    def platform_gateway(self) -> CalendarGateway:
+        """A Calendar gateway acting as the platform identity (one per thread)."""
+        gateway: CalendarGateway | None = getattr(self._local, "platform", None)
+        if gateway is None:
+            identity = platform_identity(self.settings)
+            gateway = build_calendar_gateway(
+                identity.credentials,
+                identity.email,
+                self.settings.google.calendar,
+                self.settings.retry_deadline_seconds,
+            )
+            self._local.platform = gateway
+        return gateway
+
+    @property
+    def organizers(self) -> GrantGateways:
+        """Organizers' gateways from their encrypted grants (organizer mode)."""
+        return _organizers(self.settings)
+
+    @property
+    def reconciler(self) -> Reconciler:
+        """The sync core wired to these adapters."""
+        return Reconciler(
+            self.store,
+            self.platform_gateway,
+            self.results,
+            self.tasks,
+            self.organizers,
+            lease_seconds=self.settings.lease_seconds,
+        )
+
+
+@cache
+def _store(project: str) -> FirestoreStore:
+    return FirestoreStore(firestore_client(project))
+
+
+@cache
+def _results(project: str, topic: str) -> PubSubResults:
+    return PubSubResults(project, topic)
+
+
+@cache
+def _tasks(settings: Settings) -> CloudTasksScheduler:
+    return CloudTasksScheduler(settings)
+
+
+@cache
+def _organizers(settings: Settings) -> GrantGateways:
+    from calsync.organizers.gateways import GrantGateways
+
+    return GrantGateways(settings)
+
+
+@cache
+def services() -> Services:
+    """The process's services (settings read from the environment once)."""
+    return Services(get_settings())
+
+
+def reset_services() -> None:
+    """Forget every cached client and setting (tests change the environment)."""
+    from calsync.config import reset_settings_cache
+    from calsync.organizers.grants import organizer_grants
+    from calsync.state.store import firestore_client
+
+    for cached in (services, _store, _results, _tasks, _organizers, firestore_client):
+        cached.cache_clear()
+    organizer_grants.cache_clear()
+    reset_settings_cache()

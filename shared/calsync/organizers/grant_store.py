@@ -1,0 +1,175 @@
+"""Organizers' OAuth grants in Firestore, refresh tokens sealed by :mod:`calsync.organizers.vault`.
+
+Layout: ``tenants/{tenant}/organizers/{email}``, one :class:`GrantRecord` per organizer.
+The refresh token is stored only as an envelope whose associated data is
+``grant_aad(tenant, email)``, so it opens for that document alone. A record is
+``connected`` (with an envelope) or ``needs_consent`` (without: Google said the grant is
+dead, or it never became usable); no document means the organizer never connected or
+disconnected::
+
+    store = GrantStore(firestore_client(project), vault)
+    grant_id = store.save("acme", "alice@acme.com", refresh_token, scopes, google_sub)
+    record = store.get("acme", "alice@acme.com")
+    token = store.refresh_token(record)                  # DecryptionFailed if tampered/moved
+    store.mark_needs_consent("acme", "alice@acme.com", "invalid_grant", grant_id=grant_id)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from calsync.organizers.vault import Envelope, Vault
+from calsync.records import now
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+__all__ = ["GrantRecord", "GrantStore", "Health", "grant_aad"]
+
+
+class Health(StrEnum):
+    """An organizer's connection health (``/status``)."""
+
+    CONNECTED = "connected"
+    NEEDS_CONSENT = "needs_consent"
+    NOT_CONNECTED = "not_connected"
+
+
+class GrantRecord(BaseModel):
+    """One organizer's grant and its health."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    email: str
+    health: Health
+    grant_id: str = ""
+    google_sub: str = ""
+    scopes: list[str] = Field(default_factory=list)
+    envelope: dict[str, Any] | None = None
+    connected_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=now)
+    reason: str | None = None
+
+
+def grant_aad(tenant_id: str, email: str) -> bytes:
+    """Associated data binding a sealed token to one tenant's organizer."""
+    return b"\x00".join((b"calsync/grant/v1", tenant_id.encode(), email.lower().encode()))
+
+
+def _doc_id(email: str) -> str:
+    return quote(email.lower(), safe="@.+-_")
+
+
+class GrantStore:
+    """Reads and writes organizers' grant documents."""
+
+    def __init__(self, client: firestore.Client, vault: Callable[[], Vault]) -> None:
+        self._db = client
+        self._vault = vault
+
+    def vault(self) -> Vault:
+        """The vault sealing this store's tokens."""
+        return self._vault()
+
+    def _ref(self, tenant_id: str, email: str) -> firestore.DocumentReference:
+        organizers = self._db.collection("tenants").document(tenant_id).collection("organizers")
+        return cast("firestore.DocumentReference", organizers.document(_doc_id(email)))
+
+    def get(self, tenant_id: str, email: str) -> GrantRecord | None:
+        """The organizer's record, or None if they never connected."""
+        snapshot = self._ref(tenant_id, email).get()
+        return GrantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def save(
+        self, tenant_id: str, email: str, refresh_token: str, scopes: list[str], google_sub: str
+    ) -> str:
+        """Store a new grant (replacing any earlier one); returns its ``grant_id``."""
+        envelope = self._vault().seal(refresh_token.encode(), grant_aad(tenant_id, email))
+        record = GrantRecord(
+            tenant_id=tenant_id,
+            email=email.lower(),
+            health=Health.CONNECTED,
+            grant_id=secrets.token_hex(16),
+            google_sub=google_sub,
+            scopes=sorted(scopes),
+            envelope=envelope.to_dict(),
+            connected_at=now(),
+        )
+        self._ref(tenant_id, email).set(record.model_dump(mode="json"))
+        return record.grant_id
+
+    def refresh_token(self, record: GrantRecord) -> str:
+        """Decrypt the record's refresh token (DecryptionFailed if it does not open here)."""
+        envelope = Envelope.from_dict(record.envelope or {})
+        return self._vault().open(envelope, grant_aad(record.tenant_id, record.email)).decode()
+
+    def mark_needs_consent(
+        self, tenant_id: str, email: str, reason: str, grant_id: str | None = None
+    ) -> bool:
+        """Record that the grant is dead (and drop its token). With ``grant_id``, only if that
+        grant is still the current one (a reconnect in between wins). Returns True if marked."""
+        from google.cloud import firestore
+
+        ref = self._ref(tenant_id, email)
+
+        @firestore.transactional
+        def mark(transaction: firestore.Transaction) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            current = snapshot.to_dict() if snapshot.exists else None
+            if current is not None and grant_id and current.get("grant_id") != grant_id:
+                return False
+            record = GrantRecord(
+                tenant_id=tenant_id,
+                email=email.lower(),
+                health=Health.NEEDS_CONSENT,
+                grant_id=(current or {}).get("grant_id", ""),
+                google_sub=(current or {}).get("google_sub", ""),
+                scopes=(current or {}).get("scopes", []),
+                connected_at=(current or {}).get("connected_at"),
+                reason=reason,
+            )
+            transaction.set(ref, record.model_dump(mode="json"))
+            return True
+
+        return cast(bool, mark(self._db.transaction()))
+
+    def delete(self, tenant_id: str, email: str) -> None:
+        """Forget the organizer's grant."""
+        self._ref(tenant_id, email).delete()
+
+    def replace_envelope(self, record: GrantRecord, envelope: Envelope) -> None:
+        """Store a re-encrypted envelope, unless the grant changed meanwhile."""
+        from google.cloud import firestore
+
+        ref = self._ref(record.tenant_id, record.email)
+
+        @firestore.transactional
+        def replace(transaction: firestore.Transaction) -> None:
+            current = ref.get(transaction=transaction).to_dict() or {}
+            if current.get("grant_id") == record.grant_id and current.get("envelope"):
+                transaction.update(ref, {"envelope": envelope.to_dict()})
+
+        replace(self._db.transaction())
+
+    def connected(self, tenant_id: str | None = None) -> Iterator[GrantRecord]:
+        """Every connected grant of one tenant, or of all (no collection-group index needed)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        tenants = (
+            [tenant_id]
+            if tenant_id is not None
+            else [ref.id for ref in self._db.collection("tenants").list_documents()]
+        )
+        for tenant in tenants:
+            organizers = self._db.collection("tenants").document(tenant).collection("organizers")
+            query = organizers.where(filter=FieldFilter("health", "==", Health.CONNECTED.value))
+            for snapshot in query.stream():
+                yield GrantRecord.model_validate(snapshot.to_dict())

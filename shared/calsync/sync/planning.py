@@ -1,0 +1,166 @@
+"""Plan the Google operation that brings one part's event to its desired state (pure).
+
+Inputs are plain data: what the event should be (``DesiredEvent`` or ``None``
+when the part should not exist) and what Google holds (the event resource, or
+``None`` when Google has no event with that id). The output is one ``Operation``
+for the executor. The notification budget lives here: invitations and
+cancellations go out when people are added or removed or when time, place or
+link change; cosmetic edits are written with ``sendUpdates=none``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from calsync.sync.rendering import DesiredEvent
+
+__all__ = ["Delete", "Insert", "Noop", "Operation", "Patch", "SendUpdates", "plan_part"]
+
+SendUpdates = Literal["all", "none"]
+
+_KEPT_ATTENDEE_FIELDS = ("responseStatus", "comment", "optional", "additionalGuests", "displayName")
+
+
+@dataclass(frozen=True)
+class Insert:
+    """Create the event under its deterministic id."""
+
+    event_id: str
+    body: dict[str, Any]
+    send_updates: SendUpdates
+    reason: str
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Change the event, guarded by its etag."""
+
+    event_id: str
+    body: dict[str, Any]
+    etag: str
+    send_updates: SendUpdates
+    reason: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Cancel the event (it stays as a tombstone Google can restore)."""
+
+    event_id: str
+    etag: str
+    send_updates: SendUpdates
+    reason: str
+
+
+@dataclass(frozen=True)
+class Noop:
+    """Google already holds the desired state."""
+
+    reason: str
+
+
+Operation = Insert | Patch | Delete | Noop
+
+
+def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Operation:
+    """The one operation that makes ``remote`` match ``desired``."""
+    live = remote is not None and remote.get("status") != "cancelled"
+    if desired is None:
+        if remote is None or not live:
+            return Noop("already gone")
+        return Delete(str(remote["id"]), str(remote.get("etag", "")), "all", "part removed")
+    if remote is None:
+        return Insert(desired.event_id, desired.body(), "all", "new part")
+    body = desired.body()
+    body["attendees"] = merge_attendees(desired, remote.get("attendees", []))
+    _keep_conference(body, desired, remote)
+    etag = str(remote.get("etag", ""))
+    if not live:
+        return Patch(desired.event_id, body, etag, "all", "restored")
+    changes = changed_fields(desired, remote)
+    if not changes:
+        return Noop("up to date")
+    notify = changes & {"time", "place", "attendees", "conference"}
+    return Patch(
+        desired.event_id,
+        body,
+        etag,
+        "all" if notify else "none",
+        "changed: " + ", ".join(sorted(changes)),
+    )
+
+
+def _keep_conference(body: dict[str, Any], desired: DesiredEvent, remote: dict[str, Any]) -> None:
+    """Never regenerate an existing Meet; remove it when conferencing is turned off."""
+    has = bool(remote.get("conferenceData"))
+    if desired.wants_meet and has:
+        body.pop("conferenceData", None)  # keep the link people already have
+    elif not desired.wants_meet and has:
+        body["conferenceData"] = None
+
+
+def merge_attendees(desired: DesiredEvent, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The desired attendee list, keeping what each staying attendee already has."""
+    existing = {str(a.get("email", "")).lower(): a for a in current}
+    merged: list[dict[str, Any]] = []
+    rooms = set(desired.rooms)
+    for email in (*desired.attendees, *desired.rooms):
+        entry: dict[str, Any] = {"email": email}
+        if email in rooms:
+            entry["resource"] = True
+        for key in _KEPT_ATTENDEE_FIELDS:
+            if key in existing.get(email, {}):
+                entry[key] = existing[email][key]
+        merged.append(entry)
+    return merged
+
+
+def changed_fields(desired: DesiredEvent, remote: dict[str, Any]) -> set[str]:
+    """Which aspects differ: ``time``, ``place``, ``attendees``, ``conference``, ``content``."""
+    want = desired.body()
+    changes: set[str] = set()
+    if not (
+        _same_time(want["start"], remote.get("start"))
+        and _same_time(want["end"], remote.get("end"))
+    ):
+        changes.add("time")
+    if want["location"] != remote.get("location", ""):
+        changes.add("place")
+    if set(desired.attendees) | set(desired.rooms) != _attendee_emails(remote):
+        changes.add("attendees")
+    if desired.wants_meet != bool(remote.get("conferenceData")):
+        changes.add("conference")
+    for key, default in (
+        ("summary", ""),
+        ("description", ""),
+        ("source", None),
+        ("guestsCanSeeOtherGuests", True),
+        ("guestsCanInviteOthers", True),
+        ("guestsCanModify", False),
+    ):
+        if want.get(key, default) != remote.get(key, default):
+            changes.add("content")
+    private = remote.get("extendedProperties", {}).get("private", {})
+    if any(private.get(k) != v for k, v in desired.private_properties.items()):
+        changes.add("content")
+    return changes
+
+
+def _attendee_emails(remote: dict[str, Any]) -> set[str]:
+    return {
+        str(a.get("email", "")).lower()
+        for a in remote.get("attendees", [])
+        if not a.get("organizer") or not a.get("self")
+    }
+
+
+def _same_time(want: dict[str, str], have: Any) -> bool:
+    if not isinstance(have, dict) or "dateTime" not in have:
+        return False
+    if want["timeZone"] != have.get("timeZone", want["timeZone"]):
+        return False
+    return datetime.fromisoformat(want["dateTime"]) == datetime.fromisoformat(
+        str(have["dateTime"]).replace("Z", "+00:00")
+    )
