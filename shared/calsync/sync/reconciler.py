@@ -9,7 +9,6 @@ a write means "someone got there first": read the event back and plan again.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from calsync.errors import (
     Gone,
     InvalidGrant,
     ItemBusy,
-    LeaseLost,
     NotFound,
     PermanentGoogleError,
     PreconditionFailed,
@@ -34,10 +32,11 @@ from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
-from calsync.state.store import Fence, FirestoreStore
+from calsync.state.store import FirestoreStore
 from calsync.sync.amenities import observe, outcomes
 from calsync.sync.event_ids import event_id
 from calsync.sync.follow_ups import FollowUps, amenity_fields
+from calsync.sync.item_lease import LEASE_SECONDS, ItemLease
 from calsync.sync.owners import OrganizerAccess, Owner, Owners
 from calsync.sync.part_results import (
     asks_amenities,
@@ -54,7 +53,6 @@ from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_p
 from calsync.sync.rendering import DesiredEvent, render_part
 
 __all__ = [
-    "LEASE_SECONDS",
     "QUOTA_RETRY_MAX_SECONDS",
     "QUOTA_RETRY_SECONDS",
     "CalendarVanished",
@@ -64,9 +62,6 @@ __all__ = [
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
-LEASE_SECONDS = 300.0
-"""How long a reconcile may hold an item before others may assume it crashed (the default;
-``CALSYNC_LEASE_SECONDS`` or the ``lease_seconds`` argument change it)."""
 QUOTA_RETRY_SECONDS = 2 * 60
 """The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
 with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
@@ -88,51 +83,6 @@ class CalendarVanished(Exception):
         self.calendar_id = calendar_id
 
 
-class _Lease:
-    """The item lease one reconcile holds: renewed as it goes, checked before every write.
-
-    Renewed between parts once a third of it has passed, and before every Google write
-    (so each write starts with a whole lease ahead of it); mapping saves are conditional
-    on it (``FirestoreStore.save_mapping`` with the fence). Once lost, ``LeaseLost``.
-    """
-
-    def __init__(
-        self, store: FirestoreStore, tenant_id: str, item_key: str, holder: str, seconds: float
-    ) -> None:
-        self._store = store
-        self._tenant_id = tenant_id
-        self._item_key = item_key
-        self._seconds = seconds
-        self._renewed = time.monotonic()
-        self.fence = Fence(holder, None)
-
-    def planned_with(self, record: ItemRecord) -> None:
-        """The reconcile read ``record``: its writes count only while its successor stands."""
-        self.fence = Fence(self.fence.holder, record.successor)
-
-    def hold(self) -> None:
-        """Renew the lease, or raise ``LeaseLost`` if it is no longer ours."""
-        if not self._store.renew_lease(self._tenant_id, self._item_key, self.fence, self._seconds):
-            self.lost()
-        self._renewed = time.monotonic()
-
-    def keep(self) -> None:
-        """Between parts: renew once a third of the lease has passed."""
-        if time.monotonic() - self._renewed > self._seconds / 3:
-            self.hold()
-
-    def lost(self) -> None:
-        """Stop: another worker has the item (or it was handed over) since it was read."""
-        _LOG.warning(
-            "item lease lost mid-reconcile; stopping before the next write",
-            extra={"fields": {"tenant_id": self._tenant_id, "item": self._item_key}},
-        )
-        raise LeaseLost(
-            f"{self._item_key}: the lease ran out and another worker took the item, or it was "
-            "handed to a successor; the work is retried from fresh state"
-        )
-
-
 @dataclass(frozen=True)
 class _Context:
     """One reconcile of one item: its tenant, desired state and owner resolution."""
@@ -140,7 +90,7 @@ class _Context:
     owners: Owners
     record: ItemRecord
     enrolled: list[str]
-    lease: _Lease | None = None
+    lease: ItemLease | None = None
 
     @property
     def tenant(self) -> TenantRecord:
@@ -178,14 +128,14 @@ class Reconciler:
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
-        lease = _Lease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
+        lease = ItemLease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
         try:
             return self._reconcile_item(tenant_id, ref, deferrals, lease)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
     def _reconcile_item(
-        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: _Lease
+        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: ItemLease
     ) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
@@ -210,7 +160,7 @@ class Reconciler:
 
     # -- item level -------------------------------------------------------
     def _reconcile_parts(
-        self, tenant: TenantRecord, record: ItemRecord, lease: _Lease | None = None
+        self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
     ) -> list[Result]:
         owners = Owners(
             self._store, tenant, self._platform_gateway, self._organizers, record.successor
