@@ -44,35 +44,21 @@ from calsync.sync.part_results import (
     needs_consent,
     part_result,
     pending,
-    quota_deferred,
     seen_in,
     skipped,
     without_amenities,
 )
 from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
+from calsync.sync.quota_deferral import defer_item
 from calsync.sync.rendering import DesiredEvent, render_part
 
 __all__ = [
-    "QUOTA_RETRY_MAX_SECONDS",
-    "QUOTA_RETRY_SECONDS",
     "CalendarVanished",
     "Reconciler",
-    "quota_retry_seconds",
 ]
 
 _LOG = get_logger(__name__)
 _MAX_REPLANS = 5
-QUOTA_RETRY_SECONDS = 2 * 60
-"""The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
-with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
-QUOTA_RETRY_MAX_SECONDS = 6 * 60 * 60
-
-
-def quota_retry_seconds(deferrals: int) -> int:
-    """How long to wait before retrying an item Google refused ``deferrals`` times before."""
-    if deferrals >= 16:  # 2 min * 2**16 is far past the cap (and keeps the shift small)
-        return QUOTA_RETRY_MAX_SECONDS
-    return min(QUOTA_RETRY_SECONDS << max(deferrals, 0), QUOTA_RETRY_MAX_SECONDS)
 
 
 class CalendarVanished(Exception):
@@ -151,7 +137,7 @@ class Reconciler:
             results = self._reconcile_parts(tenant, record, lease)
         except QuotaExceeded as exc:
             # Not marked synced: Google does not reflect this version; the task will.
-            results = [self._defer(record, exc, deferrals)]
+            results = [defer_item(self._tasks, record, exc, deferrals)]
             self._results.publish(results)
             return results
         self._results.publish(results)
@@ -495,45 +481,6 @@ class Reconciler:
                 )
             }
         )
-
-    def _defer(self, record: ItemRecord, exc: QuotaExceeded, deferrals: int) -> Result:
-        """Google's anti-abuse limiter said no: try the whole item again later.
-
-        Every deferral gets a task of its own (a nonce in the name): a name derived from
-        the version alone is still taken while that very task runs and meets the limiter
-        again (and for about an hour after it ran), and Cloud Tasks' ALREADY_EXISTS would
-        then silently drop the retry. The wait doubles with each refusal in a row.
-        """
-        if self._tasks is None:
-            raise TransientError(f"quotaExceeded and no task queue to defer to: {exc}")
-        delay = quota_retry_seconds(deferrals)
-        name = task_name(
-            "quota",
-            record.tenant_id,
-            record.ref.key,
-            str(record.version),
-            str(deferrals),
-            uuid.uuid4().hex,
-        )
-        payload = {
-            "action": "reconcile",
-            "tenant_id": record.tenant_id,
-            "item": record.ref.model_dump(mode="json"),
-            "attempt": deferrals + 1,
-        }
-        self._tasks.schedule(name, payload, delay)
-        _LOG.warning(
-            "Google's usage limiter refused; the item is retried later",
-            extra={
-                "fields": {
-                    "tenant_id": record.tenant_id,
-                    "item": record.ref.key,
-                    "deferrals": deferrals + 1,
-                    "retry_seconds": delay,
-                }
-            },
-        )
-        return quota_deferred(record, delay)
 
     def _check_suspension(self, tenant_id: str, email: str) -> None:
         """A dead grant may mean a suspended account: ask the sweeper to check that person."""
