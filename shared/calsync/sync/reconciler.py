@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +49,7 @@ from calsync.sync.part_results import (
 )
 from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
 from calsync.sync.quota_deferral import defer_item
+from calsync.sync.reconcile_context import ReconcileContext
 from calsync.sync.rendering import DesiredEvent, render_part
 
 __all__ = [
@@ -67,20 +67,6 @@ class CalendarVanished(Exception):
     def __init__(self, calendar_id: str) -> None:
         super().__init__(calendar_id)
         self.calendar_id = calendar_id
-
-
-@dataclass(frozen=True)
-class _Context:
-    """One reconcile of one item: its tenant, desired state and owner resolution."""
-
-    owners: Owners
-    record: ItemRecord
-    enrolled: list[str]
-    lease: ItemLease | None = None
-
-    @property
-    def tenant(self) -> TenantRecord:
-        return self.owners.tenant
 
 
 class Reconciler:
@@ -153,7 +139,7 @@ class Reconciler:
         )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
-        context = _Context(owners, record, enrolled, lease)
+        context = ReconcileContext(owners, record, enrolled, lease)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
         keys = list(parts) + [
@@ -212,7 +198,7 @@ class Reconciler:
                 self._results.publish(self._reconcile_parts(owners.tenant, other))
 
     def _part(
-        self, context: _Context, key: str, part: Part | None, mapping: PartMapping | None
+        self, context: ReconcileContext, key: str, part: Part | None, mapping: PartMapping | None
     ) -> list[Result]:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
@@ -289,7 +275,7 @@ class Reconciler:
         return [result, *outcomes(result, seen_in(result))]
 
     def _guarded(
-        self, context: _Context, owner: Owner, key: str, action: Callable[[], Result]
+        self, context: ReconcileContext, owner: Owner, key: str, action: Callable[[], Result]
     ) -> Result:
         """Run ``action``; map Google's refusals to results and spot vanished calendars."""
         try:
@@ -307,7 +293,7 @@ class Reconciler:
     # -- part level -------------------------------------------------------
     def _sync_part(
         self,
-        context: _Context,
+        context: ReconcileContext,
         owner: Owner,
         part_key: str,
         desired: DesiredEvent | None,
@@ -379,7 +365,7 @@ class Reconciler:
         return self._result(record, part_key, saved, status)
 
     def _write(
-        self, context: _Context, owner: Owner, operation: Operation
+        self, context: ReconcileContext, owner: Owner, operation: Operation
     ) -> dict[str, Any] | None:
         """Apply ``operation`` if the reconcile still holds the item (``LeaseLost`` if not)."""
         if context.lease is not None:
@@ -402,7 +388,12 @@ class Reconciler:
 
     # -- outcomes ---------------------------------------------------------
     def _ledger(
-        self, context: _Context, owner: Owner, part_key: str, operation: Operation, outcome: str
+        self,
+        context: ReconcileContext,
+        owner: Owner,
+        part_key: str,
+        operation: Operation,
+        outcome: str,
     ) -> None:
         if isinstance(operation, Noop):
             return
