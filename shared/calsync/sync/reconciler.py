@@ -1,10 +1,23 @@
 """Reconcile one item: desired state → plan → apply, part by part (DESIGN §5).
 
-The reconciler reads the item's desired state and its part mappings, asks
-Google for the current event only when something may have changed, lets the
-pure planner (``calsync.sync.planning``) choose one operation per part, applies it,
-and records the outcome (mapping, ledger, result). A 409 on insert or a 412 on
-a write means "someone got there first": read the event back and plan again.
+``Reconciler.reconcile`` is the item-level orchestration; the work is done by
+
+- ``calsync.sync.item_lease``: the item's lease, held for the whole reconcile and fencing
+  every write;
+- ``calsync.sync.part_sync``: each part's owner, moves between owners, Google's refusals;
+- ``calsync.sync.part_writer``: one part's read, plan, apply, mapping save and ledger entry;
+- ``calsync.sync.quota_deferral``: the retry task when Google's limiter refuses the item;
+- ``calsync.sync.follow_ups``: the re-checks of rooms and Meet links still pending.
+
+Here: the item is read, each part synced (``ReconcileContext`` carries what they share),
+the results published and the version marked synced. An organizer's grant that breaks
+mid-way is marked and the item planned again without them (and the sweeper asked whether
+the account was suspended); a platform calendar deleted behind calsync's back is recreated
+and the tenant's other items re-synced::
+
+    reconciler = Reconciler(store, platform_gateway, results, tasks, organizers)
+    results = reconciler.reconcile(tenant_id, ref)          # ItemBusy if another holds it
+    results = reconciler.follow_up(tenant_id, ref, attempt, chain)
 """
 
 from __future__ import annotations
@@ -13,12 +26,7 @@ import uuid
 from collections.abc import Callable
 
 from calsync.contracts import ItemRef, Result, ResultStatus
-from calsync.errors import (
-    InvalidGrant,
-    ItemBusy,
-    QuotaExceeded,
-    TransientError,
-)
+from calsync.errors import InvalidGrant, ItemBusy, QuotaExceeded, TransientError
 from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
@@ -28,10 +36,7 @@ from calsync.state.store import FirestoreStore
 from calsync.sync.follow_ups import FollowUps
 from calsync.sync.item_lease import LEASE_SECONDS, ItemLease
 from calsync.sync.owners import OrganizerAccess, Owner, Owners
-from calsync.sync.part_results import (
-    pending,
-    skipped,
-)
+from calsync.sync.part_results import pending, skipped
 from calsync.sync.part_sync import CalendarVanished, PartSync
 from calsync.sync.part_writer import PartWriter
 from calsync.sync.quota_deferral import defer_item
