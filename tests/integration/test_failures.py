@@ -16,7 +16,7 @@ from calsync.contracts import ItemRef
 from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
 from calsync.errors import TransientError
-from calsync.sync.reconciler import QUOTA_RETRY_SECONDS
+from calsync.sync.quota_deferral import QUOTA_RETRY_SECONDS
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.unit.factories import settings_message, upsert_message
 

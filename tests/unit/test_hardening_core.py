@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from calsync.sync.reconciler import (
+from calsync.sync.quota_deferral import (
     QUOTA_RETRY_MAX_SECONDS,
     QUOTA_RETRY_SECONDS,
     quota_retry_seconds,

@@ -1,150 +1,50 @@
 """Reconcile one item: desired state → plan → apply, part by part (DESIGN §5).
 
-The reconciler reads the item's desired state and its part mappings, asks
-Google for the current event only when something may have changed, lets the
-pure planner (``calsync.sync.planning``) choose one operation per part, applies it,
-and records the outcome (mapping, ledger, result). A 409 on insert or a 412 on
-a write means "someone got there first": read the event back and plan again.
+``Reconciler.reconcile`` is the item-level orchestration; the work is done by
+
+- ``calsync.sync.item_lease``: the item's lease, held for the whole reconcile and fencing
+  every write;
+- ``calsync.sync.part_sync``: each part's owner, moves between owners, Google's refusals;
+- ``calsync.sync.part_writer``: one part's read, plan, apply, mapping save and ledger entry;
+- ``calsync.sync.quota_deferral``: the retry task when Google's limiter refuses the item;
+- ``calsync.sync.follow_ups``: the re-checks of rooms and Meet links still pending.
+
+Here: the item is read, each part synced (``ReconcileContext`` carries what they share),
+the results published and the version marked synced. An organizer's grant that breaks
+mid-way is marked and the item planned again without them (and the sweeper asked whether
+the account was suspended); a platform calendar deleted behind calsync's back is recreated
+and the tenant's other items re-synced::
+
+    reconciler = Reconciler(store, platform_gateway, results, tasks, organizers)
+    results = reconciler.reconcile(tenant_id, ref)          # ItemBusy if another holds it
+    results = reconciler.follow_up(tenant_id, ref, attempt, chain)
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from calsync.contracts import ItemRef, Part, Result, ResultStatus
-from calsync.errors import (
-    Duplicate,
-    Gone,
-    InvalidGrant,
-    ItemBusy,
-    LeaseLost,
-    NotFound,
-    PermanentGoogleError,
-    PreconditionFailed,
-    QuotaExceeded,
-    TransientError,
-)
+from calsync.contracts import ItemRef, Result, ResultStatus
+from calsync.errors import InvalidGrant, ItemBusy, QuotaExceeded, TransientError
 from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
 from calsync.logs import get_logger
-from calsync.records import ItemRecord, LedgerEntry, PartMapping, TenantRecord, now
-from calsync.state.store import Fence, FirestoreStore
-from calsync.sync.amenities import observe, outcomes
-from calsync.sync.event_ids import event_id
-from calsync.sync.follow_ups import FollowUps, amenity_fields
+from calsync.records import ItemRecord, TenantRecord, now
+from calsync.state.store import FirestoreStore
+from calsync.sync.follow_ups import FollowUps
+from calsync.sync.item_lease import LEASE_SECONDS, ItemLease
 from calsync.sync.owners import OrganizerAccess, Owner, Owners
-from calsync.sync.part_results import (
-    asks_amenities,
-    failed,
-    needs_consent,
-    part_result,
-    pending,
-    quota_deferred,
-    seen_in,
-    skipped,
-    without_amenities,
-)
-from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
-from calsync.sync.rendering import DesiredEvent, render_part
+from calsync.sync.part_results import pending, skipped
+from calsync.sync.part_sync import CalendarVanished, PartSync
+from calsync.sync.part_writer import PartWriter
+from calsync.sync.quota_deferral import defer_item
+from calsync.sync.reconcile_context import ReconcileContext
 
-__all__ = [
-    "LEASE_SECONDS",
-    "QUOTA_RETRY_MAX_SECONDS",
-    "QUOTA_RETRY_SECONDS",
-    "CalendarVanished",
-    "Reconciler",
-    "quota_retry_seconds",
-]
+__all__ = ["Reconciler"]
 
 _LOG = get_logger(__name__)
-_MAX_REPLANS = 5
-LEASE_SECONDS = 300.0
-"""How long a reconcile may hold an item before others may assume it crashed (the default;
-``CALSYNC_LEASE_SECONDS`` or the ``lease_seconds`` argument change it)."""
-QUOTA_RETRY_SECONDS = 2 * 60
-"""The first wait after Google's anti-abuse limiter (``quotaExceeded``) says no; it doubles
-with each further refusal of the same item, up to ``QUOTA_RETRY_MAX_SECONDS``."""
-QUOTA_RETRY_MAX_SECONDS = 6 * 60 * 60
-
-
-def quota_retry_seconds(deferrals: int) -> int:
-    """How long to wait before retrying an item Google refused ``deferrals`` times before."""
-    if deferrals >= 16:  # 2 min * 2**16 is far past the cap (and keeps the shift small)
-        return QUOTA_RETRY_MAX_SECONDS
-    return min(QUOTA_RETRY_SECONDS << max(deferrals, 0), QUOTA_RETRY_MAX_SECONDS)
-
-
-class CalendarVanished(Exception):
-    """The tenant's platform calendar no longer exists in Google."""
-
-    def __init__(self, calendar_id: str) -> None:
-        super().__init__(calendar_id)
-        self.calendar_id = calendar_id
-
-
-class _Lease:
-    """The item lease one reconcile holds: renewed as it goes, checked before every write.
-
-    Renewed between parts once a third of it has passed, and before every Google write
-    (so each write starts with a whole lease ahead of it); mapping saves are conditional
-    on it (``FirestoreStore.save_mapping`` with the fence). Once lost, ``LeaseLost``.
-    """
-
-    def __init__(
-        self, store: FirestoreStore, tenant_id: str, item_key: str, holder: str, seconds: float
-    ) -> None:
-        self._store = store
-        self._tenant_id = tenant_id
-        self._item_key = item_key
-        self._seconds = seconds
-        self._renewed = time.monotonic()
-        self.fence = Fence(holder, None)
-
-    def planned_with(self, record: ItemRecord) -> None:
-        """The reconcile read ``record``: its writes count only while its successor stands."""
-        self.fence = Fence(self.fence.holder, record.successor)
-
-    def hold(self) -> None:
-        """Renew the lease, or raise ``LeaseLost`` if it is no longer ours."""
-        if not self._store.renew_lease(self._tenant_id, self._item_key, self.fence, self._seconds):
-            self.lost()
-        self._renewed = time.monotonic()
-
-    def keep(self) -> None:
-        """Between parts: renew once a third of the lease has passed."""
-        if time.monotonic() - self._renewed > self._seconds / 3:
-            self.hold()
-
-    def lost(self) -> None:
-        """Stop: another worker has the item (or it was handed over) since it was read."""
-        _LOG.warning(
-            "item lease lost mid-reconcile; stopping before the next write",
-            extra={"fields": {"tenant_id": self._tenant_id, "item": self._item_key}},
-        )
-        raise LeaseLost(
-            f"{self._item_key}: the lease ran out and another worker took the item, or it was "
-            "handed to a successor; the work is retried from fresh state"
-        )
-
-
-@dataclass(frozen=True)
-class _Context:
-    """One reconcile of one item: its tenant, desired state and owner resolution."""
-
-    owners: Owners
-    record: ItemRecord
-    enrolled: list[str]
-    lease: _Lease | None = None
-
-    @property
-    def tenant(self) -> TenantRecord:
-        return self.owners.tenant
 
 
 class Reconciler:
@@ -165,6 +65,7 @@ class Reconciler:
         self._results = results
         self._tasks = tasks
         self._organizers = organizers
+        self._parts = PartSync(PartWriter(store))
 
     def reconcile(self, tenant_id: str, ref: ItemRef, deferrals: int = 0) -> list[Result]:
         """Reconcile every part of one item, publish the results, mark the version synced.
@@ -178,14 +79,14 @@ class Reconciler:
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
-        lease = _Lease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
+        lease = ItemLease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
         try:
             return self._reconcile_item(tenant_id, ref, deferrals, lease)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
     def _reconcile_item(
-        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: _Lease
+        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: ItemLease
     ) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
@@ -201,7 +102,7 @@ class Reconciler:
             results = self._reconcile_parts(tenant, record, lease)
         except QuotaExceeded as exc:
             # Not marked synced: Google does not reflect this version; the task will.
-            results = [self._defer(record, exc, deferrals)]
+            results = [defer_item(self._tasks, record, exc, deferrals)]
             self._results.publish(results)
             return results
         self._results.publish(results)
@@ -210,14 +111,14 @@ class Reconciler:
 
     # -- item level -------------------------------------------------------
     def _reconcile_parts(
-        self, tenant: TenantRecord, record: ItemRecord, lease: _Lease | None = None
+        self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
     ) -> list[Result]:
         owners = Owners(
             self._store, tenant, self._platform_gateway, self._organizers, record.successor
         )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
-        context = _Context(owners, record, enrolled, lease)
+        context = ReconcileContext(owners, record, enrolled, lease)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
         keys = list(parts) + [
@@ -229,7 +130,9 @@ class Reconciler:
                 for key in keys:
                     if lease is not None:
                         lease.keep()
-                    results += self._part(context, key, parts.get(key), mappings.get(key))
+                    results += self._parts.sync_part(
+                        context, key, parts.get(key), mappings.get(key)
+                    )
                 if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
                 return results
@@ -274,316 +177,6 @@ class Reconciler:
                 )
             else:
                 self._results.publish(self._reconcile_parts(owners.tenant, other))
-
-    def _part(
-        self, context: _Context, key: str, part: Part | None, mapping: PartMapping | None
-    ) -> list[Result]:
-        """Sync one part, moving it first if it belongs to another owner now."""
-        record, owners = context.record, context.owners
-        target, why_not_organizer = owners.target(record, mapping)
-        if mapping is not None and mapping.state == "synced" and not target.holds(mapping):
-            current = owners.for_mapping(mapping)
-            if current is None:  # its owner's grant is gone: leave it, say so
-                return [self._needs_consent(record, key, mapping, "owner_not_connected")]
-            if part is None or part.end < now():
-                target = current  # removals and past parts stay with their owner
-            else:
-                cancelled = self._guarded(
-                    context,
-                    current,
-                    key,
-                    lambda: self._sync_part(context, current, key, None, mapping),
-                )
-                if cancelled.status is not ResultStatus.DELETED:
-                    # Creating it anyway would leave people with two entries and the old
-                    # event with no mapping: stay put (mapping kept), say why, retry later.
-                    return [self._move_refused(cancelled, current, target)]
-                mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
-        elif mapping is not None and mapping.state != "synced" and not target.holds(mapping):
-            mapping = mapping.model_copy(update={"generation": mapping.generation + 1})
-        keep = mapping if mapping is not None and target.holds(mapping) else None
-        target = target.at(keep)
-        generation = mapping.generation if mapping is not None else 0
-        desired = None
-        if part is not None and record.item is not None:
-            desired = render_part(
-                tenant_id=record.tenant_id,
-                settings=context.tenant.settings,
-                item=record.item,
-                part=part,
-                event_id=event_id(record.tenant_id, record.ref.key, key, generation),
-                owner_email=target.email,
-                enrolled=context.enrolled,
-                organizer_mode=target.kind == "organizer",
-                organizer_attends=record.successor is None,
-            )
-        result = self._guarded(
-            context,
-            target,
-            key,
-            lambda: self._sync_part(context, target, key, desired, keep, generation),
-        )
-        if why_not_organizer and desired is not None:
-            return [
-                result.model_copy(
-                    update={
-                        "status": ResultStatus.NEEDS_CONSENT,
-                        "error_code": why_not_organizer,
-                        "error_message": (
-                            f"{record.item.organizer_email if record.item else 'The organizer'} "
-                            "has not connected Google Calendar (or must reconnect); the event is "
-                            "in the platform account until they do"
-                            + without_amenities(record, part)
-                        ),
-                    }
-                )
-            ]
-        if desired is None or result.status is not ResultStatus.SYNCED:
-            return [result]
-        if target.kind == "platform" and part is not None and asks_amenities(record, part):
-            return [
-                result.model_copy(
-                    update={
-                        "error_code": "needs_organizer_mode",
-                        "error_message": "rooms and Google Meet need the tenant to use organizers' "
-                        "accounts; the event was synced without them",
-                    }
-                )
-            ]
-        return [result, *outcomes(result, seen_in(result))]
-
-    def _guarded(
-        self, context: _Context, owner: Owner, key: str, action: Callable[[], Result]
-    ) -> Result:
-        """Run ``action``; map Google's refusals to results and spot vanished calendars."""
-        try:
-            return action()
-        except InvalidGrant as exc:
-            exc.owner = owner
-            raise
-        except NotFound as exc:
-            if owner.kind == "platform" and not owner.gateway.calendar_exists(owner.calendar_id):
-                raise CalendarVanished(owner.calendar_id) from exc
-            return self._failed(context.record, key, exc)
-        except PermanentGoogleError as exc:
-            return self._failed(context.record, key, exc)
-
-    # -- part level -------------------------------------------------------
-    def _sync_part(
-        self,
-        context: _Context,
-        owner: Owner,
-        part_key: str,
-        desired: DesiredEvent | None,
-        mapping: PartMapping | None,
-        generation: int = 0,
-    ) -> Result:
-        record = context.record
-        if (
-            desired is not None
-            and mapping is not None
-            and mapping.state == "synced"
-            and mapping.fingerprint == desired.fingerprint()
-        ):
-            return self._result(record, part_key, mapping, ResultStatus.SYNCED)
-        if desired is None and mapping is None:
-            return self._result(record, part_key, None, ResultStatus.DELETED)
-        target = desired.event_id if desired is not None else mapping.event_id  # type: ignore[union-attr]
-        remote = None if mapping is None else owner.gateway.get_event(owner.calendar_id, target)
-        response: dict[str, Any] | None = remote
-        for _ in range(_MAX_REPLANS):
-            operation = plan_part(desired, remote)
-            try:
-                # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
-                # after a 409/412 read-back is all calsync knows about the event.
-                response = (
-                    remote
-                    if isinstance(operation, Noop)
-                    else self._write(context, owner, operation)
-                )
-                self._ledger(context, owner, part_key, operation, "ok")
-                break
-            except (Duplicate, PreconditionFailed):
-                self._ledger(context, owner, part_key, operation, "conflict: re-read and re-plan")
-                remote = owner.gateway.get_event(owner.calendar_id, target)
-            except Gone:
-                self._ledger(context, owner, part_key, operation, "already deleted")
-                response = None
-                break
-        else:
-            raise TransientError(f"part {part_key} kept changing under calsync; retry later")
-        saved = PartMapping(
-            part_key=part_key,
-            calendar_id=owner.calendar_id,
-            event_id=target,
-            owner_email=owner.email,
-            owner_kind=owner.kind,
-            generation=mapping.generation if mapping is not None else generation,
-            etag=str((response or {}).get("etag", "")),
-            fingerprint=desired.fingerprint() if desired is not None else "",
-            synced_version=record.version,
-            state="synced" if desired is not None else "deleted",
-            html_link=(response or {}).get("htmlLink"),
-            ends_at=datetime.fromisoformat(desired.end)
-            if desired is not None
-            else (mapping.ends_at if mapping is not None else None),
-            **amenity_fields(observe(response)),
-            via_delegation=owner.delegated
-            or (
-                mapping is not None
-                and mapping.via_delegation
-                and mapping.owner_email == owner.email
-            ),
-        )
-        fence = context.lease.fence if context.lease is not None else None
-        if not self._store.save_mapping(record.tenant_id, record.ref.key, saved, fence):
-            assert context.lease is not None
-            context.lease.lost()
-        status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
-        return self._result(record, part_key, saved, status)
-
-    def _write(
-        self, context: _Context, owner: Owner, operation: Operation
-    ) -> dict[str, Any] | None:
-        """Apply ``operation`` if the reconcile still holds the item (``LeaseLost`` if not)."""
-        if context.lease is not None:
-            context.lease.hold()
-        return self._apply(owner, operation)
-
-    def _apply(self, owner: Owner, operation: Operation) -> dict[str, Any] | None:
-        gateway, calendar_id = owner.gateway, owner.calendar_id
-        match operation:
-            case Insert(event_id=eid, body=body, send_updates=send):
-                return gateway.insert_event(calendar_id, eid, body, send)
-            case Patch(event_id=eid, body=body, etag=etag, send_updates=send):
-                return gateway.patch_event(calendar_id, eid, body, etag, send)
-            case Delete(event_id=eid, etag=etag, send_updates=send):
-                gateway.delete_event(calendar_id, eid, etag, send)
-                return None
-            case Noop():
-                return None
-        raise AssertionError(f"unknown operation {operation!r}")
-
-    # -- outcomes ---------------------------------------------------------
-    def _ledger(
-        self, context: _Context, owner: Owner, part_key: str, operation: Operation, outcome: str
-    ) -> None:
-        if isinstance(operation, Noop):
-            return
-        entry = LedgerEntry(
-            item=context.record.ref.key,
-            part_key=part_key,
-            operation=type(operation).__name__.lower(),
-            event_id=operation.event_id,
-            calendar_id=owner.calendar_id,
-            version=context.record.version,
-            reason=operation.reason,
-            outcome=outcome,
-            send_updates=operation.send_updates,
-            detail={
-                "attendees": [
-                    a["email"] for a in getattr(operation, "body", {}).get("attendees", [])
-                ]
-            },
-        )
-        self._store.append_ledger(context.record.tenant_id, entry)
-        _LOG.info(
-            "google write",
-            extra={
-                "fields": {
-                    "tenant_id": context.record.tenant_id,
-                    **entry.model_dump(mode="json", exclude={"detail"}),
-                }
-            },
-        )
-
-    def _result(
-        self, record: ItemRecord, part_key: str, mapping: PartMapping | None, status: ResultStatus
-    ) -> Result:
-        return part_result(record, part_key, mapping, status)
-
-    def _needs_consent(
-        self, record: ItemRecord, part_key: str, mapping: PartMapping, code: str
-    ) -> Result:
-        _LOG.warning(
-            "part left with an owner calsync can no longer act as",
-            extra={
-                "fields": {
-                    "tenant_id": record.tenant_id,
-                    "item": record.ref.key,
-                    "part_key": part_key,
-                    "owner": mapping.owner_email,
-                }
-            },
-        )
-        return needs_consent(record, part_key, mapping, code)
-
-    def _failed(self, record: ItemRecord, part_key: str, exc: PermanentGoogleError) -> Result:
-        _LOG.error(
-            "Google refused a write; reported as failed",
-            extra={
-                "fields": {
-                    "tenant_id": record.tenant_id,
-                    "item": record.ref.key,
-                    "part_key": part_key,
-                    "status_code": exc.status,
-                    "reason": exc.reason,
-                }
-            },
-        )
-        return failed(record, part_key, exc)
-
-    def _move_refused(self, cancel: Result, current: Owner, target: Owner) -> Result:
-        """The part should move from ``current`` to ``target`` but its old event could not
-        be cancelled (e.g. 403: someone changed the event's owner in Google)."""
-        return cancel.model_copy(
-            update={
-                "error_message": (
-                    f"could not cancel the event in {current.email}'s calendar to move it to "
-                    f"{target.email}'s, so it was not created there (people would hold two "
-                    f"entries); it stays where it is: {cancel.error_message}"
-                )
-            }
-        )
-
-    def _defer(self, record: ItemRecord, exc: QuotaExceeded, deferrals: int) -> Result:
-        """Google's anti-abuse limiter said no: try the whole item again later.
-
-        Every deferral gets a task of its own (a nonce in the name): a name derived from
-        the version alone is still taken while that very task runs and meets the limiter
-        again (and for about an hour after it ran), and Cloud Tasks' ALREADY_EXISTS would
-        then silently drop the retry. The wait doubles with each refusal in a row.
-        """
-        if self._tasks is None:
-            raise TransientError(f"quotaExceeded and no task queue to defer to: {exc}")
-        delay = quota_retry_seconds(deferrals)
-        name = task_name(
-            "quota",
-            record.tenant_id,
-            record.ref.key,
-            str(record.version),
-            str(deferrals),
-            uuid.uuid4().hex,
-        )
-        payload = {
-            "action": "reconcile",
-            "tenant_id": record.tenant_id,
-            "item": record.ref.model_dump(mode="json"),
-            "attempt": deferrals + 1,
-        }
-        self._tasks.schedule(name, payload, delay)
-        _LOG.warning(
-            "Google's usage limiter refused; the item is retried later",
-            extra={
-                "fields": {
-                    "tenant_id": record.tenant_id,
-                    "item": record.ref.key,
-                    "deferrals": deferrals + 1,
-                    "retry_seconds": delay,
-                }
-            },
-        )
-        return quota_deferred(record, delay)
 
     def _check_suspension(self, tenant_id: str, email: str) -> None:
         """A dead grant may mean a suspended account: ask the sweeper to check that person."""
