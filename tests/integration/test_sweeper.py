@@ -17,7 +17,8 @@ import calsync.sweeper.sweep as sweeper_module
 from calsync.contracts import EnrollmentChange, ItemRef
 from calsync.entrypoints.platform_events import handle_platform_event
 from calsync.entrypoints.services import Services, reset_services, services
-from calsync.sweeper.sweep import Sweeper, choose_successor
+from calsync.sweeper.successors import choose_successor
+from calsync.sweeper.sweep import Sweeper
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser

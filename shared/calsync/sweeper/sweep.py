@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from calsync.config import Settings
-from calsync.contracts import Item, Result, ResultStatus
+from calsync.contracts import Result, ResultStatus
 from calsync.errors import (
     CalsyncError,
     ConfigurationError,
@@ -61,11 +61,11 @@ from calsync.google.results_topic import PubSubResults
 from calsync.logs import get_logger, log_context
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
 from calsync.state.store import FirestoreStore
-from calsync.sync.owners import PLATFORM_SUCCESSOR
+from calsync.sweeper.successors import choose_receiver, choose_successor
 from calsync.sync.reconciler import Reconciler
 from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
 
-__all__ = ["SweepReport", "Sweeper", "choose_receiver", "choose_successor"]
+__all__ = ["SweepReport", "Sweeper"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
@@ -75,27 +75,6 @@ HAND_OVER_RETRY_SECONDS = 30.0
 REMAP_LEASE_SECONDS = 60.0
 """How long a re-map may hold the item's lease (a few Firestore writes)."""
 """When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
-
-
-def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
-    """Who looks after ``item``: an active host, else the fallback organizer, else the platform."""
-    hosts = [*item.host_emails]
-    for part in item.parts:
-        hosts += part.host_emails or []
-    for candidate in [*hosts, fallback]:
-        if candidate and candidate != item.organizer_email and candidate not in suspended:
-            return candidate
-    return PLATFORM_SUCCESSOR
-
-
-def choose_receiver(parts_per_successor: dict[str, int], fallback: str | None) -> str | None:
-    """Who receives a suspended person's one Data Transfer: the person successor of most of
-    their parts (a tie goes to the fallback, then alphabetically); None when every part goes
-    to the platform account (Data Transfer moves events only between Workspace users)."""
-    people = {s: n for s, n in parts_per_successor.items() if s != PLATFORM_SUCCESSOR}
-    if not people:
-        return None
-    return min(people, key=lambda s: (-people[s], s != fallback, s))
 
 
 @dataclass
