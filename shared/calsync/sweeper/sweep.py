@@ -36,10 +36,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from calsync.config import Settings
 from calsync.contracts import Result, ResultStatus
 from calsync.errors import (
     CalsyncError,
@@ -50,22 +48,21 @@ from calsync.errors import (
     TransientError,
 )
 from calsync.google.calendar import build_calendar_gateway
-from calsync.google.cloud_tasks import CloudTasksScheduler, task_name
+from calsync.google.cloud_tasks import task_name
 from calsync.google.directory import (
     DirectoryGateway,
     admin_credentials,
     build_directory_gateway,
     delegated_credentials,
 )
-from calsync.google.results_topic import PubSubResults
 from calsync.logs import get_logger, log_context
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
-from calsync.state.store import FirestoreStore
+from calsync.sweeper.report import SweepReport
+from calsync.sweeper.services import SweeperServices
 from calsync.sweeper.successors import choose_receiver, choose_successor
-from calsync.sync.reconciler import Reconciler
 from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
 
-__all__ = ["SweepReport", "Sweeper"]
+__all__ = ["Sweeper"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
@@ -75,46 +72,6 @@ HAND_OVER_RETRY_SECONDS = 30.0
 REMAP_LEASE_SECONDS = 60.0
 """How long a re-map may hold the item's lease (a few Firestore writes)."""
 """When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
-
-
-@dataclass
-class SweepReport:
-    """What a sweep found and did (returned, logged, and answered by the function)."""
-
-    dry_run: bool
-    tenants: int = 0
-    suspended_organizers: list[str] = field(default_factory=list)
-    parts_transferred: int = 0
-    parts_recreated: int = 0
-    parts_handed_on: int = 0
-    parts_failed: int = 0
-    hand_overs_retrying: int = 0
-    transfers_in_progress: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)
-    actions: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-class SweeperServices(Protocol):
-    """What the sweeper uses of the composition root (``calsync.entrypoints.services``)."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def store(self) -> FirestoreStore: ...
-
-    @property
-    def results(self) -> PubSubResults: ...
-
-    @property
-    def tasks(self) -> CloudTasksScheduler: ...
-
-    @property
-    def reconciler(self) -> Reconciler: ...
 
 
 class Sweeper:
