@@ -33,7 +33,6 @@ grant) is finished by a named Cloud Task (``finish_handover``) or else by the ne
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -47,27 +46,23 @@ from calsync.errors import (
     PermanentGoogleError,
     TransientError,
 )
-from calsync.google.calendar import build_calendar_gateway
 from calsync.google.cloud_tasks import task_name
 from calsync.google.directory import (
     DirectoryGateway,
     admin_credentials,
     build_directory_gateway,
-    delegated_credentials,
 )
 from calsync.logs import get_logger, log_context
 from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
 from calsync.sweeper.report import SweepReport
 from calsync.sweeper.services import SweeperServices
-from calsync.sweeper.successors import choose_receiver, choose_successor
-from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
+from calsync.sweeper.successors import choose_successor
+from calsync.sweeper.transfers import DataTransfers
 
 __all__ = ["Sweeper"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
-TRANSFER_WAIT_SECONDS = 60.0
-"""How long one sweep follows a Data Transfer before leaving it for the next sweep."""
 HAND_OVER_RETRY_SECONDS = 30.0
 REMAP_LEASE_SECONDS = 60.0
 """How long a re-map may hold the item's lease (a few Firestore writes)."""
@@ -81,9 +76,8 @@ class Sweeper:
         self._services = services
         self._store = services.store
         self._settings = services.settings
-        self._users: dict[str, dict[str, Any]] = {}
-        self._transferred: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
-        """Directory users looked up during the current tenant's sweep (one users.get each)."""
+        self._transfers = DataTransfers(services.store, services.settings)
+        """The current tenant's Data Transfers (a fresh one per tenant sweep)."""
 
     def sweep(
         self, dry_run: bool = False, tenant_id: str | None = None, organizer: str | None = None
@@ -138,8 +132,7 @@ class Sweeper:
         self, tenant: TenantRecord, report: SweepReport, organizer: str | None
     ) -> None:
         directory = self._directory(tenant)
-        self._users = {}
-        self._transferred = {}
+        self._transfers = DataTransfers(self._store, self._settings)
         suspended = self._suspended(tenant, directory, organizer)
         self._resume_hand_overs(tenant.tenant_id, report, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
@@ -157,11 +150,11 @@ class Sweeper:
                 record.item, set(suspended), tenant.settings.fallback_organizer_email
             )
             plan.append((item_key, parts, successor))
-        receivers = self._receivers(tenant, plan)
+        receivers = self._transfers.receivers(tenant, plan)
         if not report.dry_run:  # every transfer first, so each receiver is searched once
             for old, receiver in sorted(receivers.items()):
                 if receiver is not None:
-                    self._start_transfer(tenant.tenant_id, directory, suspended[old], receiver)
+                    self._transfers.start(tenant.tenant_id, directory, suspended[old], receiver)
         for item_key, parts, successor in plan:
             receiver = receivers[parts[0].owner_email]
             action = {
@@ -188,40 +181,7 @@ class Sweeper:
                 report.parts_failed += len(parts)
                 action["error"] = str(exc)
         if not report.dry_run:
-            self._forget_finished_transfers(tenant.tenant_id, report)
-
-    def _receivers(
-        self, tenant: TenantRecord, plan: list[tuple[str, list[PartMapping], str]]
-    ) -> dict[str, str | None]:
-        """{suspended person: who receives their one Data Transfer (None: no transfer)}.
-
-        A transfer already started keeps its receiver: that is where Google puts the events.
-        """
-        weights: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for _, parts, successor in plan:
-            weights[parts[0].owner_email][successor] += len(parts)
-        receivers: dict[str, str | None] = {}
-        for old, per_successor in weights.items():
-            state = self._store.transfer_state(tenant.tenant_id, _transfer_key(old))
-            if state.get("to") and state.get("status") != "failed":
-                receivers[old] = str(state["to"])
-            else:
-                fallback = tenant.settings.fallback_organizer_email
-                receivers[old] = choose_receiver(per_successor, fallback)
-        return receivers
-
-    def _forget_finished_transfers(self, tenant_id: str, report: SweepReport) -> None:
-        """A transfer whose items were all re-mapped needs no record: a later suspension of
-        the same person starts a fresh transfer instead of trusting an old completed one."""
-        finished: dict[str, bool] = {}
-        for action in report.actions:
-            if action["tenant_id"] != tenant_id or action.get("method") != "transfer":
-                continue
-            old = str(action["from"])
-            finished[old] = finished.get(old, True) and bool(action.get("remapped"))
-        for old, done in finished.items():
-            if done:
-                self._store.delete_transfer_state(tenant_id, _transfer_key(old))
+            self._transfers.forget_finished(tenant.tenant_id, report)
 
     def _hand_over(
         self,
@@ -239,11 +199,11 @@ class Sweeper:
         receiver = action.get("via")
         if receiver is not None:
             old = parts[0].owner_email
-            if not self._transfer_done(tenant_id, directory, suspended[old], receiver):
+            if not self._transfers.completed(tenant_id, directory, suspended[old], receiver):
                 report.transfers_in_progress += 1
                 action["status"] = "transfer in progress; the next sweep continues it"
                 return
-            found = self._find_transferred(tenant_id, receiver, item_key)
+            found = self._transfers.find_transferred(tenant_id, receiver, item_key)
         record = self._store.get_item(tenant_id, item_key)
         state = {
             "id": uuid.uuid4().hex,
@@ -466,86 +426,3 @@ class Sweeper:
                 action["status"] = "re-mapped; the hand-over is not finished yet"
                 continue
             self._finish_or_retry(tenant_id, item_key, state, action, report)
-
-    # -- Data Transfer ----------------------------------------------------------
-    def _start_transfer(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
-    ) -> None:
-        """Start and follow one transfer; a failure is reported when its items are handed over."""
-        try:
-            self._transfer_done(tenant_id, directory, old_user, receiver)
-        except PermanentGoogleError as exc:
-            _LOG.error("Data Transfer failed", extra={"fields": {"error": str(exc)}})
-
-    def _transfer_done(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
-    ) -> bool:
-        """Start (once) and follow the person's transfer; True when Google says it completed."""
-        key = _transfer_key(str(old_user.get("primaryEmail")))
-        state = self._store.transfer_state(tenant_id, key)
-        if state.get("status") == "completed":
-            return True
-        if not state.get("transfer_id") or state.get("status") == "failed":
-            new_user = self._user(directory, receiver)
-            started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
-            state = {"transfer_id": started["id"], "status": "inProgress", "to": receiver}
-            self._store.save_transfer_state(tenant_id, key, state)
-        deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
-        delay = 0.2
-        while time.monotonic() < deadline:
-            status = directory.transfer(state["transfer_id"]).get("overallTransferStatusCode")
-            if status == "completed":
-                self._store.save_transfer_state(tenant_id, key, {**state, "status": "completed"})
-                self._transferred.pop(receiver, None)  # new events arrived: read them again
-                return True
-            if status == "failed":  # forget it: the next sweep starts a fresh transfer
-                self._store.save_transfer_state(tenant_id, key, {"status": "failed"})
-                raise PermanentGoogleError(500, "transferFailed", f"Data Transfer {key} failed")
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-        return False
-
-    def _user(self, directory: DirectoryGateway, email: str) -> dict[str, Any]:
-        """``directory.user(email)``, asked once per tenant sweep: a receiver who takes over
-        from several suspended organizers costs one ``users.get``, not one per transfer."""
-        if email not in self._users:
-            self._users[email] = directory.user(email)
-        return self._users[email]
-
-    def _find_transferred(
-        self, tenant_id: str, receiver: str, item_key: str
-    ) -> dict[str, tuple[str, str]]:
-        """{part key: (calendar id, event id)} of the item's events in the receiver's calendars."""
-        index = self._transferred.get(receiver)
-        if index is None:
-            index = self._transferred[receiver] = self._index_calendars(tenant_id, receiver)
-        return {part: where for (item, part), where in index.items() if item == item_key}
-
-    def _index_calendars(
-        self, tenant_id: str, receiver: str
-    ) -> dict[tuple[str, str], tuple[str, str]]:
-        """Every calsync event of the tenant in the receiver's calendars, read once per sweep:
-        one ``calendarList.list`` and one ``events.list`` per calendar, whatever the number of
-        items handed over."""
-        gateway = build_calendar_gateway(
-            delegated_credentials(self._settings, receiver),
-            receiver,
-            self._settings.google.calendar,
-            self._settings.retry_deadline_seconds,
-        )
-        index: dict[tuple[str, str], tuple[str, str]] = {}
-        # The receiver's primary calendar last: there the event is usually only their
-        # copy as a former guest; the transferred event itself is in another calendar.
-        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == receiver)
-        for calendar_id in calendars:
-            for event in gateway.events_with_property(calendar_id, TENANT_PROPERTY, tenant_id):
-                private = event.get("extendedProperties", {}).get("private", {})
-                key = (str(private.get(ITEM_PROPERTY)), str(private.get(PART_PROPERTY)))
-                if key not in index and event.get("status") != "cancelled":
-                    index[key] = (calendar_id, str(event["id"]))
-        return index
-
-
-def _transfer_key(old: str) -> str:
-    """The Firestore id of a suspended person's transfer record (one transfer per person)."""
-    return old.replace("/", "_")
