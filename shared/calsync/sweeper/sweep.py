@@ -38,13 +38,14 @@ from collections import defaultdict
 from typing import Any
 
 from calsync.errors import CalsyncError, ConfigurationError, PermanentGoogleError
-from calsync.google.directory import DirectoryGateway, admin_credentials, build_directory_gateway
+from calsync.google.directory import DirectoryGateway
 from calsync.logs import get_logger, log_context
 from calsync.records import PartMapping, TenantRecord, now
 from calsync.sweeper.hand_over import HandOvers
 from calsync.sweeper.report import SweepReport
 from calsync.sweeper.services import SweeperServices
 from calsync.sweeper.successors import choose_successor
+from calsync.sweeper.suspended import suspended_people, tenant_directory
 from calsync.sweeper.transfers import DataTransfers
 
 __all__ = ["Sweeper"]
@@ -95,30 +96,12 @@ class Sweeper:
         return report
 
     # -- one tenant -------------------------------------------------------------
-    def _directory(self, tenant: TenantRecord) -> DirectoryGateway:
-        admin = tenant.settings.admin_email or ""
-        return build_directory_gateway(
-            admin_credentials(self._settings, admin), admin, self._settings
-        )
-
-    def _suspended(
-        self, tenant: TenantRecord, directory: DirectoryGateway, organizer: str | None
-    ) -> dict[str, dict[str, Any]]:
-        if organizer:  # the targeted check after an invalid_grant
-            user = directory.user(organizer)
-            return {organizer: user} if user.get("suspended") else {}
-        found: dict[str, dict[str, Any]] = {}
-        for domain in tenant.settings.domains:
-            for user in directory.suspended_users(domain):
-                found[str(user.get("primaryEmail", "")).lower()] = user
-        return found
-
     def _sweep_tenant(
         self, tenant: TenantRecord, report: SweepReport, organizer: str | None
     ) -> None:
-        directory = self._directory(tenant)
+        directory = tenant_directory(self._settings, tenant)
         self._transfers = DataTransfers(self._store, self._settings)
-        suspended = self._suspended(tenant, directory, organizer)
+        suspended = suspended_people(tenant, directory, organizer)
         self._hand_overs.resume(tenant.tenant_id, report, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
