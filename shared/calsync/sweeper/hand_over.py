@@ -45,7 +45,7 @@ REMAP_LEASE_SECONDS = 60.0
 
 
 class HandOvers:
-    """Records, re-maps, finishes and resumes the hand-overs of one tenant's items."""
+    """Records, re-maps, finishes and resumes items' hand-overs to their successors."""
 
     def __init__(self, services: SweeperServices) -> None:
         self._services = services

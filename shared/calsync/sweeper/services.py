@@ -2,8 +2,8 @@
 
 ``calsync.entrypoints.services.Services`` satisfies it; the sweeper names it here so
 that it need not import the entry points above it (docs/architecture.md, the layers).
-``Sweeper(services)`` reads its settings, store, results topic, task queue and
-reconciler through it.
+``Sweeper(services)`` and ``HandOvers(services)`` read the settings, store, results
+topic, task queue and reconciler through it.
 """
 
 from __future__ import annotations

@@ -29,6 +29,12 @@ suspended owner (a second run finds nothing), past parts are never touched, and
 (``tenants/{t}/handovers/{item}``) from before its parts are re-mapped until its results
 are published: one whose reconcile fails (a held lease, Google unavailable, a refused
 grant) is finished by a named Cloud Task (``finish_handover``) or else by the next sweep.
+
+``Sweeper(services).sweep(dry_run, tenant_id, organizer)`` runs the steps in this order and
+returns the ``SweepReport`` (``report``). The steps live beside it: detecting in
+``suspended``, choosing in ``successors``, Data Transfer in ``transfers`` (``DataTransfers``),
+and re-mapping, finishing and resuming hand-overs in ``hand_over`` (``HandOvers``, whose
+``finish_hand_over`` the ``finish_handover`` task calls).
 """
 
 from __future__ import annotations
