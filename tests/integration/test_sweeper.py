@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-import calsync.sweeper.sweep as sweeper_module
+import calsync.sweeper.transfers as transfers_module
 from calsync.contracts import EnrollmentChange, ItemRef
 from calsync.entrypoints.platform_events import handle_platform_event
 from calsync.entrypoints.services import Services, reset_services, services
-from calsync.sweeper.sweep import Sweeper, choose_successor
+from calsync.sweeper.successors import choose_successor
+from calsync.sweeper.sweep import Sweeper
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
@@ -156,7 +157,7 @@ def test_sweep_resumes_a_transfer_still_in_progress(
     deliver(_alice_item())
     sandbox.update_user("alice@acme.com", suspended=True)
     sandbox.set_transfer_delay(600.0)
-    monkeypatch.setattr(sweeper_module, "TRANSFER_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(transfers_module, "TRANSFER_WAIT_SECONDS", 0.3)
     first = Sweeper(tenant).sweep()
     assert first.transfers_in_progress == 1
     sandbox.complete_pending()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calsync.sweeper.sweep import choose_receiver
+from calsync.sweeper.successors import choose_receiver
 
 
 def test_receiver_is_the_successor_of_most_parts() -> None:

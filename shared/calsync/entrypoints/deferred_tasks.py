@@ -80,9 +80,9 @@ def cloud_task(request: Any, services: Services) -> Response:
                 elif task.item is None:
                     raise ValueError("this task needs an item")
                 elif task.action == "finish_handover":
-                    from calsync.sweeper.sweep import Sweeper
+                    from calsync.sweeper.hand_over import HandOvers
 
-                    Sweeper(services).finish_hand_over(task.tenant_id, task.item.key)
+                    HandOvers(services).finish_hand_over(task.tenant_id, task.item.key)
                 elif task.action == "followup":
                     services.reconciler.follow_up(
                         task.tenant_id, task.item, task.attempt, task.chain

@@ -29,113 +29,35 @@ suspended owner (a second run finds nothing), past parts are never touched, and
 (``tenants/{t}/handovers/{item}``) from before its parts are re-mapped until its results
 are published: one whose reconcile fails (a held lease, Google unavailable, a refused
 grant) is finished by a named Cloud Task (``finish_handover``) or else by the next sweep.
+
+``Sweeper(services).sweep(dry_run, tenant_id, organizer)`` runs the steps in this order and
+returns the ``SweepReport`` (``report``). The steps live beside it: detecting in
+``suspended``, choosing in ``successors``, Data Transfer in ``transfers`` (``DataTransfers``),
+and re-mapping, finishing and resuming hand-overs in ``hand_over`` (``HandOvers``, whose
+``finish_hand_over`` the ``finish_handover`` task calls).
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from calsync.config import Settings
-from calsync.contracts import Item, Result, ResultStatus
-from calsync.errors import (
-    CalsyncError,
-    ConfigurationError,
-    InvalidGrant,
-    ItemBusy,
-    PermanentGoogleError,
-    TransientError,
-)
-from calsync.google.calendar import build_calendar_gateway
-from calsync.google.cloud_tasks import CloudTasksScheduler, task_name
-from calsync.google.directory import (
-    DirectoryGateway,
-    admin_credentials,
-    build_directory_gateway,
-    delegated_credentials,
-)
-from calsync.google.results_topic import PubSubResults
+from calsync.errors import CalsyncError, ConfigurationError, PermanentGoogleError
+from calsync.google.directory import DirectoryGateway
 from calsync.logs import get_logger, log_context
-from calsync.records import LedgerEntry, PartMapping, TenantRecord, now
-from calsync.state.store import FirestoreStore
-from calsync.sync.owners import PLATFORM_SUCCESSOR
-from calsync.sync.reconciler import Reconciler
-from calsync.sync.rendering import ITEM_PROPERTY, PART_PROPERTY, TENANT_PROPERTY
+from calsync.records import PartMapping, TenantRecord, now
+from calsync.sweeper.hand_over import HandOvers
+from calsync.sweeper.report import SweepReport
+from calsync.sweeper.services import SweeperServices
+from calsync.sweeper.successors import choose_successor
+from calsync.sweeper.suspended import suspended_people, tenant_directory
+from calsync.sweeper.transfers import DataTransfers
 
-__all__ = ["SweepReport", "Sweeper", "choose_receiver", "choose_successor"]
+__all__ = ["Sweeper"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
-TRANSFER_WAIT_SECONDS = 60.0
-"""How long one sweep follows a Data Transfer before leaving it for the next sweep."""
-HAND_OVER_RETRY_SECONDS = 30.0
-REMAP_LEASE_SECONDS = 60.0
-"""How long a re-map may hold the item's lease (a few Firestore writes)."""
-"""When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
-
-
-def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
-    """Who looks after ``item``: an active host, else the fallback organizer, else the platform."""
-    hosts = [*item.host_emails]
-    for part in item.parts:
-        hosts += part.host_emails or []
-    for candidate in [*hosts, fallback]:
-        if candidate and candidate != item.organizer_email and candidate not in suspended:
-            return candidate
-    return PLATFORM_SUCCESSOR
-
-
-def choose_receiver(parts_per_successor: dict[str, int], fallback: str | None) -> str | None:
-    """Who receives a suspended person's one Data Transfer: the person successor of most of
-    their parts (a tie goes to the fallback, then alphabetically); None when every part goes
-    to the platform account (Data Transfer moves events only between Workspace users)."""
-    people = {s: n for s, n in parts_per_successor.items() if s != PLATFORM_SUCCESSOR}
-    if not people:
-        return None
-    return min(people, key=lambda s: (-people[s], s != fallback, s))
-
-
-@dataclass
-class SweepReport:
-    """What a sweep found and did (returned, logged, and answered by the function)."""
-
-    dry_run: bool
-    tenants: int = 0
-    suspended_organizers: list[str] = field(default_factory=list)
-    parts_transferred: int = 0
-    parts_recreated: int = 0
-    parts_handed_on: int = 0
-    parts_failed: int = 0
-    hand_overs_retrying: int = 0
-    transfers_in_progress: int = 0
-    skipped: dict[str, str] = field(default_factory=dict)
-    actions: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-class SweeperServices(Protocol):
-    """What the sweeper uses of the composition root (``calsync.entrypoints.services``)."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def store(self) -> FirestoreStore: ...
-
-    @property
-    def results(self) -> PubSubResults: ...
-
-    @property
-    def tasks(self) -> CloudTasksScheduler: ...
-
-    @property
-    def reconciler(self) -> Reconciler: ...
 
 
 class Sweeper:
@@ -145,9 +67,9 @@ class Sweeper:
         self._services = services
         self._store = services.store
         self._settings = services.settings
-        self._users: dict[str, dict[str, Any]] = {}
-        self._transferred: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
-        """Directory users looked up during the current tenant's sweep (one users.get each)."""
+        self._transfers = DataTransfers(services.store, services.settings)
+        """The current tenant's Data Transfers (a fresh one per tenant sweep)."""
+        self._hand_overs = HandOvers(services)
 
     def sweep(
         self, dry_run: bool = False, tenant_id: str | None = None, organizer: str | None = None
@@ -180,32 +102,13 @@ class Sweeper:
         return report
 
     # -- one tenant -------------------------------------------------------------
-    def _directory(self, tenant: TenantRecord) -> DirectoryGateway:
-        admin = tenant.settings.admin_email or ""
-        return build_directory_gateway(
-            admin_credentials(self._settings, admin), admin, self._settings
-        )
-
-    def _suspended(
-        self, tenant: TenantRecord, directory: DirectoryGateway, organizer: str | None
-    ) -> dict[str, dict[str, Any]]:
-        if organizer:  # the targeted check after an invalid_grant
-            user = directory.user(organizer)
-            return {organizer: user} if user.get("suspended") else {}
-        found: dict[str, dict[str, Any]] = {}
-        for domain in tenant.settings.domains:
-            for user in directory.suspended_users(domain):
-                found[str(user.get("primaryEmail", "")).lower()] = user
-        return found
-
     def _sweep_tenant(
         self, tenant: TenantRecord, report: SweepReport, organizer: str | None
     ) -> None:
-        directory = self._directory(tenant)
-        self._users = {}
-        self._transferred = {}
-        suspended = self._suspended(tenant, directory, organizer)
-        self._resume_hand_overs(tenant.tenant_id, report, organizer)
+        directory = tenant_directory(self._settings, tenant)
+        self._transfers = DataTransfers(self._store, self._settings)
+        suspended = suspended_people(tenant, directory, organizer)
+        self._hand_overs.resume(tenant.tenant_id, report, organizer)
         orphans: dict[str, list[PartMapping]] = defaultdict(list)
         for item_key, mapping in self._store.parts_owned_by(tenant.tenant_id, sorted(suspended)):
             if mapping.owner_kind == "organizer" and mapping.ends_at and mapping.ends_at > now():
@@ -221,11 +124,11 @@ class Sweeper:
                 record.item, set(suspended), tenant.settings.fallback_organizer_email
             )
             plan.append((item_key, parts, successor))
-        receivers = self._receivers(tenant, plan)
+        receivers = self._transfers.receivers(tenant, plan)
         if not report.dry_run:  # every transfer first, so each receiver is searched once
             for old, receiver in sorted(receivers.items()):
                 if receiver is not None:
-                    self._start_transfer(tenant.tenant_id, directory, suspended[old], receiver)
+                    self._transfers.start(tenant.tenant_id, directory, suspended[old], receiver)
         for item_key, parts, successor in plan:
             receiver = receivers[parts[0].owner_email]
             action = {
@@ -252,40 +155,7 @@ class Sweeper:
                 report.parts_failed += len(parts)
                 action["error"] = str(exc)
         if not report.dry_run:
-            self._forget_finished_transfers(tenant.tenant_id, report)
-
-    def _receivers(
-        self, tenant: TenantRecord, plan: list[tuple[str, list[PartMapping], str]]
-    ) -> dict[str, str | None]:
-        """{suspended person: who receives their one Data Transfer (None: no transfer)}.
-
-        A transfer already started keeps its receiver: that is where Google puts the events.
-        """
-        weights: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for _, parts, successor in plan:
-            weights[parts[0].owner_email][successor] += len(parts)
-        receivers: dict[str, str | None] = {}
-        for old, per_successor in weights.items():
-            state = self._store.transfer_state(tenant.tenant_id, _transfer_key(old))
-            if state.get("to") and state.get("status") != "failed":
-                receivers[old] = str(state["to"])
-            else:
-                fallback = tenant.settings.fallback_organizer_email
-                receivers[old] = choose_receiver(per_successor, fallback)
-        return receivers
-
-    def _forget_finished_transfers(self, tenant_id: str, report: SweepReport) -> None:
-        """A transfer whose items were all re-mapped needs no record: a later suspension of
-        the same person starts a fresh transfer instead of trusting an old completed one."""
-        finished: dict[str, bool] = {}
-        for action in report.actions:
-            if action["tenant_id"] != tenant_id or action.get("method") != "transfer":
-                continue
-            old = str(action["from"])
-            finished[old] = finished.get(old, True) and bool(action.get("remapped"))
-        for old, done in finished.items():
-            if done:
-                self._store.delete_transfer_state(tenant_id, _transfer_key(old))
+            self._transfers.forget_finished(tenant.tenant_id, report)
 
     def _hand_over(
         self,
@@ -298,318 +168,18 @@ class Sweeper:
         action: dict[str, Any],
         report: SweepReport,
     ) -> None:
+        """Follow the item's Data Transfer and find its events (if it has one), then start
+        its hand-over (``HandOvers.start``); a transfer still running waits for the next sweep."""
         tenant_id = tenant.tenant_id
         found: dict[str, tuple[str, str]] = {}
         receiver = action.get("via")
         if receiver is not None:
             old = parts[0].owner_email
-            if not self._transfer_done(tenant_id, directory, suspended[old], receiver):
+            if not self._transfers.completed(tenant_id, directory, suspended[old], receiver):
                 report.transfers_in_progress += 1
                 action["status"] = "transfer in progress; the next sweep continues it"
                 return
-            found = self._find_transferred(tenant_id, receiver, item_key)
-        record = self._store.get_item(tenant_id, item_key)
-        state = {
-            "id": uuid.uuid4().hex,
-            "from": parts[0].owner_email,
-            "to": successor,
-            "via": receiver,
-            # the successor holds only while the platform keeps this organizer
-            "organizer": record.item.organizer_email if record and record.item else None,
-            "method": action["method"],
-            "parts": [m.part_key for m in parts],
-            "found": {key: list(where) for key, where in found.items()},
-            "attempt": 0,
-        }
-        self._store.save_hand_over(tenant_id, item_key, state)  # before any mapping changes
-        try:
-            self._remap(tenant_id, item_key, state, report)
-        except ItemBusy as exc:
-            report.hand_overs_retrying += 1
-            action["status"] = "item busy; a task (or the next sweep) re-maps and finishes it"
-            action["error"] = str(exc)
-            self._schedule_finish(tenant_id, item_key, state)
-            return
-        action["remapped"] = True
-        self._finish_or_retry(tenant_id, item_key, state, action, report)
-
-    # -- hand-over: re-map, then reconcile and report ----------------------------
-    def _remap(
-        self,
-        tenant_id: str,
-        item_key: str,
-        state: dict[str, Any],
-        report: SweepReport | None = None,
-    ) -> None:
-        """Point each part still mapped to the suspended owner at where it is now (or mark it
-        to be recreated), and name the successor. Idempotent: a resumed hand-over re-maps only
-        what a stopped sweep left.
-
-        Holds the item's lease meanwhile, so no reconcile can save a mapping planned before the
-        re-map (it would undo it); a held lease raises ``ItemBusy`` and the hand-over's task
-        (or the next sweep) re-maps later."""
-        holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, item_key, holder, REMAP_LEASE_SECONDS):
-            raise ItemBusy(f"{item_key} is being reconciled; the hand-over re-maps it later")
-        try:
-            self._remap_parts(tenant_id, item_key, state, report)
-        finally:
-            self._store.release_lease(tenant_id, item_key, holder)
-
-    def _remap_parts(
-        self,
-        tenant_id: str,
-        item_key: str,
-        state: dict[str, Any],
-        report: SweepReport | None,
-    ) -> None:
-        old, successor = str(state["from"]), str(state["to"])
-        receiver = str(state.get("via") or successor)
-        current = self._store.mappings(tenant_id, item_key)
-        for part_key in state["parts"]:
-            mapping = current.get(part_key)
-            if mapping is None or mapping.owner_email != old or mapping.state != "synced":
-                continue  # re-mapped already (or gone)
-            where = state["found"].get(part_key)
-            if where is not None:
-                calendar_id, event_id = where
-                moved = mapping.model_copy(
-                    update={
-                        "owner_email": receiver,
-                        "owner_kind": "organizer",
-                        "calendar_id": calendar_id,
-                        "event_id": event_id,
-                        "fingerprint": "",
-                        "state": "synced",
-                        "via_delegation": True,  # moved there by the admin's Data Transfer
-                    }
-                )
-                if receiver == successor:
-                    note = "moved by Data Transfer"
-                else:  # the reconcile hands it on: cancelled as the receiver, created anew
-                    note = (
-                        f"moved by Data Transfer to {receiver}; handed on to the successor: "
-                        "cancelled there and created under the successor"
-                    )
-                if report is not None and receiver == successor:
-                    report.parts_transferred += 1
-                elif report is not None:
-                    report.parts_handed_on += 1
-            else:
-                moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
-                note = (
-                    "recreated under the successor; the original stays in attendees' "
-                    "calendars, owned by the suspended account, until an admin deletes it"
-                )
-                if report is not None:
-                    report.parts_recreated += 1
-            self._store.save_mapping(tenant_id, item_key, moved)
-            self._store.append_ledger(
-                tenant_id,
-                LedgerEntry(
-                    item=item_key,
-                    part_key=mapping.part_key,
-                    operation="transfer",
-                    event_id=mapping.event_id,
-                    calendar_id=mapping.calendar_id,
-                    version=-1,
-                    reason=f"{mapping.owner_email} is suspended; successor {successor}",
-                    outcome=note,
-                ),
-            )
-        organizer = state.get("organizer")
-        self._store.set_successor(tenant_id, item_key, successor, organizer=organizer)
-
-    def _finish_or_retry(
-        self,
-        tenant_id: str,
-        item_key: str,
-        state: dict[str, Any],
-        action: dict[str, Any],
-        report: SweepReport,
-    ) -> None:
-        """Finish the hand-over now; if that fails, leave it to a named task (and the next
-        sweep), never half done."""
-        try:
-            self._finish(tenant_id, item_key, state)
-        except CalsyncError as exc:
-            _LOG.warning(
-                "hand-over interrupted; a task finishes it",
-                extra={"fields": {"item": item_key, "error": str(exc)}},
-            )
-            report.hand_overs_retrying += 1
-            action["status"] = "re-mapped; a task (or the next sweep) finishes the hand-over"
-            action["error"] = str(exc)
-            self._schedule_finish(tenant_id, item_key, state)
-            return
-        action["status"] = "done"
-
-    def _schedule_finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
-        state["attempt"] = int(state.get("attempt", 0)) + 1
-        self._store.save_hand_over(tenant_id, item_key, state)
-        record = self._store.get_item(tenant_id, item_key)
-        if record is None:
-            return
-        name = task_name("handover", tenant_id, item_key, str(state["id"]), str(state["attempt"]))
-        payload = {
-            "action": "finish_handover",
-            "tenant_id": tenant_id,
-            "item": record.ref.model_dump(mode="json"),
-        }
-        try:
-            self._services.tasks.schedule(name, payload, HAND_OVER_RETRY_SECONDS)
-        except CalsyncError as exc:  # the next sweep resumes it
-            _LOG.error(
-                "could not schedule the end of a hand-over; the next sweep finishes it",
-                extra={"fields": {"item": item_key, "error": str(exc)}},
-            )
-
-    def _finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
-        """Reconcile the item as its successor (rooms re-booked, Meet requested), publish one
-        ``transferred`` result per part, then forget the hand-over."""
-        self._remap(tenant_id, item_key, state)  # a stopped sweep may have left some parts
-        record = self._store.get_item(tenant_id, item_key)
-        if record is None:
-            self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
-            return
-        synced = {
-            r.part_key: r
-            for r in self._services.reconciler.reconcile(tenant_id, record.ref)
-            if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
-        }
-        old, successor = state["from"], state["to"]
-        results = [
-            Result(
-                tenant_id=tenant_id,
-                item=record.ref,
-                part_key=key,
-                source_version=record.version,
-                status=ResultStatus.TRANSFERRED,
-                calendar_id=synced[key].calendar_id if key in synced else None,
-                event_id=synced[key].event_id if key in synced else None,
-                error_message=f"from {old} (suspended) to {successor}",
-                at=now(),
-            )
-            for key in state["parts"]
-        ]
-        self._services.results.publish(results)
-        self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
-
-    def finish_hand_over(self, tenant_id: str, item_key: str) -> None:
-        """The ``finish_handover`` task: finish the item's interrupted hand-over, if any.
-
-        Raises ``TransientError`` while it still cannot (Cloud Tasks retries with backoff).
-        """
-        state = self._store.hand_over(tenant_id, item_key)
-        if state is None:
-            return
-        try:
-            self._finish(tenant_id, item_key, state)
-        except (InvalidGrant, PermanentGoogleError) as exc:
-            raise TransientError(f"hand-over of {item_key} not finished: {exc}") from exc
-
-    def _resume_hand_overs(
-        self, tenant_id: str, report: SweepReport, organizer: str | None
-    ) -> None:
-        """Finish hand-overs an earlier sweep re-mapped but could not finish."""
-        for item_key, state in sorted(self._store.hand_overs(tenant_id)):
-            if organizer and state.get("from") != organizer:
-                continue
-            action = {
-                "tenant_id": tenant_id,
-                "item": item_key,
-                "from": state.get("from"),
-                "to": state.get("to"),
-                "parts": state.get("parts", []),
-                "method": state.get("method", "transfer"),
-                "remapped": True,
-                "resumed": True,
-            }
-            report.actions.append(action)
-            if report.dry_run:
-                action["status"] = "re-mapped; the hand-over is not finished yet"
-                continue
-            self._finish_or_retry(tenant_id, item_key, state, action, report)
-
-    # -- Data Transfer ----------------------------------------------------------
-    def _start_transfer(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
-    ) -> None:
-        """Start and follow one transfer; a failure is reported when its items are handed over."""
-        try:
-            self._transfer_done(tenant_id, directory, old_user, receiver)
-        except PermanentGoogleError as exc:
-            _LOG.error("Data Transfer failed", extra={"fields": {"error": str(exc)}})
-
-    def _transfer_done(
-        self, tenant_id: str, directory: DirectoryGateway, old_user: dict[str, Any], receiver: str
-    ) -> bool:
-        """Start (once) and follow the person's transfer; True when Google says it completed."""
-        key = _transfer_key(str(old_user.get("primaryEmail")))
-        state = self._store.transfer_state(tenant_id, key)
-        if state.get("status") == "completed":
-            return True
-        if not state.get("transfer_id") or state.get("status") == "failed":
-            new_user = self._user(directory, receiver)
-            started = directory.start_calendar_transfer(str(old_user["id"]), str(new_user["id"]))
-            state = {"transfer_id": started["id"], "status": "inProgress", "to": receiver}
-            self._store.save_transfer_state(tenant_id, key, state)
-        deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
-        delay = 0.2
-        while time.monotonic() < deadline:
-            status = directory.transfer(state["transfer_id"]).get("overallTransferStatusCode")
-            if status == "completed":
-                self._store.save_transfer_state(tenant_id, key, {**state, "status": "completed"})
-                self._transferred.pop(receiver, None)  # new events arrived: read them again
-                return True
-            if status == "failed":  # forget it: the next sweep starts a fresh transfer
-                self._store.save_transfer_state(tenant_id, key, {"status": "failed"})
-                raise PermanentGoogleError(500, "transferFailed", f"Data Transfer {key} failed")
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-        return False
-
-    def _user(self, directory: DirectoryGateway, email: str) -> dict[str, Any]:
-        """``directory.user(email)``, asked once per tenant sweep: a receiver who takes over
-        from several suspended organizers costs one ``users.get``, not one per transfer."""
-        if email not in self._users:
-            self._users[email] = directory.user(email)
-        return self._users[email]
-
-    def _find_transferred(
-        self, tenant_id: str, receiver: str, item_key: str
-    ) -> dict[str, tuple[str, str]]:
-        """{part key: (calendar id, event id)} of the item's events in the receiver's calendars."""
-        index = self._transferred.get(receiver)
-        if index is None:
-            index = self._transferred[receiver] = self._index_calendars(tenant_id, receiver)
-        return {part: where for (item, part), where in index.items() if item == item_key}
-
-    def _index_calendars(
-        self, tenant_id: str, receiver: str
-    ) -> dict[tuple[str, str], tuple[str, str]]:
-        """Every calsync event of the tenant in the receiver's calendars, read once per sweep:
-        one ``calendarList.list`` and one ``events.list`` per calendar, whatever the number of
-        items handed over."""
-        gateway = build_calendar_gateway(
-            delegated_credentials(self._settings, receiver),
-            receiver,
-            self._settings.google.calendar,
-            self._settings.retry_deadline_seconds,
+            found = self._transfers.find_transferred(tenant_id, receiver, item_key)
+        self._hand_overs.start(
+            tenant_id, item_key, parts, successor, receiver, found, action, report
         )
-        index: dict[tuple[str, str], tuple[str, str]] = {}
-        # The receiver's primary calendar last: there the event is usually only their
-        # copy as a former guest; the transferred event itself is in another calendar.
-        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == receiver)
-        for calendar_id in calendars:
-            for event in gateway.events_with_property(calendar_id, TENANT_PROPERTY, tenant_id):
-                private = event.get("extendedProperties", {}).get("private", {})
-                key = (str(private.get(ITEM_PROPERTY)), str(private.get(PART_PROPERTY)))
-                if key not in index and event.get("status") != "cancelled":
-                    index[key] = (calendar_id, str(event["id"]))
-        return index
-
-
-def _transfer_key(old: str) -> str:
-    """The Firestore id of a suspended person's transfer record (one transfer per person)."""
-    return old.replace("/", "_")

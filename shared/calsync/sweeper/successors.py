@@ -1,0 +1,37 @@
+"""Who takes over a suspended organizer's events: pure choices, no I/O (DESIGN §6).
+
+``choose_successor(item, suspended, fallback)`` names who looks after one item from now
+on: an active host of the item, else the tenant's ``fallback_organizer_email``, else the
+platform account (``PLATFORM_SUCCESSOR``). ``choose_receiver(parts_per_successor,
+fallback)`` names who receives a suspended person's one Data Transfer: the person
+successor of most of their parts, a tie going to the fallback; ``None`` when every part
+goes to the platform account. The sweeper (``calsync.sweeper.sweep``) calls both.
+"""
+
+from __future__ import annotations
+
+from calsync.contracts import Item
+from calsync.sync.owners import PLATFORM_SUCCESSOR
+
+__all__ = ["choose_receiver", "choose_successor"]
+
+
+def choose_successor(item: Item, suspended: set[str], fallback: str | None) -> str:
+    """Who looks after ``item``: an active host, else the fallback organizer, else the platform."""
+    hosts = [*item.host_emails]
+    for part in item.parts:
+        hosts += part.host_emails or []
+    for candidate in [*hosts, fallback]:
+        if candidate and candidate != item.organizer_email and candidate not in suspended:
+            return candidate
+    return PLATFORM_SUCCESSOR
+
+
+def choose_receiver(parts_per_successor: dict[str, int], fallback: str | None) -> str | None:
+    """Who receives a suspended person's one Data Transfer: the person successor of most of
+    their parts (a tie goes to the fallback, then alphabetically); None when every part goes
+    to the platform account (Data Transfer moves events only between Workspace users)."""
+    people = {s: n for s, n in parts_per_successor.items() if s != PLATFORM_SUCCESSOR}
+    if not people:
+        return None
+    return min(people, key=lambda s: (-people[s], s != fallback, s))
