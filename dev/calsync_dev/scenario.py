@@ -14,33 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from calsync_dev.cast import (
+    DOMAIN,
+    GLOBEX_DOMAIN,
+    GLOBEX_PEOPLE,
+    LEARNERS,
+    PEOPLE,
+    THAMES,
+    seed_people,
+)
 from calsync_dev.dates import at
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, differences, render, title_of
 from calsync_dev.results_reader import ResultsReader
 
-__all__ = ["PEOPLE", "ScenarioResult", "run_scenario"]
-
-DOMAIN = "acme.com"
-PEOPLE = {
-    "alice@acme.com": "Alice Organizer",
-    "bob@acme.com": "Bob Host",
-    "dan@acme.com": "Dan Host",
-    "carol@acme.com": "Carol Learner",
-    "erin@acme.com": "Erin Learner",
-    "frank@acme.com": "Frank Security",
-    "grace@acme.com": "Grace Host",
-}
-GLOBEX_DOMAIN = "globex.com"
-GLOBEX_PEOPLE = {
-    "olivia@globex.com": "Olivia Organizer",
-    "paul@globex.com": "Paul Host",
-    "quinn@globex.com": "Quinn Organizer",
-    "gadmin@globex.com": "Globex Workspace admin",
-}
-"""Tenant globex runs in organizer mode: events live in the organizers' own calendars."""
-LEARNERS = {f"learner{n:02d}@acme.com": f"Learner {n:02d}" for n in range(1, 11)}
-"""Colleagues who enroll in a burst (shown as one summary line in the report)."""
+__all__ = ["ScenarioResult", "run_scenario"]
 
 
 def python_course(
@@ -105,14 +93,6 @@ class ScenarioResult:
     converged: bool
     problems: list[str]
     report: str
-
-
-def seed_people(control: Any) -> None:
-    """The tenants' Workspaces: their domains and people."""
-    control.seed_domain(DOMAIN)
-    control.seed_domain(GLOBEX_DOMAIN)
-    for email, name in {**PEOPLE, **LEARNERS, **GLOBEX_PEOPLE}.items():
-        control.seed_user(email, display_name=name, admin=email.startswith("gadmin@"))
 
 
 def wait_for_convergence(
@@ -181,10 +161,6 @@ def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
     )
     if reply.status_code != 200 or "connected" not in reply.text.lower():
         raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
-
-
-THAMES = "lon-1-thames@resource.calendar.google.com"
-"""A London meeting room of globex."""
 
 
 def leadership(item_id: str, title: str, organizer: str, **extra: Any) -> dict[str, Any]:

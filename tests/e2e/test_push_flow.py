@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from calsync_dev.cast import PEOPLE, seed_people
 from calsync_dev.platform import FakePlatform
-from calsync_dev.scenario import PEOPLE, python_course, seed_people, wait_for_convergence
+from calsync_dev.scenario import python_course, wait_for_convergence
 from calsync_dev.stack import LocalStack
 
 
