@@ -23,67 +23,12 @@ from calsync_dev.cast import (
     THAMES,
     seed_people,
 )
-from calsync_dev.dates import at
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, differences, render, title_of
 from calsync_dev.results_reader import ResultsReader
+from calsync_dev.story_items import leadership, python_course, security_session
 
 __all__ = ["ScenarioResult", "run_scenario"]
-
-
-def python_course(
-    day2_start: str = "10:00",
-    day2_end: str = "12:00",
-    description: str = "Two mornings of hands-on Python.",
-) -> dict[str, Any]:
-    """The two-part event of the scenario: days 1 and 2 of the schedule, New York time."""
-    return {
-        "kind": "event",
-        "id": "evt_python101",
-        "title": "Intro to Python",
-        "description": description,
-        "url": "https://acme.example/events/evt_python101",
-        "organizer_email": "alice@acme.com",
-        "host_emails": ["bob@acme.com"],
-        "timezone": "America/New_York",
-        "location": "HQ, floor 4",
-        "conference": {"kind": "link", "url": "https://video.acme.example/python101"},
-        "parts": [
-            {
-                "key": "day1",
-                "start": at(1, "10:00", "America/New_York"),
-                "end": at(1, "12:00", "America/New_York"),
-            },
-            {
-                "key": "day2",
-                "start": at(2, day2_start, "America/New_York"),
-                "end": at(2, day2_end, "America/New_York"),
-                "location": "HQ, floor 2",
-                "host_emails": ["dan@acme.com"],
-            },
-        ],
-    }
-
-
-def security_session() -> dict[str, Any]:
-    """The one-part session that gets cancelled."""
-    return {
-        "kind": "session",
-        "id": "ses_security",
-        "title": "Security awareness",
-        "organizer_email": "frank@acme.com",
-        "host_emails": ["grace@acme.com"],
-        "timezone": "Europe/Berlin",
-        "location": "Berlin office, room Spree",
-        "url": "https://acme.example/sessions/ses_security",
-        "parts": [
-            {
-                "key": "main",
-                "start": at(3, "14:00", "Europe/Berlin"),
-                "end": at(3, "15:00", "Europe/Berlin"),
-            }
-        ],
-    }
 
 
 @dataclass
@@ -161,28 +106,6 @@ def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
     )
     if reply.status_code != 200 or "connected" not in reply.text.lower():
         raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
-
-
-def leadership(item_id: str, title: str, organizer: str, **extra: Any) -> dict[str, Any]:
-    """A one-part globex event."""
-    return {
-        "kind": "event",
-        "id": item_id,
-        "title": title,
-        "organizer_email": organizer,
-        "host_emails": ["paul@globex.com"],
-        "timezone": "Europe/London",
-        "location": "London office",
-        "url": f"https://globex.example/events/{item_id}",
-        "parts": [
-            {
-                "key": "main",
-                "start": at(4, "09:00", "Europe/London"),
-                "end": at(4, "10:30", "Europe/London"),
-            }
-        ],
-        **extra,
-    }
 
 
 def run_scenario(
