@@ -24,6 +24,7 @@ from calsync_dev.cast import (
     seed_people,
 )
 from calsync_dev.convergence import wait_for_convergence, wait_for_results
+from calsync_dev.http_callers import connect_organizer, sweep
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, render
 from calsync_dev.results_reader import ResultsReader
@@ -39,35 +40,6 @@ class ScenarioResult:
     converged: bool
     problems: list[str]
     report: str
-
-
-def sweep(sweeper_url: str) -> dict[str, Any]:
-    """What Cloud Scheduler does: POST to the orphan sweeper, with its job headers."""
-    import requests
-
-    reply = requests.post(
-        sweeper_url,
-        timeout=120,
-        headers={
-            "X-CloudScheduler-JobName": "calsync-orphan-sweep",
-            "X-CloudScheduler-ScheduleTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-    if reply.status_code != 200:
-        raise RuntimeError(f"the sweep failed: HTTP {reply.status_code} {reply.text[:200]}")
-    report: dict[str, Any] = reply.json()
-    return report
-
-
-def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
-    """What an organizer's browser does: /connect, Google's consent, back to /callback."""
-    import requests
-
-    reply = requests.get(
-        f"{oauth_url}connect", params={"tenant": tenant, "organizer": email}, timeout=30
-    )
-    if reply.status_code != 200 or "connected" not in reply.text.lower():
-        raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
 
 
 def run_scenario(
