@@ -24,6 +24,7 @@ from calsync_dev.cast import (
     seed_people,
 )
 from calsync_dev.convergence import wait_for_convergence, wait_for_results
+from calsync_dev.google_activity import amenities_section, emails_section, writes_section
 from calsync_dev.http_callers import connect_organizer, sweep
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, render
@@ -171,54 +172,11 @@ def run_scenario(
         render(actual)
         + f"\n(and {len(learners)} learners, each holding {' or '.join(map(str, holding))}"
         + " entries)\n\n"
-        + _amenities(seen)
-        + _emails(control, LEARNERS)
+        + amenities_section(seen)
+        + emails_section(control, LEARNERS)
         + "\n"
-        + _writes(control)
+        + writes_section(control)
     )
     return ScenarioResult(converged=not problems, problems=problems, report=report)
 
 
-def _amenities(results: list[dict[str, Any]]) -> str:
-    """The latest word on each part's rooms and Meet link, from calsync's results."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for result in results:
-        if result.get("meet_url") or result.get("room_responses"):
-            latest[(result["item"]["id"], str(result.get("part_key")))] = result
-    if not latest:
-        return ""
-    lines = ["Rooms and Google Meet (from calsync-results):"]
-    for (item_id, part), result in sorted(latest.items()):
-        rooms = ", ".join(
-            f"{room.split('@')[0]} {status}"
-            for room, status in (result.get("room_responses") or {}).items()
-        )
-        meet = result.get("meet_url") or "no Meet link"
-        lines.append(f"  {item_id}/{part}: {rooms or 'no rooms'}; {meet}")
-    return "\n".join(lines) + "\n\n"
-
-
-def _emails(control: Any, summarised: dict[str, str]) -> str:
-    counts: dict[str, dict[str, int]] = {}
-    learner_mails = 0
-    for note in control.notifications():
-        if note["recipient"] in summarised:
-            learner_mails += 1
-            continue
-        per = counts.setdefault(str(note["recipient"]), {})
-        per[str(note["kind"])] = per.get(str(note["kind"]), 0) + 1
-    lines = [f"E-mails Google would have sent (plus {learner_mails} to the learners):"]
-    for person in sorted(counts):
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts[person].items()))
-        lines.append(f"  {person}: {kinds}")
-    return "\n".join(lines)
-
-
-def _writes(control: Any) -> str:
-    counts = control.request_counts()["counts"]
-    writes = {
-        k: v
-        for k, v in counts.items()
-        if k.split(".")[-1] in ("insert", "patch", "update", "delete", "move")
-    }
-    return "Google API writes: " + ", ".join(f"{k}={v}" for k, v in sorted(writes.items()))
