@@ -40,6 +40,7 @@ def amenities_section(results: list[dict[str, Any]]) -> str:
 
 
 def emails_section(control: Any, summarised: dict[str, str]) -> str:
+    """Per person, how many e-mails of each kind; the summarised people as one count."""
     counts: dict[str, dict[str, int]] = {}
     learner_mails = 0
     for note in control.notifications():
@@ -56,6 +57,7 @@ def emails_section(control: Any, summarised: dict[str, str]) -> str:
 
 
 def writes_section(control: Any) -> str:
+    """How many Google API writes (insert, patch, update, delete, move) of each method."""
     counts = control.request_counts()["counts"]
     writes = {
         k: v

@@ -1,9 +1,20 @@
 """The demo: a realistic day of a learning platform, played through the local stack.
 
 A tenant (``acme``) with an event in two parts and a one-part session; then a
-reschedule, a cosmetic edit and a cancellation. After each step the demo waits
-until every person's calendar matches the platform's state, and finally prints
-each calendar, the e-mails Google would have sent and the Google writes made.
+reschedule, a cosmetic edit and a cancellation. A second tenant (``globex``, in
+organizer mode) follows when the ``oauth_callback`` and ``orphan_sweeper``
+functions run: organizers connect, create events with a room and Meet, and one
+leaves. After each step the demo waits until every person's calendar matches
+the platform's state, and finally prints each calendar, the e-mails Google
+would have sent and the Google writes made. ``calsync demo`` calls::
+
+    result = run_scenario(project, control, say=print, oauth_url=..., sweeper_url=...)
+    print(result.report)  # result.converged, result.problems
+
+The pieces live next door: ``cast`` (people, domains, the room),
+``story_items`` (the items), ``http_callers`` (sweep, connect),
+``convergence`` (waiting and checking) and ``google_activity`` (the closing
+sections of the report).
 """
 
 from __future__ import annotations
