@@ -1,9 +1,20 @@
 """The demo: a realistic day of a learning platform, played through the local stack.
 
 A tenant (``acme``) with an event in two parts and a one-part session; then a
-reschedule, a cosmetic edit and a cancellation. After each step the demo waits
-until every person's calendar matches the platform's state, and finally prints
-each calendar, the e-mails Google would have sent and the Google writes made.
+reschedule, a cosmetic edit and a cancellation. A second tenant (``globex``, in
+organizer mode) follows when the ``oauth_callback`` and ``orphan_sweeper``
+functions run: organizers connect, create events with a room and Meet, and one
+leaves. After each step the demo waits until every person's calendar matches
+the platform's state, and finally prints each calendar, the e-mails Google
+would have sent and the Google writes made. ``calsync demo`` calls::
+
+    result = run_scenario(project, control, say=print, oauth_url=..., sweeper_url=...)
+    print(result.report)  # result.converged, result.problems
+
+The pieces live next door: ``cast`` (people, domains, the room),
+``story_items`` (the items), ``http_callers`` (sweep, connect),
+``convergence`` (waiting and checking) and ``google_activity`` (the closing
+sections of the report).
 """
 
 from __future__ import annotations
@@ -14,88 +25,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from calsync_dev.dates import at
+from calsync_dev.cast import (
+    DOMAIN,
+    GLOBEX_DOMAIN,
+    GLOBEX_PEOPLE,
+    LEARNERS,
+    PEOPLE,
+    THAMES,
+    seed_people,
+)
+from calsync_dev.convergence import wait_for_convergence, wait_for_results
+from calsync_dev.google_activity import amenities_section, emails_section, writes_section
+from calsync_dev.http_callers import connect_organizer, sweep
 from calsync_dev.platform import FakePlatform
-from calsync_dev.report import actual_calendars, differences, render, title_of
+from calsync_dev.report import actual_calendars, render
 from calsync_dev.results_reader import ResultsReader
+from calsync_dev.story_items import leadership, python_course, security_session
 
-__all__ = ["PEOPLE", "ScenarioResult", "run_scenario"]
-
-DOMAIN = "acme.com"
-PEOPLE = {
-    "alice@acme.com": "Alice Organizer",
-    "bob@acme.com": "Bob Host",
-    "dan@acme.com": "Dan Host",
-    "carol@acme.com": "Carol Learner",
-    "erin@acme.com": "Erin Learner",
-    "frank@acme.com": "Frank Security",
-    "grace@acme.com": "Grace Host",
-}
-GLOBEX_DOMAIN = "globex.com"
-GLOBEX_PEOPLE = {
-    "olivia@globex.com": "Olivia Organizer",
-    "paul@globex.com": "Paul Host",
-    "quinn@globex.com": "Quinn Organizer",
-    "gadmin@globex.com": "Globex Workspace admin",
-}
-"""Tenant globex runs in organizer mode: events live in the organizers' own calendars."""
-LEARNERS = {f"learner{n:02d}@acme.com": f"Learner {n:02d}" for n in range(1, 11)}
-"""Colleagues who enroll in a burst (shown as one summary line in the report)."""
-
-
-def python_course(
-    day2_start: str = "10:00",
-    day2_end: str = "12:00",
-    description: str = "Two mornings of hands-on Python.",
-) -> dict[str, Any]:
-    """The two-part event of the scenario: days 1 and 2 of the schedule, New York time."""
-    return {
-        "kind": "event",
-        "id": "evt_python101",
-        "title": "Intro to Python",
-        "description": description,
-        "url": "https://acme.example/events/evt_python101",
-        "organizer_email": "alice@acme.com",
-        "host_emails": ["bob@acme.com"],
-        "timezone": "America/New_York",
-        "location": "HQ, floor 4",
-        "conference": {"kind": "link", "url": "https://video.acme.example/python101"},
-        "parts": [
-            {
-                "key": "day1",
-                "start": at(1, "10:00", "America/New_York"),
-                "end": at(1, "12:00", "America/New_York"),
-            },
-            {
-                "key": "day2",
-                "start": at(2, day2_start, "America/New_York"),
-                "end": at(2, day2_end, "America/New_York"),
-                "location": "HQ, floor 2",
-                "host_emails": ["dan@acme.com"],
-            },
-        ],
-    }
-
-
-def security_session() -> dict[str, Any]:
-    """The one-part session that gets cancelled."""
-    return {
-        "kind": "session",
-        "id": "ses_security",
-        "title": "Security awareness",
-        "organizer_email": "frank@acme.com",
-        "host_emails": ["grace@acme.com"],
-        "timezone": "Europe/Berlin",
-        "location": "Berlin office, room Spree",
-        "url": "https://acme.example/sessions/ses_security",
-        "parts": [
-            {
-                "key": "main",
-                "start": at(3, "14:00", "Europe/Berlin"),
-                "end": at(3, "15:00", "Europe/Berlin"),
-            }
-        ],
-    }
+__all__ = ["ScenarioResult", "run_scenario"]
 
 
 @dataclass
@@ -105,108 +52,6 @@ class ScenarioResult:
     converged: bool
     problems: list[str]
     report: str
-
-
-def seed_people(control: Any) -> None:
-    """The tenants' Workspaces: their domains and people."""
-    control.seed_domain(DOMAIN)
-    control.seed_domain(GLOBEX_DOMAIN)
-    for email, name in {**PEOPLE, **LEARNERS, **GLOBEX_PEOPLE}.items():
-        control.seed_user(email, display_name=name, admin=email.startswith("gadmin@"))
-
-
-def wait_for_convergence(
-    platform: FakePlatform | list[FakePlatform], control: Any, timeout: float = 60.0
-) -> list[str]:
-    """Poll until every calendar matches the platforms' state; the remaining problems."""
-    platforms = platform if isinstance(platform, list) else [platform]
-    deadline = time.monotonic() + timeout
-    problems: list[str] = ["not checked yet"]
-    while time.monotonic() < deadline:
-        problems = []
-        for each in platforms:
-            people = GLOBEX_PEOPLE if each.tenant_id == "globex" else {**PEOPLE, **LEARNERS}
-            actual = actual_calendars(control, people)
-            problems += differences(each.expected_calendars(), actual)
-            problems += owner_problems(each, actual)
-        if not problems:
-            break
-        time.sleep(0.25)
-    return problems
-
-
-def owner_problems(platform: FakePlatform, actual: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """In organizer mode, connected organizers (or successors) own their items' events."""
-    if not platform.settings.get("use_organizer_accounts"):
-        return []
-    owners = {item["title"]: item["organizer_email"] for item in platform.items.values()}
-    problems = []
-    for person, events in actual.items():
-        for event in events:
-            title = title_of(str(event.get("summary", "")))
-            organizer = platform.successors.get(title) or owners.get(title)
-            if organizer is None:
-                continue
-            expected_own = organizer in platform.connected or title in platform.successors
-            if (event.get("organizer") == organizer) != expected_own:
-                where = f"{organizer}'s calendar" if expected_own else "the platform account"
-                problems.append(f"{person}: {event['summary']!r} is not in {where}")
-    return problems
-
-
-def sweep(sweeper_url: str) -> dict[str, Any]:
-    """What Cloud Scheduler does: POST to the orphan sweeper, with its job headers."""
-    import requests
-
-    reply = requests.post(
-        sweeper_url,
-        timeout=120,
-        headers={
-            "X-CloudScheduler-JobName": "calsync-orphan-sweep",
-            "X-CloudScheduler-ScheduleTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-    if reply.status_code != 200:
-        raise RuntimeError(f"the sweep failed: HTTP {reply.status_code} {reply.text[:200]}")
-    report: dict[str, Any] = reply.json()
-    return report
-
-
-def connect_organizer(oauth_url: str, tenant: str, email: str) -> None:
-    """What an organizer's browser does: /connect, Google's consent, back to /callback."""
-    import requests
-
-    reply = requests.get(
-        f"{oauth_url}connect", params={"tenant": tenant, "organizer": email}, timeout=30
-    )
-    if reply.status_code != 200 or "connected" not in reply.text.lower():
-        raise RuntimeError(f"connecting {email} failed: HTTP {reply.status_code}")
-
-
-THAMES = "lon-1-thames@resource.calendar.google.com"
-"""A London meeting room of globex."""
-
-
-def leadership(item_id: str, title: str, organizer: str, **extra: Any) -> dict[str, Any]:
-    """A one-part globex event."""
-    return {
-        "kind": "event",
-        "id": item_id,
-        "title": title,
-        "organizer_email": organizer,
-        "host_emails": ["paul@globex.com"],
-        "timezone": "Europe/London",
-        "location": "London office",
-        "url": f"https://globex.example/events/{item_id}",
-        "parts": [
-            {
-                "key": "main",
-                "start": at(4, "09:00", "Europe/London"),
-                "end": at(4, "10:30", "Europe/London"),
-            }
-        ],
-        **extra,
-    }
 
 
 def run_scenario(
@@ -322,7 +167,7 @@ def run_scenario(
         for title, action in steps:
             started = time.monotonic()
             message = action()
-            problems = _wait_for_results(reader, message, timeout)
+            problems = wait_for_results(reader, message, timeout)
             problems = problems or wait_for_convergence([platform, globex], control, timeout)
             took = time.monotonic() - started
             say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
@@ -338,73 +183,11 @@ def run_scenario(
         render(actual)
         + f"\n(and {len(learners)} learners, each holding {' or '.join(map(str, holding))}"
         + " entries)\n\n"
-        + _amenities(seen)
-        + _emails(control, LEARNERS)
+        + amenities_section(seen)
+        + emails_section(control, LEARNERS)
         + "\n"
-        + _writes(control)
+        + writes_section(control)
     )
     return ScenarioResult(converged=not problems, problems=problems, report=report)
 
 
-def _amenities(results: list[dict[str, Any]]) -> str:
-    """The latest word on each part's rooms and Meet link, from calsync's results."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for result in results:
-        if result.get("meet_url") or result.get("room_responses"):
-            latest[(result["item"]["id"], str(result.get("part_key")))] = result
-    if not latest:
-        return ""
-    lines = ["Rooms and Google Meet (from calsync-results):"]
-    for (item_id, part), result in sorted(latest.items()):
-        rooms = ", ".join(
-            f"{room.split('@')[0]} {status}"
-            for room, status in (result.get("room_responses") or {}).items()
-        )
-        meet = result.get("meet_url") or "no Meet link"
-        lines.append(f"  {item_id}/{part}: {rooms or 'no rooms'}; {meet}")
-    return "\n".join(lines) + "\n\n"
-
-
-def _wait_for_results(
-    reader: ResultsReader, message: dict[str, Any] | None, timeout: float
-) -> list[str]:
-    """Wait until calsync reported on this item version (settings have no results)."""
-    if message is None or message["type"] in ("settings.updated", "enrollment.changed"):
-        return []  # no per-message result: convergence of the calendars is the check
-    ref = {"kind": message["item"]["kind"], "id": message["item"]["id"]}
-    version = message["version"]
-    if not reader.wait_for(1, timeout, item=ref, source_version=version):
-        return [f"no result for {ref['kind']}:{ref['id']} version {version}"]
-    return [
-        f"{r['status']}: {r.get('error_message')}"
-        for r in reader.seen
-        if r.get("item") == ref
-        and r.get("source_version") == version
-        and r.get("status") in ("failed", "rejected")
-    ]
-
-
-def _emails(control: Any, summarised: dict[str, str]) -> str:
-    counts: dict[str, dict[str, int]] = {}
-    learner_mails = 0
-    for note in control.notifications():
-        if note["recipient"] in summarised:
-            learner_mails += 1
-            continue
-        per = counts.setdefault(str(note["recipient"]), {})
-        per[str(note["kind"])] = per.get(str(note["kind"]), 0) + 1
-    lines = [f"E-mails Google would have sent (plus {learner_mails} to the learners):"]
-    for person in sorted(counts):
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts[person].items()))
-        lines.append(f"  {person}: {kinds}")
-    return "\n".join(lines)
-
-
-def _writes(control: Any) -> str:
-    counts = control.request_counts()["counts"]
-    writes = {
-        k: v
-        for k, v in counts.items()
-        if k.split(".")[-1] in ("insert", "patch", "update", "delete", "move")
-    }
-    return "Google API writes: " + ", ".join(f"{k}={v}" for k, v in sorted(writes.items()))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from calsync_dev.cast import PEOPLE, seed_people
+from calsync_dev.convergence import wait_for_convergence
 from calsync_dev.platform import FakePlatform
-from calsync_dev.scenario import PEOPLE, python_course, seed_people, wait_for_convergence
 from calsync_dev.stack import LocalStack
+from calsync_dev.story_items import python_course
 
 
 def _platform(stack: LocalStack) -> FakePlatform:
