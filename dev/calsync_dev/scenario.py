@@ -109,7 +109,7 @@ def run_scenario(
             lambda: platform.enroll("event", "evt_python101", {"erin@acme.com": "waitlisted"}),
         ),
         (
-            "carol unenrolls (a cancellation for her, nobody else is e-mailed)",
+            "carol unenrolls (removed silently: attendee-only changes e-mail nobody)",
             lambda: platform.enroll("event", "evt_python101", {"carol@acme.com": "unenrolled"}),
         ),
         (

@@ -109,6 +109,46 @@ def test_patch_keeps_existing_responses() -> None:
         "optional": True,
     }
     assert kept["carol@acme.com"] == {"email": "carol@acme.com"}
+
+
+def test_enrollment_is_written_silently_by_default() -> None:
+    """Adding an attendee alone sends nothing: Google would e-mail everyone already there."""
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote_of(desired()))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+    assert op.reason == "changed: attendees"
+
+
+def test_unenrollment_is_written_silently_by_default() -> None:
+    """Removing an attendee alone sends nothing by default."""
+    op = plan_part(desired(), remote_of(desired(enrolled=("carol@acme.com",))))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+
+
+def test_attendee_change_follows_the_tenant_policy() -> None:
+    """``external_only`` and ``all`` map to Google's externalOnly and all."""
+    added, before = desired(enrolled=("carol@acme.com",)), remote_of(desired())
+    external = plan_part(added, before, "external_only")
+    everyone = plan_part(added, before, "all")
+    assert isinstance(external, Patch)
+    assert isinstance(everyone, Patch)
+    assert (external.send_updates, everyone.send_updates) == ("externalOnly", "all")
+
+
+def test_attendee_and_cosmetic_change_together_follow_the_attendee_policy() -> None:
+    """A title edit does not turn a silent enrollment into mail."""
+    remote = remote_of(desired(), summary="Old title")
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote)
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+
+
+def test_reschedule_with_new_attendees_notifies_everyone_whatever_the_policy() -> None:
+    """Content that matters (here the place) still reaches every guest."""
+    remote = remote_of(desired(), location="Somewhere else")
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote, "none")
+    assert isinstance(op, Patch)
     assert op.send_updates == "all"
 
 

@@ -71,7 +71,9 @@ class PartWriter:
         remote = None if mapping is None else owner.gateway.get_event(owner.calendar_id, target)
         response: dict[str, Any] | None = remote
         for _ in range(_MAX_REPLANS):
-            operation = plan_part(desired, remote)
+            operation = plan_part(
+                desired, remote, context.tenant.settings.attendee_notifications
+            )
             try:
                 # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
                 # after a 409/412 read-back is all calsync knows about the event.

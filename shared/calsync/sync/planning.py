@@ -3,9 +3,12 @@
 Inputs are plain data: what the event should be (``DesiredEvent`` or ``None``
 when the part should not exist) and what Google holds (the event resource, or
 ``None`` when Google has no event with that id). The output is one ``Operation``
-for the executor. The notification budget lives here: invitations and
-cancellations go out when people are added or removed or when time, place or
-link change; cosmetic edits are written with ``sendUpdates=none``.
+for the executor. The notification budget lives here: new, removed and restored
+parts, and changes of time, place or link, are written with ``sendUpdates=all``;
+cosmetic edits with ``none``; a change of only the attendee list (enrollments,
+waitlist promotions, unenrollments) with what the tenant's ``attendee_notifications``
+asks for, ``none`` by default, because Google's ``sendUpdates`` covers the whole
+request: ``all`` may e-mail every guest already on the event, not only the new one.
 """
 
 from __future__ import annotations
@@ -14,11 +17,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from calsync.contracts import AttendeeNotifications
 from calsync.sync.rendering import DesiredEvent
 
 __all__ = ["Delete", "Insert", "Noop", "Operation", "Patch", "SendUpdates", "plan_part"]
 
-SendUpdates = Literal["all", "none"]
+SendUpdates = Literal["all", "externalOnly", "none"]
+
+_ATTENDEE_ONLY: dict[AttendeeNotifications, SendUpdates] = {
+    "none": "none",
+    "external_only": "externalOnly",
+    "all": "all",
+}
+"""``sendUpdates`` for a write that changes only who attends, per tenant setting."""
+
+_NOTIFYING = frozenset({"time", "place", "conference"})
+"""Changes every guest hears about, whatever the attendee policy."""
 
 _KEPT_ATTENDEE_FIELDS = ("responseStatus", "comment", "optional", "additionalGuests", "displayName")
 
@@ -64,8 +78,14 @@ class Noop:
 Operation = Insert | Patch | Delete | Noop
 
 
-def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Operation:
-    """The one operation that makes ``remote`` match ``desired``."""
+def plan_part(
+    desired: DesiredEvent | None,
+    remote: dict[str, Any] | None,
+    attendee_notifications: AttendeeNotifications = "none",
+) -> Operation:
+    """The one operation that makes ``remote`` match ``desired``; ``attendee_notifications``
+    chooses ``sendUpdates`` when only the attendee list (and perhaps cosmetic content)
+    changes."""
     live = remote is not None and remote.get("status") != "cancelled"
     if desired is None:
         if remote is None or not live:
@@ -82,14 +102,12 @@ def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Op
     changes = changed_fields(desired, remote)
     if not changes:
         return Noop("up to date")
-    notify = changes & {"time", "place", "attendees", "conference"}
-    return Patch(
-        desired.event_id,
-        body,
-        etag,
-        "all" if notify else "none",
-        "changed: " + ", ".join(sorted(changes)),
-    )
+    send: SendUpdates = "none"
+    if changes & _NOTIFYING:
+        send = "all"
+    elif "attendees" in changes:
+        send = _ATTENDEE_ONLY[attendee_notifications]
+    return Patch(desired.event_id, body, etag, send, "changed: " + ", ".join(sorted(changes)))
 
 
 def _keep_conference(body: dict[str, Any], desired: DesiredEvent, remote: dict[str, Any]) -> None:
