@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from calsync.contracts import Item, TenantSettings
@@ -224,3 +225,56 @@ def test_render_links_back_to_the_platform_and_names_hosts() -> None:
     description = desired().description
     assert "Hosts: bob@acme.com" in description
     assert "https://acme.example/events/evt_123" in description
+
+
+def with_meet(event: DesiredEvent) -> DesiredEvent:
+    return replace(event, meet_request_id=f"calsync-{event.event_id}")
+
+
+def meet(status: str) -> dict[str, Any]:
+    """Google's conferenceData for a Meet whose creation is in ``status``."""
+    return {"createRequest": {"requestId": "calsync-old", "status": {"statusCode": status}}}
+
+
+def request_id(op: Any) -> str:
+    return str(op.body["conferenceData"]["createRequest"]["requestId"])
+
+
+def test_meet_request_carries_the_nonce() -> None:
+    """Google ignores a requestId it saw before: each request is made unique."""
+    op = plan_part(with_meet(desired()), None, meet_nonce="n1")
+    assert isinstance(op, Insert)
+    assert request_id(op) == f"calsync-{desired().event_id}-n1"
+
+
+def test_meet_turned_on_again_asks_with_a_new_request_id() -> None:
+    """Off then on: the event has no conference; the new request is not the old one."""
+    event = with_meet(desired())
+    op = plan_part(event, remote_of(desired()), meet_nonce="n2")
+    assert isinstance(op, Patch)
+    assert request_id(op).endswith("-n2")
+    assert "conference" in op.reason
+
+
+def test_failed_meet_is_asked_for_again() -> None:
+    """A Meet whose creation failed is requested anew with a new requestId."""
+    event = with_meet(desired())
+    remote = remote_of(event, conferenceData=meet("failure"))
+    op = plan_part(event, remote, meet_nonce="n3")
+    assert isinstance(op, Patch)
+    assert request_id(op).endswith("-n3")
+
+
+def test_pending_or_created_meet_is_left_alone() -> None:
+    """A Meet being created or created is never requested again."""
+    event = with_meet(desired())
+    for status in ("pending", "success"):
+        remote = remote_of(event, conferenceData=meet(status))
+        assert isinstance(plan_part(event, remote, meet_nonce="n4"), Noop)
+
+
+def test_failed_meet_is_removed_when_conferencing_is_turned_off() -> None:
+    """No conference wanted: even a failed one is cleared."""
+    op = plan_part(desired(), remote_of(desired(), conferenceData=meet("failure")))
+    assert isinstance(op, Patch)
+    assert op.body["conferenceData"] is None

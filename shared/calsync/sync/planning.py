@@ -20,7 +20,16 @@ from typing import Any, Literal
 from calsync.contracts import AttendeeNotifications
 from calsync.sync.rendering import DesiredEvent
 
-__all__ = ["Delete", "Insert", "Noop", "Operation", "Patch", "SendUpdates", "plan_part"]
+__all__ = [
+    "Delete",
+    "Insert",
+    "Noop",
+    "Operation",
+    "Patch",
+    "SendUpdates",
+    "meet_state",
+    "plan_part",
+]
 
 SendUpdates = Literal["all", "externalOnly", "none"]
 
@@ -82,20 +91,24 @@ def plan_part(
     desired: DesiredEvent | None,
     remote: dict[str, Any] | None,
     attendee_notifications: AttendeeNotifications = "none",
+    meet_nonce: str = "",
 ) -> Operation:
     """The one operation that makes ``remote`` match ``desired``; ``attendee_notifications``
     chooses ``sendUpdates`` when only the attendee list (and perhaps cosmetic content)
-    changes."""
+    changes. ``meet_nonce`` is appended to a Meet ``createRequest.requestId``: Google
+    ignores a requestId it saw before on the event, so turning Meet off and on again, or
+    retrying a failed Meet, needs a new one."""
     live = remote is not None and remote.get("status") != "cancelled"
     if desired is None:
         if remote is None or not live:
             return Noop("already gone")
         return Delete(str(remote["id"]), str(remote.get("etag", "")), "all", "part removed")
     if remote is None:
-        return Insert(desired.event_id, desired.body(), "all", "new part")
+        return Insert(desired.event_id, _with_nonce(desired.body(), meet_nonce), "all", "new part")
     body = desired.body()
     body["attendees"] = merge_attendees(desired, remote.get("attendees", []))
     _keep_conference(body, desired, remote)
+    _with_nonce(body, meet_nonce)
     etag = str(remote.get("etag", ""))
     if not live:
         return Patch(desired.event_id, body, etag, "all", "restored")
@@ -111,12 +124,31 @@ def plan_part(
 
 
 def _keep_conference(body: dict[str, Any], desired: DesiredEvent, remote: dict[str, Any]) -> None:
-    """Never regenerate an existing Meet; remove it when conferencing is turned off."""
-    has = bool(remote.get("conferenceData"))
-    if desired.wants_meet and has:
+    """Never regenerate an existing Meet (one that failed is asked for again); remove it
+    when conferencing is turned off."""
+    state = meet_state(remote)
+    if desired.wants_meet and state not in ("", "failure"):
         body.pop("conferenceData", None)  # keep the link people already have
-    elif not desired.wants_meet and has:
+    elif not desired.wants_meet and state:
         body["conferenceData"] = None
+
+
+def _with_nonce(body: dict[str, Any], nonce: str) -> dict[str, Any]:
+    """Make a Meet ``createRequest`` in ``body`` unique with ``nonce``."""
+    create = (body.get("conferenceData") or {}).get("createRequest")
+    if nonce and isinstance(create, dict):
+        create["requestId"] = f"{create['requestId']}-{nonce}"
+    return body
+
+
+def meet_state(remote: dict[str, Any]) -> str:
+    """``""`` (no conference), Google's ``createRequest`` status (``pending``, ``success``,
+    ``failure``), or ``present`` for a conference without one."""
+    conference = remote.get("conferenceData") or {}
+    if not conference:
+        return ""
+    status = ((conference.get("createRequest") or {}).get("status") or {}).get("statusCode")
+    return str(status or "present")
 
 
 def merge_attendees(desired: DesiredEvent, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +180,8 @@ def changed_fields(desired: DesiredEvent, remote: dict[str, Any]) -> set[str]:
         changes.add("place")
     if set(desired.attendees) | set(desired.rooms) != _attendee_emails(remote):
         changes.add("attendees")
-    if desired.wants_meet != bool(remote.get("conferenceData")):
+    state = meet_state(remote)
+    if (desired.wants_meet and state in ("", "failure")) or (not desired.wants_meet and state):
         changes.add("conference")
     for key, default in (
         ("summary", ""),
