@@ -34,6 +34,7 @@ from .identities import ServiceAccount, User
 from .notification_log import NotificationLog
 from .pending import PendingQueue
 from .request_log import RequestLog
+from .strictness import Strictness
 
 __all__ = ["Settings", "World"]
 
@@ -84,6 +85,7 @@ class World:
         self.requests = RequestLog()
         self.faults = FaultBook()
         self.settings = Settings()
+        self.strictness = Strictness()
         self.rooms: dict[str, Room] = {}
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
