@@ -68,6 +68,39 @@ def test_revoked_grant_refresh_is_invalid_grant(user_credentials, ctl: SandboxCo
         creds.refresh(google.auth.transport.requests.Request())
 
 
+def test_revoking_one_token_revokes_every_grant_of_the_user_for_that_client(
+    user_credentials, base_url: str
+) -> None:
+    """Strict reading: revoking one refresh token ends the app's whole grant for that user,
+    so a second refresh token of the same user and client stops working too."""
+    first = user_credentials("alice@acme.com")
+    second = user_credentials("alice@acme.com")
+    requests.post(base_url + "/revoke", data={"token": first.refresh_token}, timeout=10)
+    with pytest.raises(RefreshError, match="invalid_grant"):
+        second.refresh(google.auth.transport.requests.Request())
+
+
+def test_revoking_one_token_leaves_other_grants_when_lenient(
+    user_credentials, ctl: SandboxControl, base_url: str
+) -> None:
+    """With revoke_kills_all_grants off, only the revoked token's grant ends."""
+    ctl.strictness(revoke_kills_all_grants=False)
+    first = user_credentials("alice@acme.com")
+    second = user_credentials("alice@acme.com")
+    requests.post(base_url + "/revoke", data={"token": first.refresh_token}, timeout=10)
+    second.refresh(google.auth.transport.requests.Request())
+    assert second.token
+
+
+def test_revoking_leaves_other_users_grants(user_credentials, base_url: str) -> None:
+    """The strict revocation ends only that user's grants for that client."""
+    alice = user_credentials("alice@acme.com")
+    bob = user_credentials("bob@acme.com")
+    requests.post(base_url + "/revoke", data={"token": alice.refresh_token}, timeout=10)
+    bob.refresh(google.auth.transport.requests.Request())
+    assert bob.token
+
+
 def test_suspended_user_token_and_grant_stop_working(calendar_for, ctl: SandboxControl) -> None:
     """Suspension makes the live token 401 and the refresh invalid_grant."""
     cal = calendar_for("alice@acme.com")

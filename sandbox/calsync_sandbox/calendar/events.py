@@ -152,7 +152,12 @@ def _save(
     record = EventRecord(calendar.id, after, order if order is not None else world.next_seq(), 0)
     world.put_event(record)
     for recipient, kind in plan_notifications(
-        before, after, _send_updates(call), owner=calendar.owner, is_internal=world.is_internal
+        before,
+        after,
+        _send_updates(call),
+        owner=calendar.owner,
+        is_internal=world.is_internal,
+        notify_all_on_attendee_change=world.strictness.notify_all_guests_on_attendee_change,
     ):
         world.notifications.add(
             recipient,
