@@ -22,6 +22,10 @@ LENIENT_UNTIL_CALSYNC_READY: dict[str, Any] = {
     "notify_all_guests_on_attendee_change": False,
     # calsync revokes the token of a refused connect, which would end the stored working grant
     "revoke_kills_all_grants": False,
+    # the sweeper finds moved events only by their private extended properties
+    "transfer_keeps_private_properties": True,
+    # the Meet requestId is derived from the event alone, so Meet off and on again re-uses it
+    "meet_request_id_reuse_ignored": False,
 }
 
 

@@ -90,6 +90,8 @@ class World:
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
         """(calendar id, event id, room email) -> the current invitation's number."""
+        self.meet_request_ids: dict[tuple[str, str], set[str]] = {}
+        """(calendar id, event id) -> every Meet createRequest requestId used on the event."""
         self.relocated: dict[tuple[str, str], str] = {}
         """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
         self.tasks.clear()
