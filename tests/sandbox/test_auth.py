@@ -161,6 +161,48 @@ def test_subject_without_delegation_is_unauthorized_client(
         cal.calendarList().list().execute()
 
 
+def _delegated_to_ops(ctl: SandboxControl) -> dict[str, str]:
+    ctl.seed_user("ops@acme.com")
+    ctl.seed_domain("other.com")
+    ctl.seed_user("ops@other.com")
+    key = ctl.create_service_account("dwd@proj.iam.gserviceaccount.com")
+    ctl.authorise_delegation(key["client_email"], "acme.com", ["openid"])
+    return key
+
+
+def test_delegation_for_a_scope_not_authorised_is_unauthorized_client(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """Strict reading: delegation is authorised per client id and scope; asking for the
+    Calendar scope when only openid was authorised fails at the token endpoint."""
+    key = _delegated_to_ops(ctl)
+    cal = calendar_as_service_account(key, subject="ops@acme.com")
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        cal.calendarList().list().execute()
+
+
+def test_delegation_in_a_domain_not_authorised_is_unauthorized_client(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """Authorising the scope in one tenant's domain does not authorise it in another."""
+    key = _delegated_to_ops(ctl)
+    ctl.authorise_delegation(key["client_email"], "acme.com", [CALENDAR_SCOPE])
+    assert calendar_as_service_account(key, subject="ops@acme.com").calendarList().list().execute()
+    cal = calendar_as_service_account(key, subject="ops@other.com")
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        cal.calendarList().list().execute()
+
+
+def test_delegation_scopes_are_not_checked_when_lenient(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """delegation_checks_scopes off: any scope for any subject of a delegated account."""
+    ctl.strictness(delegation_checks_scopes=False)
+    key = _delegated_to_ops(ctl)
+    cal = calendar_as_service_account(key, subject="ops@other.com")
+    assert cal.calendarList().list().execute()["items"]
+
+
 @pytest.mark.parametrize("suspended", [False, True])
 def test_subject_unknown_or_suspended_is_invalid_grant(
     ctl: SandboxControl, calendar_as_service_account, suspended: bool
