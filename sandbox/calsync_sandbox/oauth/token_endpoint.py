@@ -23,8 +23,8 @@ from typing import Any
 
 from ..errors import OAuthError
 from ..state.credentials import AccessToken, OAuthClient
-from ..state.world import World
 from ..state.identities import ServiceAccount
+from ..state.world import World
 from . import jwt
 from .id_tokens import id_token
 from .registration import create_grant
