@@ -13,6 +13,7 @@ def test_switches_default_to_the_strict_reading(ctl: SandboxControl) -> None:
     assert switches["revoke_kills_all_grants"] is True
     assert switches["transfer_keeps_private_properties"] is False
     assert switches["meet_request_id_reuse_ignored"] is True
+    assert switches["abuse_limit_writes"] == 1000
 
 
 def test_setting_a_switch_returns_the_full_set(ctl: SandboxControl) -> None:

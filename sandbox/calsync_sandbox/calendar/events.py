@@ -128,6 +128,10 @@ def _organizer(call: Call, calendar: Calendar) -> dict[str, Any]:
     return {"email": calendar.id, "displayName": calendar.summary}
 
 
+def _guests(event: dict[str, Any] | None) -> set[str]:
+    return {str(a.get("email", "")).lower() for a in (event or {}).get("attendees") or []}
+
+
 def _html_link(calendar_id: str, event_id: str) -> str:
     eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
     return f"https://www.google.com/calendar/event?eid={eid}"
@@ -151,6 +155,15 @@ def _save(
         after["sequence"] = int(before.get("sequence", 0)) + (1 if bump else 0)
     record = EventRecord(calendar.id, after, order if order is not None else world.next_seq(), 0)
     world.put_event(record)
+    if call.caller.email and _guests(before) != _guests(after):
+        strict = world.strictness
+        world.abuse.record(
+            call.caller.email,
+            world.clock.time(),
+            limit=strict.abuse_limit_writes,
+            window=strict.abuse_limit_window_seconds,
+            block=strict.abuse_block_seconds,
+        )
     for recipient, kind in plan_notifications(
         before,
         after,

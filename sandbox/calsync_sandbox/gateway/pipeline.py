@@ -6,8 +6,10 @@
 Order per request (as Google's front end does it): unknown path -> 404; Calendar, Directory and
 Data Transfer need a sandbox Bearer token (401 ``authError`` otherwise; Cloud Tasks is called with
 anonymous credentials); injected faults for the method/user fire next; then the per-minute rate
-limits; then parameter and body validation (400); a known method without a handler is 501.
-Every answered request goes into the request log.
+limits; then the anti-abuse block of Calendar writes (403 ``quotaExceeded`` after too many
+attendee-changing writes by that user, :mod:`calsync_sandbox.state.abuse`); then parameter and
+body validation (400); a known method without a handler is 501. Every answered request goes into
+the request log.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Gateway:
                 limited = self.world.faults.check_rate(who, time.time(), grpc)
             if limited is not None:
                 raise limited
+            self._check_abuse(match, http_method, who, grpc)
             reply = self._handle(request, match, query, principal, base_url)
             response = json_response(reply.status, reply.body)
         except ApiError as error:
@@ -85,6 +88,23 @@ class Gateway:
             response.status_code,
         )
         return response
+
+    def _check_abuse(
+        self, match: RouteMatch, http_method: str, who: str | None, grpc: bool
+    ) -> None:
+        """A Calendar write by a user the anti-abuse limiter blocks: 403 ``quotaExceeded``."""
+        if match.method.api != "calendar" or http_method == "GET" or who is None:
+            return
+        with self.world.lock:
+            blocked = self.world.abuse.blocked(who, self.world.clock.time())
+        if blocked:
+            raise ApiError(
+                403,
+                "quotaExceeded",
+                "Calendar usage limits exceeded.",
+                domain="usageLimits",
+                grpc_style=grpc,
+            )
 
     def _authenticate(self, request: Request, match: RouteMatch) -> Principal | None:
         if match.method.api not in AUTHENTICATED_APIS:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import SandboxClock
+from .abuse import AbuseLimiter
 from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
@@ -86,6 +87,7 @@ class World:
         self.faults = FaultBook()
         self.settings = Settings()
         self.strictness = Strictness()
+        self.abuse = AbuseLimiter()
         self.rooms: dict[str, Room] = {}
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
