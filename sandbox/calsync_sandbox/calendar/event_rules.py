@@ -162,10 +162,18 @@ def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def render(stored: dict[str, Any], viewer: str, own_copy: bool) -> dict[str, Any]:
-    """The event as ``viewer`` sees it: ``self`` flags, and no private properties of others."""
+def render(
+    stored: dict[str, Any], viewer: str, own_copy: bool, hide_other_guests: bool = False
+) -> dict[str, Any]:
+    """The event as ``viewer`` sees it: ``self`` flags, and no private properties of others.
+    With ``hide_other_guests`` (strict reading) an attendee's copy of an event with
+    ``guestsCanSeeOtherGuests: false`` lists only the viewer among the attendees."""
     event = copy.deepcopy(stored)
     who = viewer.lower()
+    if hide_other_guests and not own_copy and event.get("guestsCanSeeOtherGuests") is False:
+        mine = [a for a in event.get("attendees") or [] if str(a.get("email", "")).lower() == who]
+        if "attendees" in event:
+            event["attendees"] = mine
     organizer = event.get("organizer") or {}
     organizer_email = str(organizer.get("email", "")).lower()
     if own_copy:

@@ -283,7 +283,8 @@ def _get(call: Call) -> Reply:
     wanted = call.headers.get("If-None-Match")
     if wanted and wanted.strip() == record.data.get("etag"):
         return Reply(304)
-    return Reply(200, render(record.data, call.caller.email, own_copy=own))
+    hide = call.world.strictness.hide_guests_in_copies
+    return Reply(200, render(record.data, call.caller.email, own_copy=own, hide_other_guests=hide))
 
 
 def _list(call: Call) -> Reply:
