@@ -62,9 +62,7 @@ def _invite_hidden(alice: Any) -> None:
     alice.events().insert(calendarId="primary", body=body).execute()
 
 
-def test_attendee_copy_hides_other_guests_when_they_may_not_see_them(
-    alice: Any, bob: Any
-) -> None:
+def test_attendee_copy_hides_other_guests_when_they_may_not_see_them(alice: Any, bob: Any) -> None:
     """Strict reading: with guestsCanSeeOtherGuests=false, Bob's copy (get and list) lists only
     Bob; the organizer's copy still lists everyone."""
     _invite_hidden(alice)

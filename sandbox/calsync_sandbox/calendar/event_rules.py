@@ -92,6 +92,30 @@ def _instant(value: dict[str, Any], which: str) -> tuple[dt.datetime, bool]:
     raise ApiError(400, "required", f"Missing {which} time.")
 
 
+def normalise_times(event: dict[str, Any]) -> None:
+    """Re-express ``start``/``end``/``originalStartTime`` ``dateTime`` values in their time zone
+    (``timeZone``, else the event's start time zone, else as sent), at seconds precision, as
+    Google returns them (strict reading): ``2026-12-04T15:00:00.250Z`` with ``America/New_York``
+    becomes ``2026-12-04T10:00:00-05:00``."""
+    default_zone = (event.get("start") or {}).get("timeZone")
+    for key in ("start", "end", "originalStartTime"):
+        value = event.get(key)
+        if not isinstance(value, dict) or not value.get("dateTime"):
+            continue
+        when = parse_rfc3339(str(value["dateTime"]))
+        zone_name = value.get("timeZone") or default_zone
+        try:
+            zone = zoneinfo.ZoneInfo(str(zone_name)) if zone_name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if when is None or (when.tzinfo is None and zone is None):
+            continue
+        when = when.replace(tzinfo=zone) if when.tzinfo is None else when
+        local = when.astimezone(zone) if zone is not None else when
+        text = local.replace(microsecond=0).isoformat(timespec="seconds")
+        value["dateTime"] = text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def check_times(event: dict[str, Any]) -> None:
     """Start and end present, parseable, same kind (date vs dateTime) and not reversed."""
     if event.get("status") == "cancelled" and not event.get("start"):

@@ -36,6 +36,7 @@ from .event_rules import (
     check_times,
     clean_extended_properties,
     merge_patch,
+    normalise_times,
     render,
     writable_fields,
 )
@@ -148,6 +149,8 @@ def _save(
     world = call.world
     now = rfc3339(world.clock.now())
     book(world, calendar.id, before, after)
+    if world.strictness.normalise_datetimes:
+        normalise_times(after)
     after["etag"] = world.new_etag()
     after["updated"] = now
     if before is not None:
