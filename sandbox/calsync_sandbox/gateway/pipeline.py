@@ -5,11 +5,11 @@
 
 Order per request (as Google's front end does it): unknown path -> 404; Calendar, Directory and
 Data Transfer need a sandbox Bearer token (401 ``authError`` otherwise; Cloud Tasks is called with
-anonymous credentials); injected faults for the method/user fire next; then the per-minute rate
-limits; then the anti-abuse block of Calendar writes (403 ``quotaExceeded`` after too many
-attendee-changing writes by that user, :mod:`calsync_sandbox.state.abuse`); then parameter and
-body validation (400); a known method without a handler is 501. Every answered request goes into
-the request log.
+anonymous credentials); injected faults for the method/user fire next (502 and 504 with an HTML
+body while the switch ``html_error_bodies`` is on); then the per-minute rate limits; then the
+anti-abuse block of Calendar writes (403 ``quotaExceeded`` after too many attendee-changing
+writes by that user, :mod:`calsync_sandbox.state.abuse`); then parameter and body validation
+(400); a known method without a handler is 501. Every answered request goes into the request log.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError
 from ..oauth.tokens import authenticate
-from ..responses import drop_connection, error_response, json_response
+from ..responses import (
+    HTML_ERROR_STATUSES,
+    drop_connection,
+    error_response,
+    html_error,
+    json_response,
+)
 from ..state.identities import Principal
 from ..state.world import World
 from .calls import Call, Handler, Reply
@@ -69,6 +75,9 @@ class Gateway:
                 return drop_connection(request)
             if fault is not None and fault.action == "delay":
                 time.sleep(fault.delay)
+            elif fault is not None and self._html_fault(fault.status):
+                self._log(match.method.id, http_method, request.path, who, fault.status)
+                return html_error(fault.status)
             elif fault is not None:
                 raise fault.error(grpc)
             with self.world.lock:
@@ -88,6 +97,10 @@ class Gateway:
             response.status_code,
         )
         return response
+
+    def _html_fault(self, status: int) -> bool:
+        with self.world.lock:
+            return self.world.strictness.html_error_bodies and status in HTML_ERROR_STATUSES
 
     def _check_abuse(
         self, match: RouteMatch, http_method: str, who: str | None, grpc: bool
