@@ -17,15 +17,10 @@ from typing import Any, Protocol
 __all__ = ["LENIENT_UNTIL_CALSYNC_READY", "relax_until_calsync_ready"]
 
 LENIENT_UNTIL_CALSYNC_READY: dict[str, Any] = {
-    # enrollment flushes write with sendUpdates=all: each would mail every guest already on the
-    # event (the e-mail counts in the integration and e2e tests)
-    "notify_all_guests_on_attendee_change": False,
     # calsync revokes the token of a refused connect, which would end the stored working grant
     "revoke_kills_all_grants": False,
     # the sweeper finds moved events only by their private extended properties
     "transfer_keeps_private_properties": True,
-    # the Meet requestId is derived from the event alone, so Meet off and on again re-uses it
-    "meet_request_id_reuse_ignored": False,
 }
 
 
