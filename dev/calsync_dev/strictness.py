@@ -19,8 +19,6 @@ __all__ = ["LENIENT_UNTIL_CALSYNC_READY", "relax_until_calsync_ready"]
 LENIENT_UNTIL_CALSYNC_READY: dict[str, Any] = {
     # calsync revokes the token of a refused connect, which would end the stored working grant
     "revoke_kills_all_grants": False,
-    # the sweeper finds moved events only by their private extended properties
-    "transfer_keeps_private_properties": True,
 }
 
 

@@ -165,20 +165,21 @@ class CalendarGateway:
             if not token:
                 return
 
-    def calendar_ids(self) -> list[str]:
-        """Every calendar in this identity's calendar list."""
+    def owned_calendars(self) -> list[tuple[str, bool]]:
+        """``(calendar id, is primary)`` of the calendars in this identity's list that it owns
+        (not the calendars it only subscribes to: others' shared ones, holidays, rooms)."""
         entries = self._pages("calendarList.list", self._service.calendarList().list, "items")
-        return [str(entry["id"]) for entry in entries]
+        return [
+            (str(entry["id"]), bool(entry.get("primary")))
+            for entry in entries
+            if entry.get("accessRole") == "owner"
+        ]
 
-    def events_with_property(self, calendar_id: str, key: str, value: str) -> list[dict[str, Any]]:
-        """Events of ``calendar_id`` carrying the private extended property ``key=value``."""
+    def events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Every event of ``calendar_id`` (cancelled ones left out)."""
         return list(
             self._pages(
-                "events.list",
-                self._service.events().list,
-                "items",
-                calendarId=calendar_id,
-                privateExtendedProperty=f"{key}={value}",
+                "events.list", self._service.events().list, "items", calendarId=calendar_id
             )
         )
 
