@@ -278,3 +278,34 @@ def test_failed_meet_is_removed_when_conferencing_is_turned_off() -> None:
     op = plan_part(desired(), remote_of(desired(), conferenceData=meet("failure")))
     assert isinstance(op, Patch)
     assert op.body["conferenceData"] is None
+
+
+def test_time_in_the_events_zone_at_seconds_precision_is_not_a_reschedule() -> None:
+    """Google keeps seconds only: a desired time with microseconds matches its echo."""
+    event = replace(desired(), start=desired().start.replace(":00-", ":00.250000-", 1))
+    remote = remote_of(desired())
+    assert event.start != remote["start"]["dateTime"]
+    assert isinstance(plan_part(event, remote), Noop)
+
+
+def test_time_echoed_without_offset_is_read_in_the_events_zone() -> None:
+    """A floating dateTime with its timeZone names the same instant."""
+    event = desired()
+    floating = {"dateTime": event.start[:19], "timeZone": NEW_YORK}
+    assert isinstance(plan_part(event, remote_of(event, start=floating)), Noop)
+
+
+def test_a_one_second_shift_is_a_reschedule() -> None:
+    """Comparing to the second still sees a real change."""
+    event = desired()
+    moved = {"dateTime": event.start.replace(":00-", ":01-", 1), "timeZone": NEW_YORK}
+    op = plan_part(event, remote_of(event, start=moved))
+    assert isinstance(op, Patch)
+    assert "time" in op.reason
+
+
+def test_an_unreadable_time_is_a_reschedule() -> None:
+    """A dateTime calsync cannot read is rewritten, not trusted."""
+    event = desired()
+    op = plan_part(event, remote_of(event, start={"dateTime": "soon", "timeZone": NEW_YORK}))
+    assert isinstance(op, Patch)

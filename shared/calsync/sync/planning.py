@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from calsync.contracts import AttendeeNotifications
 from calsync.sync.rendering import DesiredEvent
@@ -27,6 +28,7 @@ __all__ = [
     "Operation",
     "Patch",
     "SendUpdates",
+    "instant",
     "meet_state",
     "plan_part",
 ]
@@ -208,10 +210,24 @@ def _attendee_emails(remote: dict[str, Any]) -> set[str]:
 
 
 def _same_time(want: dict[str, str], have: Any) -> bool:
+    """Same instant (to the second) in the same zone. Google re-expresses a ``dateTime`` in
+    the event's time zone (or UTC) and keeps seconds only, so strings cannot be compared."""
     if not isinstance(have, dict) or "dateTime" not in have:
         return False
-    if want["timeZone"] != have.get("timeZone", want["timeZone"]):
+    zone = str(have.get("timeZone", want["timeZone"]))
+    if want["timeZone"] != zone:
         return False
-    return datetime.fromisoformat(want["dateTime"]) == datetime.fromisoformat(
-        str(have["dateTime"]).replace("Z", "+00:00")
-    )
+    wanted, held = instant(want["dateTime"], zone), instant(str(have["dateTime"]), zone)
+    return wanted is not None and wanted == held
+
+
+def instant(value: str, zone: str) -> datetime | None:
+    """An RFC 3339 ``dateTime`` as an aware instant truncated to the second; one without an
+    offset is read in ``zone``. None when it cannot be read."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+    return parsed.replace(microsecond=0)
