@@ -26,6 +26,8 @@ LENIENT_UNTIL_CALSYNC_READY: dict[str, Any] = {
     "transfer_keeps_private_properties": True,
     # the Meet requestId is derived from the event alone, so Meet off and on again re-uses it
     "meet_request_id_reuse_ignored": False,
+    # calsync reports a room's answer from the write's reply; no follow-up reads it later
+    "rooms_answer_async": False,
 }
 
 
