@@ -92,6 +92,9 @@ class World:
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
         """(calendar id, event id, room email) -> the current invitation's number."""
+        self.subscriptions: dict[str, dict[str, str]] = {}
+        """user -> calendars in their calendar list that they do not own: id -> accessRole
+        (``reader`` or ``freeBusyReader``)."""
         self.meet_request_ids: dict[tuple[str, str], set[str]] = {}
         """(calendar id, event id) -> every Meet createRequest requestId used on the event."""
         self.relocated: dict[tuple[str, str], str] = {}
