@@ -26,6 +26,7 @@ from calsync_dev.stack import (
     seed_admin_identity,
     seed_platform_identity,
 )
+from calsync_dev.strictness import relax_until_calsync_ready
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +67,7 @@ def clean(stack: LocalStack, sandbox: Any) -> Iterator[LocalStack]:
 
     reset_firestore(stack.environment["FIRESTORE_EMULATOR_HOST"], stack.config.project)
     stack.sandbox.reset()
+    relax_until_calsync_ready(sandbox)
     seed_platform_identity(sandbox, stack.config.platform_email)
     # the same admin key the function processes were started with
     seed_admin_identity(sandbox, json.loads(stack.environment["CALSYNC_ADMIN_CREDENTIALS"]))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["amenities_section", "emails_section", "writes_section"]
+__all__ = ["amenities_section", "burst_section", "emails_section", "writes_section"]
 
 
 def amenities_section(results: list[dict[str, Any]]) -> str:
@@ -54,6 +54,21 @@ def emails_section(control: Any, summarised: dict[str, str]) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts[person].items()))
         lines.append(f"  {person}: {kinds}")
     return "\n".join(lines)
+
+
+def burst_section(before: list[dict[str, Any]], after: list[dict[str, Any]], policy: str) -> str:
+    """The e-mails an enrollment burst caused: to people already on the event (the storm
+    Google's sendUpdates=all would cause) and to those it added. ``before`` and ``after`` are
+    the notification log before the burst and once it converged."""
+    invited = {
+        (str(n["recipient"]), str(n["event_id"])) for n in before if n["kind"] != "cancellation"
+    }
+    burst = after[len(before) :]
+    already = sum((str(n["recipient"]), str(n["event_id"])) in invited for n in burst)
+    return (
+        f"Enrollment burst (attendee_notifications: {policy}): {already} e-mails to guests "
+        f"already invited, {len(burst) - already} to the newly enrolled\n"
+    )
 
 
 def writes_section(control: Any) -> str:

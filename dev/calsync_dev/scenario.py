@@ -35,7 +35,12 @@ from calsync_dev.cast import (
     seed_people,
 )
 from calsync_dev.convergence import wait_for_convergence, wait_for_results
-from calsync_dev.google_activity import amenities_section, emails_section, writes_section
+from calsync_dev.google_activity import (
+    amenities_section,
+    burst_section,
+    emails_section,
+    writes_section,
+)
 from calsync_dev.http_callers import connect_organizer, sweep
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, render
@@ -109,7 +114,7 @@ def run_scenario(
             lambda: platform.enroll("event", "evt_python101", {"erin@acme.com": "waitlisted"}),
         ),
         (
-            "carol unenrolls (a cancellation for her, nobody else is e-mailed)",
+            "carol unenrolls (removed silently: attendee-only changes e-mail nobody)",
             lambda: platform.enroll("event", "evt_python101", {"carol@acme.com": "unenrolled"}),
         ),
         (
@@ -162,13 +167,18 @@ def run_scenario(
     if not (oauth_url and sweeper_url):  # without those functions, only tenant acme's day
         steps = steps[: next(i for i, step in enumerate(steps) if "globex" in step[0])]
     problems: list[str] = []
+    burst = ""
     reader = ResultsReader(project, f"demo-{uuid.uuid4().hex[:8]}")
     try:
         for title, action in steps:
             started = time.monotonic()
+            mails_before = control.notifications() if title.startswith("a burst") else None
             message = action()
             problems = wait_for_results(reader, message, timeout)
             problems = problems or wait_for_convergence([platform, globex], control, timeout)
+            if mails_before is not None:
+                policy = str(platform.settings.get("attendee_notifications", "none"))
+                burst = burst_section(mails_before, control.notifications(), policy)
             took = time.monotonic() - started
             say(f"  {'ok ' if not problems else 'NOT'} {title}  ({took:.1f}s)")
             if problems:
@@ -184,6 +194,7 @@ def run_scenario(
         + f"\n(and {len(learners)} learners, each holding {' or '.join(map(str, holding))}"
         + " entries)\n\n"
         + amenities_section(seen)
+        + burst
         + emails_section(control, LEARNERS)
         + "\n"
         + writes_section(control)

@@ -163,9 +163,11 @@ class LocalStack:
     def _calsync_environment(self, sandbox_url: str) -> dict[str, str]:
         """Seed the platform identity and queue; the variables every function gets."""
         from calsync.organizers.vault import LocalKeyring
+        from calsync_dev.strictness import relax_until_calsync_ready
         from calsync_sandbox import SandboxControl
 
         control = SandboxControl(sandbox_url)
+        relax_until_calsync_ready(control)
         credentials = seed_platform_identity(control, self.config.platform_email)
         admin_key = seed_admin_identity(control)
         queue = f"projects/{self.config.project}/locations/us-central1/queues/calsync"

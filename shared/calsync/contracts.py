@@ -29,6 +29,7 @@ __all__ = [
     "MAX_ENROLLMENT_CHANGES",
     "MAX_PARTS",
     "VERSION_LIMIT",
+    "AttendeeNotifications",
     "Conference",
     "Email",
     "EnrollmentChange",
@@ -190,6 +191,9 @@ class ItemDeleted(_Wire):
     item: ItemRef
 
 
+AttendeeNotifications = Literal["none", "external_only", "all"]
+
+
 class TenantSettings(_Wire):
     """A tenant's calsync settings."""
 
@@ -199,6 +203,13 @@ class TenantSettings(_Wire):
     guests_can_see_other_guests: bool = False
     fallback_organizer_email: Email | None = None
     admin_email: Email | None = None
+    attendee_notifications: AttendeeNotifications = "none"
+    """Who Google e-mails when only the attendee list of an event changes (enrollments,
+    waitlist promotions, unenrollments): ``none`` (nobody; internal people see the entry
+    appear on their calendar), ``external_only`` (guests outside the tenant's Workspace,
+    all of them on each such write) or ``all`` (every guest on each such write). Google's
+    ``sendUpdates`` applies to a whole request, not to the guests it adds; see
+    docs/decisions.md, "Notifications for attendee-only changes"."""
 
 
 class SettingsUpdated(_Wire):

@@ -82,6 +82,9 @@ class PartMapping(_Record):
     ends_at: datetime | None = None
     meet_url: str | None = None
     meet_status: str = ""
+    meet_retries: int = 0
+    """Writes in a row that asked Google again for a Meet link that had failed
+    (``calsync.sync.meet_retries``); 0 once a link exists."""
     room_responses: dict[str, str] = Field(default_factory=dict)
     via_delegation: bool = False
     """The event got into its owner's calendar through the admin identity (a Data Transfer, or

@@ -22,7 +22,7 @@ from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
 from calsync_dev.dates import at
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
-from tests.unit.factories import NEW_YORK, delete_message, upsert_message
+from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 ITEM = {"kind": "event", "id": "evt_123"}
 Enroll = Callable[..., Outcome]
@@ -106,10 +106,70 @@ def test_waitlisted_people_are_not_invited(
     assert sandbox.notifications(recipient="erin@acme.com") == []
 
 
-def test_unenrolled_person_is_removed_and_gets_a_cancellation(
+def _attendee_writes(svc: Services) -> list[str]:
+    """The ``sendUpdates`` of each attendee-only write calsync made to the item."""
+    entries = svc.store.ledger("acme", "event:evt_123")
+    return [e.send_updates for e in entries if e.reason == "changed: attendees"]
+
+
+def test_a_burst_of_enrollments_mails_nobody_already_on_the_event(
+    acme: str, deliver: Deliver, enroll: Enroll, sandbox: Any, svc: Services
+) -> None:
+    """By default attendee-only writes use sendUpdates=none: with Google's strict reading,
+    ``all`` would e-mail every guest on each flush, not only the newly enrolled."""
+    deliver(upsert_message(version=1))
+    enroll(("carol@acme.com", "enrolled", 1))
+    _flush(sandbox)
+    assert _wait(lambda: "carol@acme.com" in _attendees(sandbox))
+    mails_before = len(sandbox.notifications())
+    for n in range(10):
+        enroll((f"learner{n}@acme.com", "enrolled", 1))
+    _flush(sandbox)
+    assert _wait(lambda: len(_attendees(sandbox)) == 13)
+    assert sandbox.notifications()[mails_before:] == []
+    assert _attendee_writes(svc)
+    assert set(_attendee_writes(svc)) == {"none"}
+
+
+def test_a_tenant_can_choose_to_notify_on_enrollment(
+    acme: str, deliver: Deliver, enroll: Enroll, sandbox: Any, svc: Services
+) -> None:
+    """``attendee_notifications: all`` writes enrollments with sendUpdates=all."""
+    deliver(settings_message(version=2, attendee_notifications="all"))
+    deliver(upsert_message(version=1))
+    enroll(("carol@acme.com", "enrolled", 1))
+    _flush(sandbox)
+    assert _wait(lambda: len(calendar(sandbox, "carol@acme.com")) == 2)
+    assert [n["kind"] for n in sandbox.notifications(recipient="carol@acme.com")] == [
+        "invitation",
+        "invitation",
+    ]
+    assert set(_attendee_writes(svc)) == {"all"}
+
+
+def test_unenrolled_person_is_removed_without_mail_by_default(
     acme: str, deliver: Deliver, enroll: Enroll, sandbox: Any
 ) -> None:
-    """Unenrolling removes the attendee and cancels for them only."""
+    """Unenrolling removes the attendee from every part; nobody is e-mailed."""
+    deliver(upsert_message(version=1))
+    enroll(("carol@acme.com", "enrolled", 1), ("erin@acme.com", "enrolled", 1))
+    _flush(sandbox)
+    assert _wait(lambda: {"carol@acme.com", "erin@acme.com"} <= _attendees(sandbox))
+    mails_before = len(sandbox.notifications())
+    enroll(("erin@acme.com", "unenrolled", 2))
+    _flush(sandbox)
+    assert _wait(lambda: "erin@acme.com" not in _attendees(sandbox))
+    assert sandbox.notifications()[mails_before:] == []
+    assert calendar(sandbox, "erin@acme.com") == []
+
+
+def test_under_notify_all_an_unenrollment_mails_every_remaining_guest(
+    acme: str, deliver: Deliver, enroll: Enroll, sandbox: Any
+) -> None:
+    """``attendee_notifications: all`` cancels for the person leaving and, under Google's
+    strict reading of sendUpdates, sends an update to every guest who stays: the cost the
+    silent default avoids."""
+    deliver(settings_message(version=2, attendee_notifications="all"))
     deliver(upsert_message(version=1))
     enroll(("carol@acme.com", "enrolled", 1), ("erin@acme.com", "enrolled", 1))
     _flush(sandbox)
@@ -120,7 +180,9 @@ def test_unenrolled_person_is_removed_and_gets_a_cancellation(
     assert _wait(lambda: "erin@acme.com" not in _attendees(sandbox))
     kinds = [n["kind"] for n in sandbox.notifications(recipient="erin@acme.com")]
     assert kinds.count("cancellation") == 2  # one per part
-    assert len(sandbox.notifications(recipient="bob@acme.com")) == bob_before
+    bob_after = sandbox.notifications(recipient="bob@acme.com")[bob_before:]
+    assert bob_after  # bob hosts the item: he stays on it
+    assert {n["kind"] for n in bob_after} == {"update"}
     assert calendar(sandbox, "erin@acme.com") == []
 
 

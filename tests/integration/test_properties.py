@@ -22,6 +22,7 @@ from calsync.errors import TransientError
 from calsync_dev.dates import at
 from calsync_dev.emulators import reset_firestore
 from calsync_dev.stack import LocalStack, create_queue, seed_platform_identity
+from calsync_dev.strictness import relax_until_calsync_ready
 from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 PEOPLE = ("alice@acme.com", "bob@acme.com", "dan@acme.com")
@@ -55,6 +56,7 @@ def _message(version: int, spec: tuple[str, str, str, list[str], int]) -> dict[s
 def _reset(stack: LocalStack, sandbox: Any) -> None:
     reset_firestore(stack.environment["FIRESTORE_EMULATOR_HOST"], stack.config.project)
     stack.sandbox.reset()
+    relax_until_calsync_ready(sandbox)
     seed_platform_identity(sandbox, stack.config.platform_email)
     create_queue(stack.endpoints["google_sandbox"], stack.environment["CALSYNC_TASKS_QUEUE"])
     sandbox.seed_domain("acme.com")

@@ -15,6 +15,7 @@ import pytest
 
 from calsync.entrypoints.platform_events import Outcome, handle_platform_event
 from calsync.entrypoints.services import reset_services, services
+from calsync.sync.meet_retries import MAX_MEET_RETRIES
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
@@ -115,6 +116,47 @@ def test_failed_meet_is_reported(alice: str, sandbox: Any, results: Any) -> None
     sandbox.set_meet(fail=True)
     deliver(item(1, conference={"kind": "google_meet"}))
     assert results.wait_for(1, status="meet_failed")
+
+
+def test_failed_meet_is_retried_by_a_follow_up_with_a_new_request(
+    alice: str, sandbox: Any, results: Any
+) -> None:
+    """After meet_failed, a delayed task asks Google again (a new requestId: Google ignores
+    a repeated one), and the link it gets is reported without any edit."""
+    sandbox.set_meet(fail=True)
+    deliver(item(1, conference={"kind": "google_meet"}))
+    assert results.wait_for(1, status="meet_failed")
+    sandbox.set_meet(fail=False)
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox)
+    urls = [r.get("meet_url") for r in results.wait_for(2, status="synced")]
+    assert any(url and url.startswith("https://meet.google.com/") for url in urls)
+
+
+def test_meet_retries_are_bounded(alice: str, sandbox: Any, results: Any) -> None:
+    """A Meet that keeps failing is asked for again a few times, then left to an edit."""
+    sandbox.set_meet(fail=True)
+    deliver(item(1, conference={"kind": "google_meet"}))
+    for _ in range(MAX_MEET_RETRIES + 2):
+        sandbox.run_tasks(include_future=True)  # waits for what it ran
+    failures = results.wait_for(MAX_MEET_RETRIES + 2, status="meet_failed", timeout=5)
+    assert len(failures) == MAX_MEET_RETRIES + 1
+    assert [t for t in sandbox.tasks() if t["state"] == "scheduled"] == []
+
+
+def test_meet_turned_off_and_on_again_gets_a_link(
+    alice: str, sandbox: Any, results: Any
+) -> None:
+    """Off, then on: the new request is not ignored as a repeat of the first."""
+    if hasattr(sandbox, "strictness"):
+        sandbox.strictness(meet_request_id_reuse_ignored=True)
+    deliver(item(1, conference={"kind": "google_meet"}))
+    first = results.wait_for(1, status="synced")[0]["meet_url"]
+    deliver(item(2))
+    deliver(item(3, conference={"kind": "google_meet"}))
+    again = [r for r in results.wait_for(3, status="synced") if r["source_version"] == 3]
+    assert again[0]["meet_url"].startswith("https://meet.google.com/")
+    assert again[0]["meet_url"] != first
 
 
 def test_edit_keeps_the_existing_meet_link(alice: str, sandbox: Any, results: Any) -> None:

@@ -53,6 +53,37 @@ def test_attendee_copy_hides_the_organizers_private_properties(alice: Any, bob: 
     assert copy["extendedProperties"] == {"shared": {"k": "v"}}
 
 
+def _invite_hidden(alice: Any) -> None:
+    body = timed_event(
+        id="evt00001",
+        guestsCanSeeOtherGuests=False,
+        attendees=[{"email": "bob@acme.com"}, {"email": "carol@acme.com"}],
+    )
+    alice.events().insert(calendarId="primary", body=body).execute()
+
+
+def test_attendee_copy_hides_other_guests_when_they_may_not_see_them(alice: Any, bob: Any) -> None:
+    """Strict reading: with guestsCanSeeOtherGuests=false, Bob's copy (get and list) lists only
+    Bob; the organizer's copy still lists everyone."""
+    _invite_hidden(alice)
+    fetched = bob.events().get(calendarId="primary", eventId="evt00001").execute()
+    listed = bob.events().list(calendarId="primary").execute()["items"][0]
+    for copy in (fetched, listed):
+        assert [a["email"] for a in copy["attendees"]] == ["bob@acme.com"]
+    own = alice.events().get(calendarId="primary", eventId="evt00001").execute()
+    assert [a["email"] for a in own["attendees"]] == ["bob@acme.com", "carol@acme.com"]
+
+
+def test_attendee_copy_lists_every_guest_when_lenient(
+    alice: Any, bob: Any, ctl: SandboxControl
+) -> None:
+    """hide_guests_in_copies off: Bob's copy lists every guest."""
+    ctl.strictness(hide_guests_in_copies=False)
+    _invite_hidden(alice)
+    fetched = bob.events().get(calendarId="primary", eventId="evt00001").execute()
+    assert [a["email"] for a in fetched["attendees"]] == ["bob@acme.com", "carol@acme.com"]
+
+
 def test_removed_attendee_loses_the_event(alice: Any, bob: Any) -> None:
     """Taking Bob off the list removes the event from his calendar."""
     _invite(alice, "bob@acme.com")

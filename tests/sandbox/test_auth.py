@@ -68,6 +68,39 @@ def test_revoked_grant_refresh_is_invalid_grant(user_credentials, ctl: SandboxCo
         creds.refresh(google.auth.transport.requests.Request())
 
 
+def test_revoking_one_token_revokes_every_grant_of_the_user_for_that_client(
+    user_credentials, base_url: str
+) -> None:
+    """Strict reading: revoking one refresh token ends the app's whole grant for that user,
+    so a second refresh token of the same user and client stops working too."""
+    first = user_credentials("alice@acme.com")
+    second = user_credentials("alice@acme.com")
+    requests.post(base_url + "/revoke", data={"token": first.refresh_token}, timeout=10)
+    with pytest.raises(RefreshError, match="invalid_grant"):
+        second.refresh(google.auth.transport.requests.Request())
+
+
+def test_revoking_one_token_leaves_other_grants_when_lenient(
+    user_credentials, ctl: SandboxControl, base_url: str
+) -> None:
+    """With revoke_kills_all_grants off, only the revoked token's grant ends."""
+    ctl.strictness(revoke_kills_all_grants=False)
+    first = user_credentials("alice@acme.com")
+    second = user_credentials("alice@acme.com")
+    requests.post(base_url + "/revoke", data={"token": first.refresh_token}, timeout=10)
+    second.refresh(google.auth.transport.requests.Request())
+    assert second.token
+
+
+def test_revoking_leaves_other_users_grants(user_credentials, base_url: str) -> None:
+    """The strict revocation ends only that user's grants for that client."""
+    alice = user_credentials("alice@acme.com")
+    bob = user_credentials("bob@acme.com")
+    requests.post(base_url + "/revoke", data={"token": alice.refresh_token}, timeout=10)
+    bob.refresh(google.auth.transport.requests.Request())
+    assert bob.token
+
+
 def test_suspended_user_token_and_grant_stop_working(calendar_for, ctl: SandboxControl) -> None:
     """Suspension makes the live token 401 and the refresh invalid_grant."""
     cal = calendar_for("alice@acme.com")
@@ -126,6 +159,48 @@ def test_subject_without_delegation_is_unauthorized_client(
     cal = calendar_as_service_account(key, subject="ops@acme.com")
     with pytest.raises(RefreshError, match="unauthorized_client"):
         cal.calendarList().list().execute()
+
+
+def _delegated_to_ops(ctl: SandboxControl) -> dict[str, str]:
+    ctl.seed_user("ops@acme.com")
+    ctl.seed_domain("other.com")
+    ctl.seed_user("ops@other.com")
+    key = ctl.create_service_account("dwd@proj.iam.gserviceaccount.com")
+    ctl.authorise_delegation(key["client_email"], "acme.com", ["openid"])
+    return key
+
+
+def test_delegation_for_a_scope_not_authorised_is_unauthorized_client(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """Strict reading: delegation is authorised per client id and scope; asking for the
+    Calendar scope when only openid was authorised fails at the token endpoint."""
+    key = _delegated_to_ops(ctl)
+    cal = calendar_as_service_account(key, subject="ops@acme.com")
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        cal.calendarList().list().execute()
+
+
+def test_delegation_in_a_domain_not_authorised_is_unauthorized_client(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """Authorising the scope in one tenant's domain does not authorise it in another."""
+    key = _delegated_to_ops(ctl)
+    ctl.authorise_delegation(key["client_email"], "acme.com", [CALENDAR_SCOPE])
+    assert calendar_as_service_account(key, subject="ops@acme.com").calendarList().list().execute()
+    cal = calendar_as_service_account(key, subject="ops@other.com")
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        cal.calendarList().list().execute()
+
+
+def test_delegation_scopes_are_not_checked_when_lenient(
+    ctl: SandboxControl, calendar_as_service_account
+) -> None:
+    """delegation_checks_scopes off: any scope for any subject of a delegated account."""
+    ctl.strictness(delegation_checks_scopes=False)
+    key = _delegated_to_ops(ctl)
+    cal = calendar_as_service_account(key, subject="ops@other.com")
+    assert cal.calendarList().list().execute()["items"]
 
 
 @pytest.mark.parametrize("suspended", [False, True])

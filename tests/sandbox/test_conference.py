@@ -126,6 +126,38 @@ def test_new_request_id_makes_a_new_conference(alice: Any, ctl: SandboxControl) 
     assert _get(alice)["hangoutLink"] != first
 
 
+def _turn_meet_off_and_on_again(alice: Any, ctl: SandboxControl) -> dict[str, Any]:
+    _insert(alice)
+    ctl.complete_pending()
+    for conference in (None, MEET):
+        alice.events().patch(
+            calendarId="primary",
+            eventId="evt00001",
+            body={"conferenceData": conference},
+            conferenceDataVersion=1,
+        ).execute()
+    ctl.complete_pending()
+    return dict(_get(alice))
+
+
+def test_a_request_id_used_before_on_the_event_is_ignored(alice: Any, ctl: SandboxControl) -> None:
+    """Strict reading: after Meet was removed, a createRequest re-using the first requestId
+    creates nothing, so the event stays without a conference."""
+    event = _turn_meet_off_and_on_again(alice, ctl)
+    assert "conferenceData" not in event
+    assert "hangoutLink" not in event
+
+
+def test_a_reused_request_id_creates_a_conference_when_lenient(
+    alice: Any, ctl: SandboxControl
+) -> None:
+    """meet_request_id_reuse_ignored off: only the stored requestId is ignored, so Meet off and
+    on again with the same requestId makes a new conference."""
+    ctl.strictness(meet_request_id_reuse_ignored=False)
+    event = _turn_meet_off_and_on_again(alice, ctl)
+    assert _status(event) == "success"
+
+
 def test_patch_without_conference_data_keeps_it(alice: Any, ctl: SandboxControl) -> None:
     """A patch that does not mention conferenceData leaves the link alone."""
     _insert(alice)

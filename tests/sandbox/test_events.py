@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from googleapiclient.errors import HttpError
-from sandbox_helpers import error_reason, timed_event
+from sandbox_helpers import NEW_YORK, error_reason, timed_event
+
+from calsync_dev.dates import at
+from calsync_sandbox import SandboxControl
 
 
 @pytest.fixture
@@ -273,3 +277,38 @@ def test_sync_token_returns_changes_including_deletions(alice: Any) -> None:
         ("evt00001", "cancelled"),
         ("evt00002", "confirmed"),
     }
+
+
+def _insert_in_utc_with_millis(alice: Any) -> dict[str, Any]:
+    start = dt.datetime.fromisoformat(at(2, "15:00")).astimezone(dt.UTC)
+    body = {
+        "id": "evtnorm01",
+        "summary": "Zoned",
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S.250Z"), "timeZone": NEW_YORK},
+        "end": {
+            "dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timeZone": NEW_YORK,
+        },
+    }
+    created: dict[str, Any] = alice.events().insert(calendarId="primary", body=body).execute()
+    return created
+
+
+def test_returned_times_are_in_the_event_time_zone_at_seconds_precision(alice: Any) -> None:
+    """Strict reading: a dateTime sent in UTC with milliseconds comes back re-expressed in the
+    event's time zone, without the fraction (the same instant, another string)."""
+    created = _insert_in_utc_with_millis(alice)
+    fetched = alice.events().get(calendarId="primary", eventId="evtnorm01").execute()
+    for event in (created, fetched):
+        text = event["start"]["dateTime"]
+        assert "." not in text
+        assert text.endswith(("-05:00", "-04:00"))
+        sent = dt.datetime.fromisoformat(at(2, "15:00"))
+        assert dt.datetime.fromisoformat(text) == sent.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def test_returned_times_are_as_sent_when_lenient(alice: Any, ctl: SandboxControl) -> None:
+    """normalise_datetimes off: the dateTime comes back exactly as written."""
+    ctl.strictness(normalise_datetimes=False)
+    created = _insert_in_utc_with_millis(alice)
+    assert created["start"]["dateTime"].endswith(".250Z")

@@ -84,6 +84,38 @@ def test_injected_error_uses_googles_body(
     assert json.loads(caught.value.content)["error"]["code"] == status
 
 
+@pytest.mark.parametrize("status", [502, 504])
+def test_injected_gateway_errors_have_html_bodies(
+    alice: Any, ctl: SandboxControl, status: int
+) -> None:
+    """Strict reading: 502 and 504 come from Google's front end as an HTML page, not JSON."""
+    ctl.inject_fault("calendar.calendarList.list", status=status, count=1)
+    with pytest.raises(HttpError) as caught:
+        alice.calendarList().list().execute()
+    assert caught.value.status_code == status
+    assert caught.value.resp["content-type"].startswith("text/html")
+    assert caught.value.content.startswith(b"<!DOCTYPE html>")
+
+
+def test_injected_backend_errors_keep_json_bodies(alice: Any, ctl: SandboxControl) -> None:
+    """500 and 503 (backendError) keep Google's JSON error shape under the strict reading."""
+    ctl.inject_fault("calendar.calendarList.list", status=503, count=1)
+    with pytest.raises(HttpError) as caught:
+        alice.calendarList().list().execute()
+    assert error_reason(caught.value) == "backendError"
+
+
+def test_injected_gateway_errors_have_json_bodies_when_lenient(
+    alice: Any, ctl: SandboxControl
+) -> None:
+    """html_error_bodies off: a 502 carries Google's JSON error shape."""
+    ctl.strictness(html_error_bodies=False)
+    ctl.inject_fault("calendar.calendarList.list", status=502, reason="backendError", count=1)
+    with pytest.raises(HttpError) as caught:
+        alice.calendarList().list().execute()
+    assert error_reason(caught.value) == "backendError"
+
+
 def test_fault_can_target_one_user(calendar_for, ctl: SandboxControl) -> None:
     """A fault with a user only hits that user's requests."""
     alice, bob = calendar_for("alice@acme.com"), calendar_for("bob@acme.com")

@@ -61,7 +61,9 @@ def test_insert_without_send_updates_sends_nothing(
 
 
 def test_update_invites_added_and_cancels_removed(alice: Any, ctl: SandboxControl) -> None:
-    """Attendee list changes: invitation for new people, cancellation for removed ones."""
+    """Attendee list changes (lenient reading): invitation for new people, cancellation for
+    removed ones, nothing for those who stay."""
+    ctl.strictness(notify_all_guests_on_attendee_change=False)
     _insert(alice, _people("bob@acme.com", "carol@acme.com"), "none")
     alice.events().patch(
         calendarId="primary",
@@ -73,6 +75,40 @@ def test_update_invites_added_and_cancels_removed(alice: Any, ctl: SandboxContro
         "dan@acme.com": {"invitation": 1},
         "carol@acme.com": {"cancellation": 1},
     }
+
+
+def test_adding_one_guest_with_all_mails_every_remaining_guest(
+    alice: Any, ctl: SandboxControl
+) -> None:
+    """Strict reading (users' reports): with sendUpdates=all, a change to the attendee list
+    sends an update to every guest who stays, besides the invitation to the new one."""
+    _insert(alice, _people("bob@acme.com", "carol@acme.com", "x@ext.com"), "none")
+    alice.events().patch(
+        calendarId="primary",
+        eventId="evt00001",
+        sendUpdates="all",
+        body={"attendees": _people("bob@acme.com", "carol@acme.com", "x@ext.com", "dan@acme.com")},
+    ).execute()
+    assert ctl.notification_counts() == {
+        "bob@acme.com": {"update": 1},
+        "carol@acme.com": {"update": 1},
+        "x@ext.com": {"update": 1},
+        "dan@acme.com": {"invitation": 1},
+    }
+
+
+def test_external_only_attendee_change_mails_every_remaining_external_guest(
+    alice: Any, ctl: SandboxControl
+) -> None:
+    """Strict reading with externalOnly: every external guest who stays gets an update."""
+    _insert(alice, _people("bob@acme.com", "x@ext.com"), "none")
+    alice.events().patch(
+        calendarId="primary",
+        eventId="evt00001",
+        sendUpdates="externalOnly",
+        body={"attendees": _people("bob@acme.com", "x@ext.com", "dan@acme.com")},
+    ).execute()
+    assert ctl.notification_counts() == {"x@ext.com": {"update": 1}}
 
 
 def test_cosmetic_change_sends_no_update(alice: Any, ctl: SandboxControl) -> None:

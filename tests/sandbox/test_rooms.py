@@ -16,7 +16,10 @@ ROOM = "room-a@resource.calendar.google.com"
 
 @pytest.fixture
 def alice(calendar_for, ctl: SandboxControl) -> Any:
-    """Alice's Calendar service, with Room A seeded in acme.com."""
+    """Alice's Calendar service, with Room A seeded in acme.com. These tests are about what a
+    room decides, so its answer comes in the write's reply (rooms_answer_async off); the strict
+    asynchronous answer is tested in test_room_answers.py."""
+    ctl.strictness(rooms_answer_async=False)
     ctl.seed_room(ROOM, "Room A", 8, "HQ", "2")
     return calendar_for("alice@acme.com")
 

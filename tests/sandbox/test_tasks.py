@@ -75,6 +75,67 @@ def test_name_of_a_delivered_task_stays_taken(
         client.create_task(parent=QUEUE, task=_task("t1", receiver.url))
 
 
+def test_name_of_a_deleted_task_is_free_again_after_the_retention(
+    client: tasks_v2.CloudTasksClient, receiver: Receiver, ctl: SandboxControl
+) -> None:
+    """Cloud Tasks forgets a name about an hour (task_name_retention_seconds, sandbox clock)
+    after the task was deleted: before that it is taken, after it a new task may use it."""
+    client.create_task(parent=QUEUE, task=_task("t1", receiver.url, delay=600))
+    client.delete_task(name=f"{QUEUE}/tasks/t1")
+    ctl.advance_clock(3599)
+    with pytest.raises(exceptions.Conflict):
+        client.create_task(parent=QUEUE, task=_task("t1", receiver.url, delay=600))
+    ctl.advance_clock(2)
+    created = client.create_task(parent=QUEUE, task=_task("t1", receiver.url, delay=600))
+    assert created.name == f"{QUEUE}/tasks/t1"
+
+
+def test_name_of_a_delivered_task_is_free_again_after_the_retention(
+    client: tasks_v2.CloudTasksClient, receiver: Receiver, ctl: SandboxControl
+) -> None:
+    """The same holds after the task ran: the name is free once the retention has passed."""
+    ctl.strictness(task_name_retention_seconds=60)
+    client.create_task(parent=QUEUE, task=_task("t1", receiver.url))
+    receiver.wait_for(1)
+    _wait_until_ended(ctl, "t1")
+    ctl.advance_clock(61)
+    client.create_task(parent=QUEUE, task=_task("t1", receiver.url))
+    receiver.wait_for(2)
+
+
+def _wait_until_ended(ctl: SandboxControl, name: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(t["name"].endswith(f"/{name}") and t["state"] == "succeeded" for t in ctl.tasks()):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"task {name} did not succeed")
+
+
+def test_every_nth_delivery_is_duplicated_when_asked(
+    client: tasks_v2.CloudTasksClient, receiver: Receiver, ctl: SandboxControl
+) -> None:
+    """Delivery is at least once: task_duplicate_every=2 delivers every second task twice."""
+    ctl.strictness(task_duplicate_every=2)
+    client.create_task(parent=QUEUE, task=_task("t1", receiver.url))
+    receiver.wait_for(1)
+    _wait_until_ended(ctl, "t1")
+    client.create_task(parent=QUEUE, task=_task("t2", receiver.url))
+    receiver.wait_for(3)
+    names = [r["headers"]["X-Cloudtasks-Taskname"] for r in receiver.received]
+    assert names == ["t1", "t2", "t2"]
+
+
+def test_a_task_over_100_kb_is_rejected(
+    client: tasks_v2.CloudTasksClient, receiver: Receiver
+) -> None:
+    """The task size limit (100 KB, the stricter of Google's two figures) is enforced."""
+    task = _task("big", receiver.url)
+    task["http_request"]["body"] = b"x" * (100 * 1024)  # type: ignore[index]
+    with pytest.raises(exceptions.BadRequest, match="size"):
+        client.create_task(parent=QUEUE, task=task)
+
+
 def test_task_is_delivered_at_schedule_time_with_cloud_tasks_headers(
     client: tasks_v2.CloudTasksClient, receiver: Receiver
 ) -> None:

@@ -51,7 +51,16 @@ def _carl_events(calendar_for) -> Any:
     carl = calendar_for("carl@acme.com")
     guest = [{"email": "bob@acme.com"}]
     for event_id, body in (
-        ("evtguest1", slot(1, 10, 11, attendees=guest, extendedProperties={"private": {"k": "v"}})),
+        (
+            "evtguest1",
+            slot(
+                1,
+                10,
+                11,
+                attendees=guest,
+                extendedProperties={"private": {"k": "v"}, "shared": {"s": "t"}},
+            ),
+        ),
         ("evtroom01", slot(2, 10, 11, attendees=[{"email": ROOM, "resource": True}])),
         ("evtpriv01", slot(3, 10, 11, attendees=guest, visibility="private")),
         ("evtalone1", slot(4, 10, 11)),
@@ -103,10 +112,49 @@ def test_transfer_moves_future_public_events_with_guests(
     assert {e["organizer"]["email"] for e in moved} == {"dana@acme.com"}
 
 
-def test_moved_event_keeps_private_properties_and_attendees(
+def _moved(ctl: SandboxControl, calendar_for) -> list[dict[str, Any]]:
+    ctl.complete_pending()
+    dana = calendar_for("dana@acme.com")
+    target = next(
+        c["id"] for c in dana.calendarList().list().execute()["items"] if not c.get("primary")
+    )
+    return list(dana.events().list(calendarId=target).execute()["items"])
+
+
+def test_moved_event_loses_private_properties_and_keeps_shared_ones(
     transfers: Any, people, ctl: SandboxControl, calendar_for
 ) -> None:
-    """The new owner finds the event by privateExtendedProperty; attendees are kept."""
+    """Strict reading (Google documents nothing about them): the moved copy has no private
+    extended properties; shared ones, attendees, id and iCalUID are kept."""
+    _carl_events(calendar_for)
+    original = calendar_for("carl@acme.com").events().get(calendarId="primary", eventId="evtguest1")
+    ical_uid = original.execute()["iCalUID"]
+    _start(transfers, people)
+    moved = next(e for e in _moved(ctl, calendar_for) if e["id"] == "evtguest1")
+    assert moved["extendedProperties"] == {"shared": {"s": "t"}}
+    assert moved["iCalUID"] == ical_uid
+    assert [a["email"] for a in moved["attendees"]] == ["bob@acme.com"]
+
+
+def test_moved_events_get_new_ids_when_switched_on(
+    transfers: Any, people, ctl: SandboxControl, calendar_for
+) -> None:
+    """transfer_changes_event_ids: the moved copies have new ids, their iCalUIDs are kept."""
+    ctl.strictness(transfer_changes_event_ids=True)
+    _carl_events(calendar_for)
+    _start(transfers, people)
+    moved = _moved(ctl, calendar_for)
+    assert len(moved) == 2
+    assert not {e["id"] for e in moved} & {"evtguest1", "evtroom01"}
+    assert {e["iCalUID"].split("@")[0] for e in moved} == {"evtguest1", "evtroom01"}
+
+
+def test_moved_event_keeps_private_properties_when_switched_on(
+    transfers: Any, people, ctl: SandboxControl, calendar_for
+) -> None:
+    """transfer_keeps_private_properties: the new owner finds the event by
+    privateExtendedProperty; attendees are kept."""
+    ctl.strictness(transfer_keeps_private_properties=True)
     _carl_events(calendar_for)
     _start(transfers, people)
     ctl.complete_pending()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from calsync.contracts import Item, TenantSettings
@@ -109,6 +110,46 @@ def test_patch_keeps_existing_responses() -> None:
         "optional": True,
     }
     assert kept["carol@acme.com"] == {"email": "carol@acme.com"}
+
+
+def test_enrollment_is_written_silently_by_default() -> None:
+    """Adding an attendee alone sends nothing: Google would e-mail everyone already there."""
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote_of(desired()))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+    assert op.reason == "changed: attendees"
+
+
+def test_unenrollment_is_written_silently_by_default() -> None:
+    """Removing an attendee alone sends nothing by default."""
+    op = plan_part(desired(), remote_of(desired(enrolled=("carol@acme.com",))))
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+
+
+def test_attendee_change_follows_the_tenant_policy() -> None:
+    """``external_only`` and ``all`` map to Google's externalOnly and all."""
+    added, before = desired(enrolled=("carol@acme.com",)), remote_of(desired())
+    external = plan_part(added, before, "external_only")
+    everyone = plan_part(added, before, "all")
+    assert isinstance(external, Patch)
+    assert isinstance(everyone, Patch)
+    assert (external.send_updates, everyone.send_updates) == ("externalOnly", "all")
+
+
+def test_attendee_and_cosmetic_change_together_follow_the_attendee_policy() -> None:
+    """A title edit does not turn a silent enrollment into mail."""
+    remote = remote_of(desired(), summary="Old title")
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote)
+    assert isinstance(op, Patch)
+    assert op.send_updates == "none"
+
+
+def test_reschedule_with_new_attendees_notifies_everyone_whatever_the_policy() -> None:
+    """Content that matters (here the place) still reaches every guest."""
+    remote = remote_of(desired(), location="Somewhere else")
+    op = plan_part(desired(enrolled=("carol@acme.com",)), remote, "none")
+    assert isinstance(op, Patch)
     assert op.send_updates == "all"
 
 
@@ -184,3 +225,87 @@ def test_render_links_back_to_the_platform_and_names_hosts() -> None:
     description = desired().description
     assert "Hosts: bob@acme.com" in description
     assert "https://acme.example/events/evt_123" in description
+
+
+def with_meet(event: DesiredEvent) -> DesiredEvent:
+    return replace(event, meet_request_id=f"calsync-{event.event_id}")
+
+
+def meet(status: str) -> dict[str, Any]:
+    """Google's conferenceData for a Meet whose creation is in ``status``."""
+    return {"createRequest": {"requestId": "calsync-old", "status": {"statusCode": status}}}
+
+
+def request_id(op: Any) -> str:
+    return str(op.body["conferenceData"]["createRequest"]["requestId"])
+
+
+def test_meet_request_carries_the_nonce() -> None:
+    """Google ignores a requestId it saw before: each request is made unique."""
+    op = plan_part(with_meet(desired()), None, meet_nonce="n1")
+    assert isinstance(op, Insert)
+    assert request_id(op) == f"calsync-{desired().event_id}-n1"
+
+
+def test_meet_turned_on_again_asks_with_a_new_request_id() -> None:
+    """Off then on: the event has no conference; the new request is not the old one."""
+    event = with_meet(desired())
+    op = plan_part(event, remote_of(desired()), meet_nonce="n2")
+    assert isinstance(op, Patch)
+    assert request_id(op).endswith("-n2")
+    assert "conference" in op.reason
+
+
+def test_failed_meet_is_asked_for_again() -> None:
+    """A Meet whose creation failed is requested anew with a new requestId."""
+    event = with_meet(desired())
+    remote = remote_of(event, conferenceData=meet("failure"))
+    op = plan_part(event, remote, meet_nonce="n3")
+    assert isinstance(op, Patch)
+    assert request_id(op).endswith("-n3")
+
+
+def test_pending_or_created_meet_is_left_alone() -> None:
+    """A Meet being created or created is never requested again."""
+    event = with_meet(desired())
+    for status in ("pending", "success"):
+        remote = remote_of(event, conferenceData=meet(status))
+        assert isinstance(plan_part(event, remote, meet_nonce="n4"), Noop)
+
+
+def test_failed_meet_is_removed_when_conferencing_is_turned_off() -> None:
+    """No conference wanted: even a failed one is cleared."""
+    op = plan_part(desired(), remote_of(desired(), conferenceData=meet("failure")))
+    assert isinstance(op, Patch)
+    assert op.body["conferenceData"] is None
+
+
+def test_time_in_the_events_zone_at_seconds_precision_is_not_a_reschedule() -> None:
+    """Google keeps seconds only: a desired time with microseconds matches its echo."""
+    event = replace(desired(), start=desired().start.replace(":00-", ":00.250000-", 1))
+    remote = remote_of(desired())
+    assert event.start != remote["start"]["dateTime"]
+    assert isinstance(plan_part(event, remote), Noop)
+
+
+def test_time_echoed_without_offset_is_read_in_the_events_zone() -> None:
+    """A floating dateTime with its timeZone names the same instant."""
+    event = desired()
+    floating = {"dateTime": event.start[:19], "timeZone": NEW_YORK}
+    assert isinstance(plan_part(event, remote_of(event, start=floating)), Noop)
+
+
+def test_a_one_second_shift_is_a_reschedule() -> None:
+    """Comparing to the second still sees a real change."""
+    event = desired()
+    moved = {"dateTime": event.start.replace(":00-", ":01-", 1), "timeZone": NEW_YORK}
+    op = plan_part(event, remote_of(event, start=moved))
+    assert isinstance(op, Patch)
+    assert "time" in op.reason
+
+
+def test_an_unreadable_time_is_a_reschedule() -> None:
+    """A dateTime calsync cannot read is rewritten, not trusted."""
+    event = desired()
+    op = plan_part(event, remote_of(event, start={"dateTime": "soon", "timeZone": NEW_YORK}))
+    assert isinstance(op, Patch)

@@ -1,9 +1,13 @@
 """Calendar v3: calendars and calendarList, and which calendar or event a request may use.
 
 Access rule: only a calendar's owner may read or write it; anyone else gets 404 ``notFound``
-(Google hides calendars you cannot see). ``primary`` is the caller's own calendar, whose id is
-their email. A primary calendar also shows the events the owner is invited to (attendee copies,
-same event id, read-only here; see :mod:`.invitations`).
+(Google hides calendars you cannot see), except a calendar the caller subscribed to (control
+``subscribe``): ``reader`` reads it, ``freeBusyReader`` gets 403 ``requiredAccessLevel`` for its
+events. calendarList.list also lists the subscribed calendars (strict reading, switch
+``calendar_list_includes_subscriptions``: Google lists shared, holiday and resource calendars).
+``primary`` is the caller's own calendar, whose id is their email. A primary calendar also shows
+the events the owner is invited to (attendee copies, same event id, read-only here; see
+:mod:`.invitations`).
 
     HANDLERS["calendar.calendars.insert"](call)          # registered by method id
     calendar = resolve_calendar(world, caller, "primary", read_only=True)
@@ -42,6 +46,18 @@ def resolve_calendar(
         raise ApiError(404, "notFound", _NOT_FOUND)
     if calendar.owner == caller.email:
         return calendar
+    role = world.subscriptions.get(caller.email, {}).get(calendar.id)
+    if role == "reader" and read_only:
+        return calendar
+    if role is not None:
+        raise ApiError(
+            403,
+            "requiredAccessLevel",
+            "You need to have reader access to this calendar."
+            if role == "freeBusyReader"
+            else "You need to have writer access to this calendar.",
+            domain="calendar",
+        )
     if can_read_room(world, caller, calendar):
         if read_only:
             return calendar
@@ -122,6 +138,9 @@ def _list_calendar_list(call: Call) -> Reply:
     caller = call.caller
     owned = [c for c in call.world.calendars.values() if c.owner == caller.email]
     owned.sort(key=lambda c: (not c.primary, c.summary))
+    roles = call.world.subscriptions.get(caller.email, {})
+    if call.world.strictness.calendar_list_includes_subscriptions:
+        owned += [call.world.calendars[i] for i in roles if i in call.world.calendars]
     items, next_token = page(
         owned,
         call.params.string("pageToken"),
@@ -134,7 +153,7 @@ def _list_calendar_list(call: Call) -> Reply:
         entry = calendar_resource(calendar, caller.service_account)
         entry.update(
             kind="calendar#calendarListEntry",
-            accessRole="owner",
+            accessRole=roles.get(calendar.id, "owner"),
             defaultReminders=[],
             colorId="14",
             backgroundColor="#9fe1e7",

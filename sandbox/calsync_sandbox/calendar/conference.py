@@ -10,7 +10,9 @@ Rules (``version`` = the ``conferenceDataVersion`` parameter):
   (update replaces the whole event, which is why Google warns about wiping conferences).
 - version 1, ``conferenceData: null``: removed (and ``hangoutLink`` with it).
 - version 1, ``createRequest.requestId`` equal to the stored one: nothing changes (idempotent,
-  Google ignores a repeated requestId).
+  Google ignores a repeated requestId). Strict reading (switch
+  ``meet_request_id_reuse_ignored``): so does any ``requestId`` used before on that event, even
+  after the conference was removed, so turning Meet off and on needs a new requestId.
 - version 1, a new ``createRequest``: a bare service account gets 400 ``invalid`` "Invalid
   conference type value." (its calendars allow no conference types), as does any type other
   than ``hangoutsMeet``; otherwise the event gets ``createRequest.status.statusCode: pending``
@@ -69,12 +71,15 @@ def apply_conference(
     request_id = create.get("requestId")
     if not request_id:
         raise ApiError(400, "invalid", "Invalid conference create request: missing requestId.")
-    if stored and (stored.get("createRequest") or {}).get("requestId") == request_id:
+    used = world.meet_request_ids.setdefault((calendar_id, str(after["id"])), set())
+    reused = world.strictness.meet_request_id_reuse_ignored and str(request_id) in used
+    if reused or (stored and (stored.get("createRequest") or {}).get("requestId") == request_id):
         _set(after, stored)
         return
     kind = str((create.get("conferenceSolutionKey") or {}).get("type") or "hangoutsMeet")
     if caller.service_account or kind != "hangoutsMeet":
         raise ApiError(400, "invalid", _INVALID_TYPE)
+    used.add(str(request_id))
     _set(
         after,
         {

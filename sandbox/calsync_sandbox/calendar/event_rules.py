@@ -92,6 +92,30 @@ def _instant(value: dict[str, Any], which: str) -> tuple[dt.datetime, bool]:
     raise ApiError(400, "required", f"Missing {which} time.")
 
 
+def normalise_times(event: dict[str, Any]) -> None:
+    """Re-express ``start``/``end``/``originalStartTime`` ``dateTime`` values in their time zone
+    (``timeZone``, else the event's start time zone, else as sent), at seconds precision, as
+    Google returns them (strict reading): ``2026-12-04T15:00:00.250Z`` with ``America/New_York``
+    becomes ``2026-12-04T10:00:00-05:00``."""
+    default_zone = (event.get("start") or {}).get("timeZone")
+    for key in ("start", "end", "originalStartTime"):
+        value = event.get(key)
+        if not isinstance(value, dict) or not value.get("dateTime"):
+            continue
+        when = parse_rfc3339(str(value["dateTime"]))
+        zone_name = value.get("timeZone") or default_zone
+        try:
+            zone = zoneinfo.ZoneInfo(str(zone_name)) if zone_name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if when is None or (when.tzinfo is None and zone is None):
+            continue
+        when = when.replace(tzinfo=zone) if when.tzinfo is None else when
+        local = when.astimezone(zone) if zone is not None else when
+        text = local.replace(microsecond=0).isoformat(timespec="seconds")
+        value["dateTime"] = text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def check_times(event: dict[str, Any]) -> None:
     """Start and end present, parseable, same kind (date vs dateTime) and not reversed."""
     if event.get("status") == "cancelled" and not event.get("start"):
@@ -162,10 +186,18 @@ def merge_patch(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def render(stored: dict[str, Any], viewer: str, own_copy: bool) -> dict[str, Any]:
-    """The event as ``viewer`` sees it: ``self`` flags, and no private properties of others."""
+def render(
+    stored: dict[str, Any], viewer: str, own_copy: bool, hide_other_guests: bool = False
+) -> dict[str, Any]:
+    """The event as ``viewer`` sees it: ``self`` flags, and no private properties of others.
+    With ``hide_other_guests`` (strict reading) an attendee's copy of an event with
+    ``guestsCanSeeOtherGuests: false`` lists only the viewer among the attendees."""
     event = copy.deepcopy(stored)
     who = viewer.lower()
+    if hide_other_guests and not own_copy and event.get("guestsCanSeeOtherGuests") is False:
+        mine = [a for a in event.get("attendees") or [] if str(a.get("email", "")).lower() == who]
+        if "attendees" in event:
+            event["attendees"] = mine
     organizer = event.get("organizer") or {}
     organizer_email = str(organizer.get("email", "")).lower()
     if own_copy:

@@ -36,6 +36,7 @@ from .event_rules import (
     check_times,
     clean_extended_properties,
     merge_patch,
+    normalise_times,
     render,
     writable_fields,
 )
@@ -128,6 +129,10 @@ def _organizer(call: Call, calendar: Calendar) -> dict[str, Any]:
     return {"email": calendar.id, "displayName": calendar.summary}
 
 
+def _guests(event: dict[str, Any] | None) -> set[str]:
+    return {str(a.get("email", "")).lower() for a in (event or {}).get("attendees") or []}
+
+
 def _html_link(calendar_id: str, event_id: str) -> str:
     eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
     return f"https://www.google.com/calendar/event?eid={eid}"
@@ -144,6 +149,8 @@ def _save(
     world = call.world
     now = rfc3339(world.clock.now())
     book(world, calendar.id, before, after)
+    if world.strictness.normalise_datetimes:
+        normalise_times(after)
     after["etag"] = world.new_etag()
     after["updated"] = now
     if before is not None:
@@ -151,8 +158,22 @@ def _save(
         after["sequence"] = int(before.get("sequence", 0)) + (1 if bump else 0)
     record = EventRecord(calendar.id, after, order if order is not None else world.next_seq(), 0)
     world.put_event(record)
+    if call.caller.email and _guests(before) != _guests(after):
+        strict = world.strictness
+        world.abuse.record(
+            call.caller.email,
+            world.clock.time(),
+            limit=strict.abuse_limit_writes,
+            window=strict.abuse_limit_window_seconds,
+            block=strict.abuse_block_seconds,
+        )
     for recipient, kind in plan_notifications(
-        before, after, _send_updates(call), owner=calendar.owner, is_internal=world.is_internal
+        before,
+        after,
+        _send_updates(call),
+        owner=calendar.owner,
+        is_internal=world.is_internal,
+        notify_all_on_attendee_change=world.strictness.notify_all_guests_on_attendee_change,
     ):
         world.notifications.add(
             recipient,
@@ -265,7 +286,8 @@ def _get(call: Call) -> Reply:
     wanted = call.headers.get("If-None-Match")
     if wanted and wanted.strip() == record.data.get("etag"):
         return Reply(304)
-    return Reply(200, render(record.data, call.caller.email, own_copy=own))
+    hide = call.world.strictness.hide_guests_in_copies
+    return Reply(200, render(record.data, call.caller.email, own_copy=own, hide_other_guests=hide))
 
 
 def _list(call: Call) -> Reply:

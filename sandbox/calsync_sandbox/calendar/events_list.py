@@ -174,6 +174,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
     else:
         chosen.sort(key=lambda ro: ro[0].order)
     items, next_token = page(chosen, params.string("pageToken"), params.integer("maxResults"))
+    hide = world.strictness.hide_guests_in_copies
     body: dict[str, Any] = {
         "kind": "calendar#events",
         "etag": world.new_etag(),
@@ -183,7 +184,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
         "timeZone": calendar.time_zone,
         "accessRole": "owner" if calendar.owner == viewer else "reader",
         "defaultReminders": [],
-        "items": [render(r.data, viewer, own_copy=o) for r, o in items],
+        "items": [render(r.data, viewer, own_copy=o, hide_other_guests=hide) for r, o in items],
     }
     if next_token:
         body["nextPageToken"] = next_token

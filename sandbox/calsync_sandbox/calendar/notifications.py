@@ -10,8 +10,9 @@ Rules (per recipient):
   get mail.
 - Insert: ``invitation`` to each attendee.
 - Change of a live event: newly added attendees get ``invitation``, removed ones ``cancellation``,
-  the others ``update`` only if summary, description, location, start, end, recurrence or
-  conferenceData changed.
+  the others ``update`` if summary, description, location, start, end, recurrence or
+  conferenceData changed, and (strict reading, ``notify_all_on_attendee_change``) also when the
+  attendee list changed: users report that adding one guest with ``all`` mails every guest.
 - Delete (or a change to ``status: cancelled``): ``cancellation`` to every attendee.
 - Restoring a tombstone (cancelled -> confirmed): ``invitation`` to every attendee.
 
@@ -66,6 +67,7 @@ def plan_notifications(
     *,
     owner: str,
     is_internal: Callable[[str], bool],
+    notify_all_on_attendee_change: bool = True,
 ) -> list[tuple[str, str]]:
     """The ``(recipient, kind)`` emails that turning ``before`` into ``after`` sends."""
     mode = send_updates or "none"
@@ -82,7 +84,13 @@ def plan_notifications(
     assert before is not None
     assert after is not None
     changed = any(before.get(f) != after.get(f) for f in NOTIFYING_FIELDS)
+    if notify_all_on_attendee_change and _guests(before) != _guests(after):
+        changed = True
     out = [(r, "invitation") for r in new if r not in old]
     out += [(r, "update") for r in new if r in old and changed]
     out += [(r, "cancellation") for r in old if r not in new]
     return out
+
+
+def _guests(event: dict[str, Any]) -> set[str]:
+    return {str(a.get("email", "")).lower() for a in event.get("attendees") or []}

@@ -7,11 +7,15 @@ A room is booked by listing it as an attendee (``{"email": room, "resource": tru
 room's address counts as a resource even without the flag). The room answers each invitation:
 ``declined`` when it already has an accepted, non-cancelled, opaque event overlapping in time,
 else ``accepted``; right away (``answer_delay`` 0, Google's "declines straight away") or after
-``answer_delay`` seconds on the sandbox clock (``needsAction`` until then). A room with
-``auto_accept=False`` never answers by itself. The room's answer is the server's: what a write
-sends as the room's ``responseStatus`` is ignored. Changing the event's start/end, or restoring a
-cancelled event, asks every room again (Google releases the room and tries to rebook it).
-Removing the room or cancelling the event frees the slot.
+``answer_delay`` seconds on the sandbox clock (``needsAction`` until then). While the strictness
+switch ``rooms_answer_async`` is on (default), even ``answer_delay`` 0 answers after the write:
+the write's reply says ``needsAction`` and the answer is there from the next call on. A room
+with ``auto_accept=False`` never answers by itself, and a room with ``bookers`` declines
+invitations from an organizer not listed (no booking rights). A resource attendee that is not a
+seeded room never answers: it stays ``needsAction`` whatever the write sends. The room's answer
+is the server's: what a write sends as the room's ``responseStatus`` is ignored. Changing the
+event's start/end, or restoring a cancelled event, asks every room again (Google releases the
+room and tries to rebook it). Removing the room or cancelling the event frees the slot.
 """
 
 from __future__ import annotations
@@ -113,6 +117,9 @@ def room_declined(event: dict[str, Any], room_email: str) -> bool:
 
 
 def _decide(world: World, room: Room, calendar_id: str, event: dict[str, Any]) -> str:
+    calendar = world.calendars.get(calendar_id)
+    if room.bookers is not None and (calendar is None or calendar.owner not in room.bookers):
+        return "declined"
     bounds = event_bounds(event)
     if bounds is None:
         return "accepted"
@@ -152,6 +159,8 @@ def book(
     for attendee in after.get("attendees") or []:
         room = world.rooms.get(str(attendee.get("email", "")).lower())
         if room is None:
+            if attendee.get("resource"):
+                attendee["responseStatus"] = "needsAction"  # an unknown resource never answers
             continue
         present.add(room.email)
         attendee["resource"] = True
@@ -179,7 +188,7 @@ def _invite(
     key = (calendar_id, event_id, room.email)
     number = world.next_seq()
     world.room_invites[key] = number
-    if room.auto_accept and room.answer_delay <= 0:
+    if room.auto_accept and room.answer_delay <= 0 and not world.strictness.rooms_answer_async:
         attendee["responseStatus"] = _decide(world, room, calendar_id, event)
         return
     attendee["responseStatus"] = "needsAction"

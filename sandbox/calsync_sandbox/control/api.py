@@ -5,9 +5,9 @@ JSON in, JSON out, no authentication. Every route is documented with an example 
 Bad input answers 400 ``{"error": "..."}``; unknown things 404.
 
 The routes live with the concept they control, one group per module: :mod:`.people`,
-:mod:`.oauth`, :mod:`.faults`, :mod:`.logs`, :mod:`.calendars`, :mod:`.tasks`, :mod:`.transfers`
-and :mod:`.clock`. Each handler runs with ``world.lock`` held after the due pending work has run
-(``world.settle()``), except the routes marked ``under_lock=False``.
+:mod:`.oauth`, :mod:`.faults`, :mod:`.logs`, :mod:`.calendars`, :mod:`.tasks`, :mod:`.transfers`,
+:mod:`.clock` and :mod:`.strictness`. Each handler runs with ``world.lock`` held after the due
+pending work has run (``world.settle()``), except the routes marked ``under_lock=False``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .logs import LogRoutes
 from .oauth import OAuthRoutes
 from .people import PeopleRoutes
 from .routes import ControlError, Route
+from .strictness import StrictnessRoutes
 from .tasks import TaskRoutes
 from .transfers import TransferRoutes
 
@@ -55,6 +56,7 @@ class ControlApi:
             *TaskRoutes(world, dispatcher).routes(),
             *TransferRoutes(world).routes(),
             *ClockRoutes(world).routes(),
+            *StrictnessRoutes(world).routes(),
         ]
         self._routes = {f"{r.verb} {r.path}": r for r in routes}
         self._map = Map(

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from ..calendar.invitations import calendar_view, respond
 from ..calendar.rooms import seed_room
+from ..state.calendars import Calendar
 from ..state.world import World
 from .routes import JSON, ControlError, Route, need, number
 from .transport import ControlTransport
@@ -38,7 +39,25 @@ class CalendarRoutes:
             Route("POST", "/_sandbox/rooms", self.add_room),
             Route("PATCH", "/_sandbox/rooms/<email>", self.update_room),
             Route("POST", "/_sandbox/meet", self.meet),
+            Route("POST", "/_sandbox/calendars/subscriptions", self.subscribe),
         ]
+
+    def subscribe(self, body: JSON) -> JSON:
+        email = str(need(body, "email")).lower()
+        calendar_id = str(need(body, "calendar_id")).lower()
+        role = str(body.get("access_role") or "reader")
+        if role not in ("reader", "freeBusyReader"):
+            raise ValueError("access_role must be reader or freeBusyReader")
+        if email not in self.world.users:
+            raise LookupError(f"no user {email}")
+        if calendar_id not in self.world.calendars:
+            summary = str(body.get("summary") or calendar_id)
+            self.world.calendars[calendar_id] = Calendar(
+                calendar_id, "", summary, primary=False, etag=self.world.new_etag()
+            )
+            self.world.events[calendar_id] = {}
+        self.world.subscriptions.setdefault(email, {})[calendar_id] = role
+        return {"email": email, "subscriptions": self.world.subscriptions[email]}
 
     def view(self, body: JSON, email: str) -> JSON:
         if email.lower() not in self.world.calendars:
@@ -76,6 +95,8 @@ class CalendarRoutes:
             answer_delay=number(body, "answer_delay", 0.0),
             resource_id=body.get("resource_id"),
         )
+        if body.get("bookers") is not None:
+            room.bookers = _bookers(body["bookers"])
         return vars(room)
 
     def update_room(self, body: JSON, email: str) -> JSON:
@@ -86,6 +107,8 @@ class CalendarRoutes:
             room.auto_accept = bool(body["auto_accept"])
         if "answer_delay" in body:
             room.answer_delay = number(body, "answer_delay")
+        if "bookers" in body:
+            room.bookers = None if body["bookers"] is None else _bookers(body["bookers"])
         return vars(room)
 
     def meet(self, body: JSON) -> JSON:
@@ -97,8 +120,35 @@ class CalendarRoutes:
         return {"delay": settings.meet_delay, "fail": settings.meet_fails}
 
 
+def _bookers(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ValueError("bookers must be a list of email addresses (or null: everyone)")
+    return tuple(x.lower() for x in value)
+
+
 class CalendarCalls(ControlTransport):
     """Calendar views, invitation answers, rooms and Meet."""
+
+    def subscribe(
+        self,
+        email: str,
+        calendar_id: str,
+        access_role: str = "reader",
+        summary: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a calendar ``email`` does not own into their calendar list (another person's
+        shared calendar, a room, or a new calendar such as a holiday one, created with
+        ``summary`` when the id is unknown). ``freeBusyReader``: events.list there is 403."""
+        return self._call(
+            "POST",
+            "calendars/subscriptions",
+            {
+                "email": email,
+                "calendar_id": calendar_id,
+                "access_role": access_role,
+                "summary": summary,
+            },
+        )
 
     def calendar_view(self, email: str) -> list[dict[str, Any]]:
         """What the person's primary calendar shows (non-cancelled events)."""
@@ -148,10 +198,21 @@ class CalendarCalls(ControlTransport):
         )
 
     def update_room(
-        self, email: str, *, auto_accept: bool | None = None, answer_delay: float | None = None
+        self,
+        email: str,
+        *,
+        auto_accept: bool | None = None,
+        answer_delay: float | None = None,
+        bookers: list[str] | None = None,
+        everyone_may_book: bool = False,
     ) -> dict[str, Any]:
-        """Change how a room answers from now on."""
+        """Change how a room answers from now on; ``bookers`` = only these people have booking
+        rights (the room declines the others), ``everyone_may_book=True`` lifts that."""
         body: dict[str, Any] = {}
+        if bookers is not None:
+            body["bookers"] = bookers
+        if everyone_may_book:
+            body["bookers"] = None
         if auto_accept is not None:
             body["auto_accept"] = auto_accept
         if answer_delay is not None:

@@ -22,6 +22,7 @@ from .faults import FaultCalls
 from .logs import LogCalls
 from .oauth import OAuthCalls
 from .people import PeopleCalls
+from .strictness import StrictnessCalls
 from .tasks import TaskCalls
 from .transfers import TransferCalls
 
@@ -37,6 +38,7 @@ class SandboxControl(
     TaskCalls,
     TransferCalls,
     ClockCalls,
+    StrictnessCalls,
 ):
     """Typed access to every control call; one method per route, grouped by concept in the
     ``*Calls`` classes it combines (see ``docs/sandbox.md`` for the table)."""

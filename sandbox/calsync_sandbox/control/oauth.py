@@ -4,6 +4,8 @@
     POST /_sandbox/oauth/grants      {"email", "client_id", "scopes"}  ctl.create_grant(...)
     POST /_sandbox/oauth/tokens      {"email", "scopes": null}         ctl.mint_token(email)
     POST /_sandbox/service-accounts  {"email", ...}               ctl.create_service_account(...)
+    POST /_sandbox/service-accounts/delegation  {"email", "domain", "scopes"}
+                                                                  ctl.authorise_delegation(...)
 
 :class:`OAuthRoutes` answers the routes in the sandbox; :class:`OAuthCalls` is the client side,
 part of :class:`~calsync_sandbox.control.client.SandboxControl`.
@@ -44,6 +46,7 @@ class OAuthRoutes:
             Route("POST", "/_sandbox/oauth/consent", self.consent),
             Route("POST", "/_sandbox/oauth/signing-keys/rotate", self.rotate_signing_key),
             Route("POST", "/_sandbox/service-accounts", self.add_service_account),
+            Route("POST", "/_sandbox/service-accounts/delegation", self.authorise_delegation),
         ]
 
     def add_client(self, body: JSON) -> JSON:
@@ -124,6 +127,19 @@ class OAuthRoutes:
             body.get("private_key_id") or None,
         )
 
+    def authorise_delegation(self, body: JSON) -> JSON:
+        account = self.world.service_accounts.get(str(need(body, "email")).lower())
+        if account is None:
+            raise ControlError(404, "no such service account")
+        scopes = body.get("scopes")
+        if not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes):
+            raise ValueError("scopes must be a list of strings")
+        account.dwd = True
+        delegation = dict(account.delegation or {})
+        delegation[str(need(body, "domain")).lower()] = tuple(scopes)
+        account.delegation = delegation
+        return {"email": account.email, "delegation": {d: list(s) for d, s in delegation.items()}}
+
 
 class OAuthCalls(ControlTransport):
     """OAuth clients, grants, tokens, consent, signing keys and service accounts."""
@@ -193,6 +209,16 @@ class OAuthCalls(ControlTransport):
             },
         )
         return {str(k): str(v) for k, v in data.items()}
+
+    def authorise_delegation(self, email: str, domain: str, scopes: list[str]) -> dict[str, Any]:
+        """Authorise the service account's client id for exactly ``scopes`` in ``domain`` (as
+        that tenant's Admin console does); from then on other domains and scopes get
+        ``unauthorized_client`` while the switch ``delegation_checks_scopes`` is on."""
+        return self._call(
+            "POST",
+            "service-accounts/delegation",
+            {"email": email, "domain": domain, "scopes": scopes},
+        )
 
     def set_consent(
         self, email: str, *, deny: bool = False, scopes: list[str] | None = None

@@ -5,9 +5,11 @@
 
 Order per request (as Google's front end does it): unknown path -> 404; Calendar, Directory and
 Data Transfer need a sandbox Bearer token (401 ``authError`` otherwise; Cloud Tasks is called with
-anonymous credentials); injected faults for the method/user fire next; then the per-minute rate
-limits; then parameter and body validation (400); a known method without a handler is 501.
-Every answered request goes into the request log.
+anonymous credentials); injected faults for the method/user fire next (502 and 504 with an HTML
+body while the switch ``html_error_bodies`` is on); then the per-minute rate limits; then the
+anti-abuse block of Calendar writes (403 ``quotaExceeded`` after too many attendee-changing
+writes by that user, :mod:`calsync_sandbox.state.abuse`); then parameter and body validation
+(400); a known method without a handler is 501. Every answered request goes into the request log.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from werkzeug.wrappers import Request, Response
 
 from ..errors import ApiError
 from ..oauth.tokens import authenticate
-from ..responses import drop_connection, error_response, json_response
+from ..responses import (
+    HTML_ERROR_STATUSES,
+    drop_connection,
+    error_response,
+    html_error,
+    json_response,
+)
 from ..state.identities import Principal
 from ..state.world import World
 from .calls import Call, Handler, Reply
@@ -67,12 +75,16 @@ class Gateway:
                 return drop_connection(request)
             if fault is not None and fault.action == "delay":
                 time.sleep(fault.delay)
+            elif fault is not None and self._html_fault(fault.status):
+                self._log(match.method.id, http_method, request.path, who, fault.status)
+                return html_error(fault.status)
             elif fault is not None:
                 raise fault.error(grpc)
             with self.world.lock:
                 limited = self.world.faults.check_rate(who, time.time(), grpc)
             if limited is not None:
                 raise limited
+            self._check_abuse(match, http_method, who, grpc)
             reply = self._handle(request, match, query, principal, base_url)
             response = json_response(reply.status, reply.body)
         except ApiError as error:
@@ -85,6 +97,27 @@ class Gateway:
             response.status_code,
         )
         return response
+
+    def _html_fault(self, status: int) -> bool:
+        with self.world.lock:
+            return self.world.strictness.html_error_bodies and status in HTML_ERROR_STATUSES
+
+    def _check_abuse(
+        self, match: RouteMatch, http_method: str, who: str | None, grpc: bool
+    ) -> None:
+        """A Calendar write by a user the anti-abuse limiter blocks: 403 ``quotaExceeded``."""
+        if match.method.api != "calendar" or http_method == "GET" or who is None:
+            return
+        with self.world.lock:
+            blocked = self.world.abuse.blocked(who, self.world.clock.time())
+        if blocked:
+            raise ApiError(
+                403,
+                "quotaExceeded",
+                "Calendar usage limits exceeded.",
+                domain="usageLimits",
+                grpc_style=grpc,
+            )
 
     def _authenticate(self, request: Request, match: RouteMatch) -> Principal | None:
         if match.method.api not in AUTHENTICATED_APIS:

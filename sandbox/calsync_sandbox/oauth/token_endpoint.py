@@ -7,7 +7,9 @@ error:
 
 - refresh with a revoked/unknown token, or for a suspended/deleted user: 400 ``invalid_grant``;
 - JWT bearer (service accounts): bad signature or stale ``iat``/``exp``: 400 ``invalid_grant``;
-  ``sub`` set on an account without domain-wide delegation: 401 ``unauthorized_client``;
+  ``sub`` set on an account without domain-wide delegation, or (switch
+  ``delegation_checks_scopes``) asking for a scope not authorised for the client id in the
+  subject's domain: 401 ``unauthorized_client``;
   ``sub`` naming an unknown or suspended user: 400 ``invalid_grant`` "Invalid email or User ID".
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..errors import OAuthError
 from ..state.credentials import AccessToken, OAuthClient
+from ..state.identities import ServiceAccount
 from ..state.world import World
 from . import jwt
 from .id_tokens import id_token
@@ -153,6 +156,8 @@ def _jwt_bearer(world: World, form: Mapping[str, str]) -> dict[str, Any]:
     if subject and str(subject).lower() != account.email:
         if not account.dwd:
             raise OAuthError(401, "unauthorized_client", _NOT_DELEGATED)
+        if world.strictness.delegation_checks_scopes and not _delegated(account, subject, scope):
+            raise OAuthError(401, "unauthorized_client", _NOT_DELEGATED)
         if world.active_user(str(subject)) is None:
             raise OAuthError(400, "invalid_grant", "Invalid email or User ID")
         token = mint_token(world, str(subject), scopes=tuple(scope))
@@ -163,6 +168,14 @@ def _jwt_bearer(world: World, form: Mapping[str, str]) -> dict[str, Any]:
         "expires_in": world.settings.token_lifetime,
         "token_type": "Bearer",
     }
+
+
+def _delegated(account: ServiceAccount, subject: object, scopes: list[str]) -> bool:
+    """Every scope authorised for the account's client id in the subject's domain."""
+    if account.delegation is None:
+        return True
+    allowed = account.delegation.get(str(subject).lower().rpartition("@")[2], ())
+    return all(scope in allowed for scope in scopes)
 
 
 def basic_credentials(header: str | None) -> dict[str, str]:

@@ -8,6 +8,8 @@ All functions run with ``world.lock`` held. An API call without a valid, unexpir
 token, or whose user is now suspended, or whose grant was revoked, is 401 ``authError`` (with a
 ``WWW-Authenticate`` header); a token lacking every scope the method accepts is 403
 ``insufficientPermissions``. Revoking an unknown token is the OAuth error 400 ``invalid_token``.
+Revoking any token of a grant revokes every grant of that user for that client (strict reading,
+switch ``revoke_kills_all_grants``).
 """
 
 from __future__ import annotations
@@ -93,5 +95,15 @@ def revoke(world: World, token: str) -> None:
         raise OAuthError(400, "invalid_token", "Token expired or revoked")
     if grant is not None:
         grant.revoked = True
+        if world.strictness.revoke_kills_all_grants:
+            _revoke_all_of(world, grant.email, grant.client_id)
     if access is not None:
         access.expires_at = 0
+
+
+def _revoke_all_of(world: World, email: str, client_id: str) -> None:
+    """Strict reading: revoking one token ends the app's whole grant for that user (every
+    refresh token of ``email`` for ``client_id``, and the access tokens minted from them)."""
+    for grant in world.grants.values():
+        if grant.email == email and grant.client_id == client_id:
+            grant.revoked = True

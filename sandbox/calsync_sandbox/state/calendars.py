@@ -68,3 +68,6 @@ class Room:
     """False: the room never answers by itself (stays needsAction; use the control ``respond``)."""
     answer_delay: float = 0.0
     """Seconds before the room answers; until then its responseStatus is needsAction."""
+    bookers: tuple[str, ...] | None = None
+    """Who has booking rights: None = every user of the room's domain; else only these
+    addresses (the room declines everyone else's invitations)."""

@@ -1,7 +1,8 @@
 """Cloud Tasks state: queues, tasks (live and finished) and the retry policy.
 
-A task keeps its record after it succeeds, is deleted or gives up, so its name stays taken for
-the sandbox's lifetime (Google keeps names for about an hour) and tests can inspect attempts::
+A task keeps its record after it succeeds, is deleted or gives up, so tests can inspect attempts;
+its name stays taken for ``task_name_retention_seconds`` of sandbox clock after it ended (about
+an hour, as Google; a strictness switch), then a new task may take it::
 
     state.tasks["projects/p/locations/l/queues/q/tasks/t1"].attempts   # [Attempt(...), ...]
 """
@@ -66,6 +67,8 @@ class TaskRecord:
     next_attempt: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     attempts: list[Attempt] = field(default_factory=list)
     execution_count: int = 0
+    ended_at: float | None = None
+    """Sandbox-clock seconds when the task succeeded, gave up or was deleted."""
 
     @property
     def live(self) -> bool:
@@ -95,12 +98,16 @@ class TaskState:
         self.tasks: dict[str, TaskRecord] = {}
         self.retry = RetryConfig()
         self.wakeup = threading.Event()
+        self.successes = 0
+        """Successful dispatches so far (every N-th is delivered twice with
+        ``task_duplicate_every``)."""
 
     def clear(self) -> None:
         """Forget every queue and task and restore the default retry policy."""
         self.queues.clear()
         self.tasks.clear()
         self.retry = RetryConfig()
+        self.successes = 0
         self.wakeup.set()
 
     def backoff(self, attempts: int) -> float:

@@ -37,6 +37,9 @@ class ServiceAccount:
     key_id: str
     public_key_pem: bytes
     client_id: str
+    delegation: dict[str, tuple[str, ...]] | None = None
+    """Domain-wide delegation as each tenant's Admin console authorised it: domain -> the scopes
+    authorised for this client id there. None: every scope in every domain (``dwd`` alone)."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import SandboxClock
+from .abuse import AbuseLimiter
 from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
@@ -34,6 +35,7 @@ from .identities import ServiceAccount, User
 from .notification_log import NotificationLog
 from .pending import PendingQueue
 from .request_log import RequestLog
+from .strictness import Strictness
 
 __all__ = ["Settings", "World"]
 
@@ -84,10 +86,17 @@ class World:
         self.requests = RequestLog()
         self.faults = FaultBook()
         self.settings = Settings()
+        self.strictness = Strictness()
+        self.abuse = AbuseLimiter()
         self.rooms: dict[str, Room] = {}
         self.transfers: dict[str, dict[str, Any]] = {}
         self.room_invites: dict[tuple[str, str, str], int] = {}
         """(calendar id, event id, room email) -> the current invitation's number."""
+        self.subscriptions: dict[str, dict[str, str]] = {}
+        """user -> calendars in their calendar list that they do not own: id -> accessRole
+        (``reader`` or ``freeBusyReader``)."""
+        self.meet_request_ids: dict[tuple[str, str], set[str]] = {}
+        """(calendar id, event id) -> every Meet createRequest requestId used on the event."""
         self.relocated: dict[tuple[str, str], str] = {}
         """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
         self.tasks.clear()

@@ -11,7 +11,9 @@ Cloud Tasks adds: ``X-CloudTasks-QueueName``, ``-TaskName``, ``-TaskRetryCount``
 epoch seconds), ``-TaskPreviousResponse`` / ``-TaskRetryReason`` on retries, and
 ``User-Agent: Google-Cloud-Tasks``. An ``oidcToken`` becomes a Bearer id_token signed by the
 sandbox. A 2xx ends the task; anything else (or no answer) retries after the queue's backoff
-until ``max_attempts`` is reached ("exhausted").
+until ``max_attempts`` is reached ("exhausted"). Delivery is at least once: with the strictness
+switch ``task_duplicate_every`` = N, every N-th successful delivery is sent a second time at once
+(its history shows it as an attempt with error "duplicate delivery").
 """
 
 from __future__ import annotations
@@ -125,7 +127,20 @@ class Dispatcher:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
+    def _duplicate_due(self) -> bool:
+        """Count a success; True if this one is delivered twice (``task_duplicate_every``)."""
+        tasks = self.world.tasks
+        tasks.successes += 1
+        every = self.world.strictness.task_duplicate_every
+        return every > 0 and tasks.successes % every == 0
+
     def _attempt(self, task: TaskRecord) -> None:
+        again = self._deliver(task)
+        if again:
+            self._deliver(task, duplicate=True)
+
+    def _deliver(self, task: TaskRecord, duplicate: bool = False) -> bool:
+        """One delivery; True if a duplicate delivery should follow (at-least-once)."""
         request = task.http_request
         with self.world.lock:
             headers = self._headers(task)
@@ -146,21 +161,29 @@ class Dispatcher:
         except requests.RequestException as exc:
             error = type(exc).__name__
             _LOGGER.info("task %s: delivery failed: %s", task.name, exc)
+        again = False
         with self.world.lock:
+            if duplicate:
+                task.attempts.append(Attempt(utcnow(), status, error or "duplicate delivery"))
+                return False
             task.attempts.append(Attempt(utcnow(), status, error))
             if status is not None and status < 500:
                 task.execution_count += 1
             if task.state != "running":
-                return  # deleted while in flight
+                return False  # deleted while in flight
             if status is not None and 200 <= status < 300:
                 task.state = "succeeded"
+                task.ended_at = self.world.clock.time()
+                again = self._duplicate_due()
             elif len(task.attempts) >= self.world.tasks.retry.max_attempts:
                 task.state = "exhausted"
+                task.ended_at = self.world.clock.time()
             else:
                 task.state = "retrying"
                 delay = self.world.tasks.backoff(len(task.attempts))
                 task.next_attempt = utcnow() + dt.timedelta(seconds=delay)
                 self.world.tasks.wakeup.set()
+        return again
 
 
 def _seconds(duration: str) -> float:

@@ -4,11 +4,14 @@ Answers are proto3 JSON (what the GAPIC REST transport parses) and errors use th
 body ``{"error": {"code", "message", "status"}}``:
 
 - a task on a queue that does not exist: 404 ``NOT_FOUND``;
-- a task name that exists or ever existed in this sandbox (dispatched, deleted or given up):
-  409 ``ALREADY_EXISTS``. Note: google-api-core maps an HTTP 409 to
-  ``google.api_core.exceptions.Conflict`` (the parent of ``AlreadyExists``), so REST callers must
-  catch ``Conflict``;
-- task ids are ``[A-Za-z0-9_-]{1,500}``; ``scheduleTime`` at most 30 days ahead.
+- a task name that exists, or existed until less than ``task_name_retention_seconds`` (a
+  strictness switch, default 3600: Google keeps names for about an hour) of sandbox clock ago
+  (dispatched, deleted or given up): 409 ``ALREADY_EXISTS``; after that the name is free again.
+  Note: google-api-core maps an HTTP 409 to ``google.api_core.exceptions.Conflict`` (the
+  parent of ``AlreadyExists``), so REST callers must catch ``Conflict``;
+- task ids are ``[A-Za-z0-9_-]{1,500}``; ``scheduleTime`` at most 30 days ahead;
+- a task over 100 KB (its JSON as sent) is 400 ``INVALID_ARGUMENT``: the ``CreateTaskRequest``
+  reference gives 100 KB, the quotas page 1 MB; the sandbox takes the stricter figure (always).
 
 Only HTTP targets (``httpRequest``) are supported. The dispatcher
 (:mod:`calsync_sandbox.tasks.dispatcher`) sends due tasks.
@@ -17,6 +20,7 @@ Only HTTP targets (``httpRequest``) are supported. The dispatcher
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 from typing import Any
@@ -27,7 +31,9 @@ from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import page
 from ..state.cloud_tasks import Queue, TaskRecord, TaskState
 
-__all__ = ["HANDLERS", "queue_resource", "task_resource"]
+__all__ = ["HANDLERS", "MAX_TASK_BYTES", "queue_resource", "task_resource"]
+
+MAX_TASK_BYTES = 100 * 1024
 
 _TASK_NAME = re.compile(
     r"(projects/[^/]+/locations/[^/]+/queues/[^/]+)/tasks/([A-Za-z0-9_-]{1,500})"
@@ -179,8 +185,10 @@ def _create_task(call: Call) -> Reply:
     found = _TASK_NAME.fullmatch(name)
     if not found or found.group(1) != parent:
         raise _error(400, f"Task name '{name}' is not a valid task name under '{parent}'.")
-    if name in state.tasks:
+    if _name_taken(call, state.tasks.get(name)):
         raise _error(409, "Requested entity already exists", "ALREADY_EXISTS")
+    if len(json.dumps(task).encode()) > MAX_TASK_BYTES:
+        raise _error(400, f"Task size too large: the maximum is {MAX_TASK_BYTES} bytes.")
     request = dict(task.get("httpRequest") or {})
     if not request.get("url"):
         raise _error(400, "Only HTTP targets with httpRequest.url are supported by the sandbox.")
@@ -203,6 +211,15 @@ def _create_task(call: Call) -> Reply:
     state.tasks[name] = record
     state.wakeup.set()
     return Reply(200, task_resource(record, call.body.get("responseView")))
+
+
+def _name_taken(call: Call, old: TaskRecord | None) -> bool:
+    if old is None:
+        return False
+    if old.live or old.ended_at is None:
+        return True
+    retention = call.world.strictness.task_name_retention_seconds
+    return call.world.clock.time() < old.ended_at + retention
 
 
 def _live_task(state: TaskState, name: str) -> TaskRecord:
@@ -249,6 +266,7 @@ def _list_tasks(call: Call) -> Reply:
 def _delete_task(call: Call) -> Reply:
     task = _live_task(call.world.tasks, call.params.required("name"))
     task.state = "deleted"
+    task.ended_at = call.world.clock.time()
     return Reply(200, {})
 
 

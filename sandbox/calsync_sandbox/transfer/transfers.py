@@ -17,12 +17,15 @@ not cancelled, starts at or after the transfer's completion time (sandbox clock)
 other than the old owner (a guest or a room). Each moves, with the same id, into a new secondary
 calendar of the new owner named "Transferred from <old owner email>" (always created, even when
 nothing moves; every transfer creates its own). The moved copy keeps attendees (and their
-answers), extendedProperties (private ones too), conferenceData, ``iCalUID`` and ``sequence``; its
+answers), shared extendedProperties, conferenceData, ``iCalUID`` and ``sequence``; its
 ``organizer`` becomes the new owner, it gets a new ``etag``, ``updated`` and ``htmlLink``. With
 ``RELEASE_RESOURCES=TRUE`` room attendees are removed from the moved events (the rooms are free
-again). The old calendar keeps a ``status: cancelled`` tombstone with only ``id`` (like
-``events.move``), so sync clients see a deletion. No email is sent. Drive's application is
-listed and accepted, and its part does nothing.
+again). Google does not document what happens to private extended properties or ids, so the
+strict reading drops the private properties (switch ``transfer_keeps_private_properties``) and,
+with ``transfer_changes_event_ids``, gives moved events new ids (the old id then reads as the
+tombstone only, it is not followed to the new calendar). The old calendar keeps a ``status:
+cancelled`` tombstone with only ``id`` (like ``events.move``), so sync clients see a deletion.
+No email is sent. Drive's application is listed and accepted, and its part does nothing.
 """
 
 from __future__ import annotations
@@ -208,11 +211,13 @@ def move_calendar_data(world: World, old: User, new: User, release_resources: bo
             continue
         moved = copy.deepcopy(record.data)
         moved["organizer"] = {"email": new.email, "displayName": new.display_name}
+        _apply_strict_readings(world, moved)
+        new_id = str(moved["id"])
         if release_resources:
             moved["attendees"] = [a for a in moved.get("attendees") or [] if not a.get("resource")]
             if not moved["attendees"]:
                 moved.pop("attendees")
-        eid = base64.urlsafe_b64encode(f"{record.id} {target.id}".encode()).decode().rstrip("=")
+        eid = base64.urlsafe_b64encode(f"{new_id} {target.id}".encode()).decode().rstrip("=")
         moved["htmlLink"] = f"https://www.google.com/calendar/event?eid={eid}"
         moved["etag"] = world.new_etag()
         moved["updated"] = now
@@ -225,13 +230,26 @@ def move_calendar_data(world: World, old: User, new: User, release_resources: bo
             "updated": now,
         }
         world.put_event(EventRecord(old.email, tombstone, record.order, 0))
-        world.relocated[(old.email, record.id)] = target.id
+        if new_id == record.id:
+            world.relocated[(old.email, record.id)] = target.id
         for cal, event_id, room in list(world.room_invites):
             if (cal, event_id) == (old.email, record.id):
                 number = world.room_invites.pop((cal, event_id, room))
                 if not release_resources:
-                    world.room_invites[(target.id, event_id, room)] = number
+                    world.room_invites[(target.id, new_id, room)] = number
     return target
+
+
+def _apply_strict_readings(world: World, moved: dict[str, Any]) -> None:
+    """Drop private extended properties and change the id, as the strictness switches say."""
+    strict = world.strictness
+    properties = moved.get("extendedProperties")
+    if not strict.transfer_keeps_private_properties and isinstance(properties, dict):
+        properties.pop("private", None)
+        if not properties:
+            moved.pop("extendedProperties")
+    if strict.transfer_changes_event_ids:
+        moved["id"] = base64.b32hexencode(secrets.token_bytes(15)).decode().lower()
 
 
 HANDLERS: dict[str, Handler] = {

@@ -38,10 +38,13 @@ __all__ = ["RESYNC_IGNORES", "Run", "needs_resync", "run_page", "start", "wants_
 
 _LOG = get_logger(__name__)
 
-RESYNC_IGNORES = frozenset({"sync_enabled", "domains", "fallback_organizer_email"})
+RESYNC_IGNORES = frozenset(
+    {"sync_enabled", "domains", "fallback_organizer_email", "attendee_notifications"}
+)
 """Settings that never change an event already in Google: ``sync_enabled`` is handled
 on its own, ``domains`` only scope the sweeper's Directory queries, and
-``fallback_organizer_email`` is read only when the sweeper picks a successor. Every
+``fallback_organizer_email`` is read only when the sweeper picks a successor,
+``attendee_notifications`` only chooses ``sendUpdates`` for later writes. Every
 other setting (mode, guest visibility, the admin who reaches successors, and any
 setting added later) re-syncs the tenant's future events when it changes."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from calsync.errors import TransientError
 from calsync.google.error_mapping import classify, is_transient
@@ -21,7 +22,7 @@ from calsync.logs import get_logger
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-__all__ = ["CalendarGateway", "build_calendar_gateway"]
+__all__ = ["CalendarGateway", "build_calendar_gateway", "quota_user_for", "with_query"]
 
 _LOG = get_logger(__name__)
 T = TypeVar("T")
@@ -31,20 +32,31 @@ _HTTP_TIMEOUT_SECONDS = 30
 class CalendarGateway:
     """Calendar v3 calls for one identity (not thread-safe: one per thread)."""
 
-    def __init__(self, service: Any, identity: str, retry_deadline: float) -> None:
+    def __init__(
+        self, service: Any, identity: str, retry_deadline: float, quota_user: str | None = None
+    ) -> None:
         self._service = service
         self.identity = identity
         self._retry_deadline = retry_deadline
+        self.quota_user = quota_user
+        """Sent as ``quotaUser`` on every call: the person a service account acts as, so
+        Google charges per-user quota to them rather than to the service account."""
+
+    def prepare(self, make_request: Callable[[], Any], etag: str | None = None) -> Any:
+        """The request ``make_request`` builds, with ``If-Match`` and ``quotaUser`` added."""
+        request = make_request()
+        if etag:
+            request.headers["If-Match"] = etag
+        if self.quota_user:
+            request.uri = with_query(request.uri, quotaUser=self.quota_user)
+        return request
 
     def _call(self, what: str, make_request: Callable[[], Any], etag: str | None = None) -> Any:
         from google.api_core import exceptions as api_exceptions
         from google.api_core import retry as api_retry
 
         def attempt() -> Any:
-            request = make_request()
-            if etag:
-                request.headers["If-Match"] = etag
-            return request.execute(num_retries=0)
+            return self.prepare(make_request, etag).execute(num_retries=0)
 
         retry = api_retry.Retry(
             predicate=is_transient,
@@ -165,21 +177,20 @@ class CalendarGateway:
             if not token:
                 return
 
-    def calendar_ids(self) -> list[str]:
-        """Every calendar in this identity's calendar list."""
+    def owned_calendars(self) -> list[tuple[str, bool]]:
+        """``(calendar id, is primary)`` of the calendars in this identity's list that it owns
+        (not the calendars it only subscribes to: others' shared ones, holidays, rooms)."""
         entries = self._pages("calendarList.list", self._service.calendarList().list, "items")
-        return [str(entry["id"]) for entry in entries]
+        return [
+            (str(entry["id"]), bool(entry.get("primary")))
+            for entry in entries
+            if entry.get("accessRole") == "owner"
+        ]
 
-    def events_with_property(self, calendar_id: str, key: str, value: str) -> list[dict[str, Any]]:
-        """Events of ``calendar_id`` carrying the private extended property ``key=value``."""
+    def events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Every event of ``calendar_id`` (cancelled ones left out)."""
         return list(
-            self._pages(
-                "events.list",
-                self._service.events().list,
-                "items",
-                calendarId=calendar_id,
-                privateExtendedProperty=f"{key}={value}",
-            )
+            self._pages("events.list", self._service.events().list, "items", calendarId=calendar_id)
         )
 
     def calendar_exists(self, calendar_id: str) -> bool:
@@ -200,10 +211,30 @@ def _conference_version(body: dict[str, Any]) -> dict[str, int]:
     return {"conferenceDataVersion": 1} if "conferenceData" in body else {}
 
 
+def with_query(uri: str, **params: str) -> str:
+    """``uri`` with ``params`` added to (or replacing them in) its query string."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
+
+
+def quota_user_for(credentials: Credentials, identity: str) -> str | None:
+    """``identity`` when a service account acts as someone else (domain-wide delegation):
+    Google charges a service account's requests to the service account unless ``quotaUser``
+    is set (Calendar quota guide), so every delegated user would share one quota."""
+    from google.oauth2 import service_account
+
+    acting_as_other = isinstance(credentials, service_account.Credentials) and (
+        identity.lower() != str(credentials.service_account_email).lower()
+    )
+    return identity if acting_as_other else None
+
+
 def build_calendar_gateway(
     credentials: Credentials, identity: str, endpoint: str, retry_deadline: float
 ) -> CalendarGateway:
-    """A gateway using the bundled discovery document and ``endpoint`` as the base URL."""
+    """A gateway using the bundled discovery document and ``endpoint`` as the base URL; a
+    service account acting as ``identity`` sends ``quotaUser`` (``quota_user_for``)."""
     import google_auth_httplib2
     import httplib2
     from googleapiclient.discovery import build
@@ -219,4 +250,4 @@ def build_calendar_gateway(
         static_discovery=True,
         cache_discovery=False,
     )
-    return CalendarGateway(service, identity, retry_deadline)
+    return CalendarGateway(service, identity, retry_deadline, quota_user_for(credentials, identity))

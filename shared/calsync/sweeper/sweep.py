@@ -179,7 +179,7 @@ class Sweeper:
                 report.transfers_in_progress += 1
                 action["status"] = "transfer in progress; the next sweep continues it"
                 return
-            found = self._transfers.find_transferred(tenant_id, receiver, item_key)
+            found = self._transfers.find_transferred(tenant_id, receiver, item_key, parts)
         self._hand_overs.start(
             tenant_id, item_key, parts, successor, receiver, found, action, report
         )

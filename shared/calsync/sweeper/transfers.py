@@ -7,20 +7,23 @@ receivers' calendars for that tenant only)::
     receivers = transfers.receivers(tenant, plan)       # {suspended person: receiver or None}
     transfers.start(tenant_id, directory, old_user, receiver)   # start once, follow a while
     if transfers.completed(tenant_id, directory, old_user, receiver):
-        found = transfers.find_transferred(tenant_id, receiver, item_key)
+        found = transfers.find_transferred(tenant_id, receiver, item_key, parts)
     transfers.forget_finished(tenant_id, report)        # once their items are all re-mapped
 
 A transfer (Calendar application, ``RELEASE_RESOURCES``) moves ALL the person's
 qualifying events to the receiver; its state is kept in Firestore
-(``transfer_state``), so a sweep that stops follows it again next time. The receiver's
-calendars are then read once (``calendarList.list`` and one ``events.list`` each) and
-each part's event is found by its private extended properties.
+(``transfer_state``), so a sweep that stops follows it again next time. The calendars the
+receiver owns are then read once (``calendarList.list`` and one ``events.list`` each;
+one that answers 403 is skipped) and each part's event is found by its private extended
+properties, or, since Google does not say they survive a transfer, by its event id or its
+iCalUID (``<id>@google.com``, kept even when a transfer gives the event a new id).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from calsync.config import Settings
@@ -50,8 +53,8 @@ class DataTransfers:
         self._settings = settings
         self._users: dict[str, dict[str, Any]] = {}
         """Directory users looked up during the current tenant's sweep (one users.get each)."""
-        self._transferred: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
-        """Each receiver's calendars, indexed once: {(item, part): (calendar id, event id)}."""
+        self._transferred: dict[str, _Index] = {}
+        """Each receiver's calendars, indexed once per sweep."""
 
     def receivers(
         self, tenant: TenantRecord, plan: list[tuple[str, list[PartMapping], str]]
@@ -131,37 +134,78 @@ class DataTransfers:
         return self._users[email]
 
     def find_transferred(
-        self, tenant_id: str, receiver: str, item_key: str
+        self, tenant_id: str, receiver: str, item_key: str, parts: list[PartMapping]
     ) -> dict[str, tuple[str, str]]:
-        """{part key: (calendar id, event id)} of the item's events in the receiver's calendars."""
+        """{part key: (calendar id, event id)} of the item's events in the receiver's calendars.
+
+        A part is found by calsync's private extended properties if they survived the move,
+        else by its event id or iCalUID in a calendar the receiver owns other than their
+        primary one (where a former guest holds only their own copy, with the same id)."""
         index = self._transferred.get(receiver)
         if index is None:
             index = self._transferred[receiver] = self._index_calendars(tenant_id, receiver)
-        return {part: where for (item, part), where in index.items() if item == item_key}
+        found: dict[str, tuple[str, str]] = {}
+        for mapping in parts:
+            where = (
+                index.by_property.get((item_key, mapping.part_key))
+                or index.by_id.get(mapping.event_id)
+                or index.by_ical_uid.get(f"{mapping.event_id}@google.com")
+            )
+            if where is not None:
+                found[mapping.part_key] = where
+        return found
 
-    def _index_calendars(
-        self, tenant_id: str, receiver: str
-    ) -> dict[tuple[str, str], tuple[str, str]]:
-        """Every calsync event of the tenant in the receiver's calendars, read once per sweep:
-        one ``calendarList.list`` and one ``events.list`` per calendar, whatever the number of
-        items handed over."""
+    def _index_calendars(self, tenant_id: str, receiver: str) -> _Index:
+        """The receiver's own calendars, read once per sweep: one ``calendarList.list`` and
+        one ``events.list`` per calendar, whatever the number of items handed over. A
+        calendar that answers 403 (or is gone) is skipped."""
         gateway = build_calendar_gateway(
             delegated_credentials(self._settings, receiver),
             receiver,
             self._settings.google.calendar,
             self._settings.retry_deadline_seconds,
         )
-        index: dict[tuple[str, str], tuple[str, str]] = {}
+        index = _Index()
         # The receiver's primary calendar last: there the event is usually only their
         # copy as a former guest; the transferred event itself is in another calendar.
-        calendars = sorted(gateway.calendar_ids(), key=lambda calendar: calendar == receiver)
-        for calendar_id in calendars:
-            for event in gateway.events_with_property(calendar_id, TENANT_PROPERTY, tenant_id):
-                private = event.get("extendedProperties", {}).get("private", {})
-                key = (str(private.get(ITEM_PROPERTY)), str(private.get(PART_PROPERTY)))
-                if key not in index and event.get("status") != "cancelled":
-                    index[key] = (calendar_id, str(event["id"]))
+        calendars = sorted(gateway.owned_calendars(), key=lambda calendar: calendar[1])
+        for calendar_id, primary in calendars:
+            try:
+                events = gateway.events(calendar_id)
+            except PermanentGoogleError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                _LOG.warning(
+                    "a calendar of the receiver cannot be read; skipped",
+                    extra={"fields": {"calendar_id": calendar_id, "status": exc.status}},
+                )
+                continue
+            for event in events:
+                if event.get("status") != "cancelled":
+                    index.add(tenant_id, calendar_id, event, by_identity=not primary)
         return index
+
+
+@dataclass
+class _Index:
+    """Where calsync's events are in one receiver's calendars (the first place found wins)."""
+
+    by_property: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    by_id: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_ical_uid: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add(
+        self, tenant_id: str, calendar_id: str, event: dict[str, Any], by_identity: bool
+    ) -> None:
+        where = (calendar_id, str(event["id"]))
+        private = event.get("extendedProperties", {}).get("private", {})
+        if private.get(TENANT_PROPERTY) == tenant_id:
+            key = (str(private.get(ITEM_PROPERTY)), str(private.get(PART_PROPERTY)))
+            self.by_property.setdefault(key, where)
+        if by_identity:
+            self.by_id.setdefault(where[1], where)
+            if event.get("iCalUID"):
+                self.by_ical_uid.setdefault(str(event["iCalUID"]), where)
 
 
 def _transfer_key(old: str) -> str:

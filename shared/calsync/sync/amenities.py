@@ -84,7 +84,10 @@ def outcomes(base: Result, seen: Amenities) -> list[Result]:
                 update={
                     "status": ResultStatus.MEET_FAILED,
                     "error_code": "meet_failed",
-                    "error_message": "Google could not create the Meet link; edit to retry",
+                    "error_message": (
+                        "Google could not create the Meet link; calsync asks again a few "
+                        "times, then an edit of the item asks again"
+                    ),
                 }
             )
         )

@@ -4,7 +4,7 @@ After a write, a part whose room said ``needsAction`` or whose Meet link is
 ``pending`` gets a delayed Cloud Task (after 20 s, then 40 s, 60 s… at most
 ``MAX_FOLLOW_UPS`` times). The task reads each such event again and publishes what
 changed: the room's answer (with ``room_declined`` if it said no), the Meet URL
-(or ``meet_failed``).
+(or ``meet_failed``, and a retry: ``calsync.sync.meet_retries``).
 
 The tasks of one series are named by a *chain*: a digest of the pending parts' event
 ids and etags as written. Every write that asks Google again for a room or a Meet link
@@ -24,6 +24,7 @@ from calsync.google.results_topic import ResultSink
 from calsync.records import ItemRecord
 from calsync.state.store import Fence, FirestoreStore
 from calsync.sync.amenities import Amenities, observe, outcomes
+from calsync.sync.meet_retries import schedule_meet_retries
 from calsync.sync.owners import Owners
 from calsync.sync.part_results import part_result
 
@@ -104,6 +105,8 @@ class FollowUps:
                 continue
             seen = observe(owner.gateway.get_event(mapping.calendar_id, mapping.event_id))
             updated = mapping.model_copy(update=amenity_fields(seen))
+            if seen.meet_status == "success":
+                updated = updated.model_copy(update={"meet_retries": 0})
             if updated != mapping:
                 if not self._store.save_mapping(tenant_id, ref.key, updated, fence):
                     raise LeaseLost(f"{ref.key}: lease lost during a follow-up; retried later")
@@ -113,4 +116,5 @@ class FollowUps:
         self._results.publish(results)
         if still_pending:
             self.schedule(record, attempt + 1, chain)
+        schedule_meet_retries(self._store, self._tasks, record)
         return results

@@ -92,13 +92,19 @@ class PartSync:
         target = target.at(keep)
         generation = mapping.generation if mapping is not None else 0
         desired = None
+        # A Data Transfer may give the moved event a new id: the mapping knows it.
+        eid = (
+            keep.event_id
+            if keep is not None
+            else event_id(record.tenant_id, record.ref.key, key, generation)
+        )
         if part is not None and record.item is not None:
             desired = render_part(
                 tenant_id=record.tenant_id,
                 settings=context.tenant.settings,
                 item=record.item,
                 part=part,
-                event_id=event_id(record.tenant_id, record.ref.key, key, generation),
+                event_id=eid,
                 owner_email=target.email,
                 enrolled=context.enrolled,
                 organizer_mode=target.kind == "organizer",

@@ -18,6 +18,7 @@ refusals propagate to the caller, which maps them to results.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,10 @@ from calsync.records import ItemRecord, LedgerEntry, PartMapping
 from calsync.state.store import FirestoreStore
 from calsync.sync.amenities import observe
 from calsync.sync.follow_ups import amenity_fields
+from calsync.sync.meet_retries import needs_meet_retry
 from calsync.sync.owners import Owner
 from calsync.sync.part_results import part_result
-from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, plan_part
+from calsync.sync.planning import Delete, Insert, Noop, Operation, Patch, meet_state, plan_part
 from calsync.sync.reconcile_context import ReconcileContext
 from calsync.sync.rendering import DesiredEvent
 
@@ -63,6 +65,7 @@ class PartWriter:
             and mapping is not None
             and mapping.state == "synced"
             and mapping.fingerprint == desired.fingerprint()
+            and not (desired.wants_meet and needs_meet_retry(mapping))
         ):
             return self._result(record, part_key, mapping, ResultStatus.SYNCED)
         if desired is None and mapping is None:
@@ -71,7 +74,12 @@ class PartWriter:
         remote = None if mapping is None else owner.gateway.get_event(owner.calendar_id, target)
         response: dict[str, Any] | None = remote
         for _ in range(_MAX_REPLANS):
-            operation = plan_part(desired, remote)
+            operation = plan_part(
+                desired,
+                remote,
+                context.tenant.settings.attendee_notifications,
+                meet_nonce=uuid.uuid4().hex[:12],
+            )
             try:
                 # A no-op keeps what Google just showed (etag, link, Meet, rooms), which
                 # after a 409/412 read-back is all calsync knows about the event.
@@ -107,6 +115,7 @@ class PartWriter:
             if desired is not None
             else (mapping.ends_at if mapping is not None else None),
             **amenity_fields(observe(response)),
+            meet_retries=_meet_retries(mapping, operation, response),
             via_delegation=owner.delegated
             or (
                 mapping is not None
@@ -184,3 +193,17 @@ class PartWriter:
         self, record: ItemRecord, part_key: str, mapping: PartMapping | None, status: ResultStatus
     ) -> Result:
         return part_result(record, part_key, mapping, status)
+
+
+def _meet_retries(
+    mapping: PartMapping | None, operation: Operation, response: dict[str, Any] | None
+) -> int:
+    """Writes in a row that asked Google again for a Meet link that had failed."""
+    if meet_state(response or {}) in ("success", "present"):
+        return 0
+    before = mapping.meet_retries if mapping is not None else 0
+    body = operation.body if isinstance(operation, Insert | Patch) else {}
+    asked = "createRequest" in (body.get("conferenceData") or {})
+    return (
+        before + 1 if asked and mapping is not None and mapping.meet_status == "failure" else before
+    )

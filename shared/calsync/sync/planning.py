@@ -3,9 +3,12 @@
 Inputs are plain data: what the event should be (``DesiredEvent`` or ``None``
 when the part should not exist) and what Google holds (the event resource, or
 ``None`` when Google has no event with that id). The output is one ``Operation``
-for the executor. The notification budget lives here: invitations and
-cancellations go out when people are added or removed or when time, place or
-link change; cosmetic edits are written with ``sendUpdates=none``.
+for the executor. The notification budget lives here: new, removed and restored
+parts, and changes of time, place or link, are written with ``sendUpdates=all``;
+cosmetic edits with ``none``; a change of only the attendee list (enrollments,
+waitlist promotions, unenrollments) with what the tenant's ``attendee_notifications``
+asks for, ``none`` by default, because Google's ``sendUpdates`` covers the whole
+request: ``all`` may e-mail every guest already on the event, not only the new one.
 """
 
 from __future__ import annotations
@@ -13,12 +16,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+from calsync.contracts import AttendeeNotifications
 from calsync.sync.rendering import DesiredEvent
 
-__all__ = ["Delete", "Insert", "Noop", "Operation", "Patch", "SendUpdates", "plan_part"]
+__all__ = [
+    "Delete",
+    "Insert",
+    "Noop",
+    "Operation",
+    "Patch",
+    "SendUpdates",
+    "instant",
+    "meet_state",
+    "plan_part",
+]
 
-SendUpdates = Literal["all", "none"]
+SendUpdates = Literal["all", "externalOnly", "none"]
+
+_ATTENDEE_ONLY: dict[AttendeeNotifications, SendUpdates] = {
+    "none": "none",
+    "external_only": "externalOnly",
+    "all": "all",
+}
+"""``sendUpdates`` for a write that changes only who attends, per tenant setting."""
+
+_NOTIFYING = frozenset({"time", "place", "conference"})
+"""Changes every guest hears about, whatever the attendee policy."""
 
 _KEPT_ATTENDEE_FIELDS = ("responseStatus", "comment", "optional", "additionalGuests", "displayName")
 
@@ -64,41 +89,68 @@ class Noop:
 Operation = Insert | Patch | Delete | Noop
 
 
-def plan_part(desired: DesiredEvent | None, remote: dict[str, Any] | None) -> Operation:
-    """The one operation that makes ``remote`` match ``desired``."""
+def plan_part(
+    desired: DesiredEvent | None,
+    remote: dict[str, Any] | None,
+    attendee_notifications: AttendeeNotifications = "none",
+    meet_nonce: str = "",
+) -> Operation:
+    """The one operation that makes ``remote`` match ``desired``; ``attendee_notifications``
+    chooses ``sendUpdates`` when only the attendee list (and perhaps cosmetic content)
+    changes. ``meet_nonce`` is appended to a Meet ``createRequest.requestId``: Google
+    ignores a requestId it saw before on the event, so turning Meet off and on again, or
+    retrying a failed Meet, needs a new one."""
     live = remote is not None and remote.get("status") != "cancelled"
     if desired is None:
         if remote is None or not live:
             return Noop("already gone")
         return Delete(str(remote["id"]), str(remote.get("etag", "")), "all", "part removed")
     if remote is None:
-        return Insert(desired.event_id, desired.body(), "all", "new part")
+        return Insert(desired.event_id, _with_nonce(desired.body(), meet_nonce), "all", "new part")
     body = desired.body()
     body["attendees"] = merge_attendees(desired, remote.get("attendees", []))
     _keep_conference(body, desired, remote)
+    _with_nonce(body, meet_nonce)
     etag = str(remote.get("etag", ""))
     if not live:
         return Patch(desired.event_id, body, etag, "all", "restored")
     changes = changed_fields(desired, remote)
     if not changes:
         return Noop("up to date")
-    notify = changes & {"time", "place", "attendees", "conference"}
-    return Patch(
-        desired.event_id,
-        body,
-        etag,
-        "all" if notify else "none",
-        "changed: " + ", ".join(sorted(changes)),
-    )
+    send: SendUpdates = "none"
+    if changes & _NOTIFYING:
+        send = "all"
+    elif "attendees" in changes:
+        send = _ATTENDEE_ONLY[attendee_notifications]
+    return Patch(desired.event_id, body, etag, send, "changed: " + ", ".join(sorted(changes)))
 
 
 def _keep_conference(body: dict[str, Any], desired: DesiredEvent, remote: dict[str, Any]) -> None:
-    """Never regenerate an existing Meet; remove it when conferencing is turned off."""
-    has = bool(remote.get("conferenceData"))
-    if desired.wants_meet and has:
+    """Never regenerate an existing Meet (one that failed is asked for again); remove it
+    when conferencing is turned off."""
+    state = meet_state(remote)
+    if desired.wants_meet and state not in ("", "failure"):
         body.pop("conferenceData", None)  # keep the link people already have
-    elif not desired.wants_meet and has:
+    elif not desired.wants_meet and state:
         body["conferenceData"] = None
+
+
+def _with_nonce(body: dict[str, Any], nonce: str) -> dict[str, Any]:
+    """Make a Meet ``createRequest`` in ``body`` unique with ``nonce``."""
+    create = (body.get("conferenceData") or {}).get("createRequest")
+    if nonce and isinstance(create, dict):
+        create["requestId"] = f"{create['requestId']}-{nonce}"
+    return body
+
+
+def meet_state(remote: dict[str, Any]) -> str:
+    """``""`` (no conference), Google's ``createRequest`` status (``pending``, ``success``,
+    ``failure``), or ``present`` for a conference without one."""
+    conference = remote.get("conferenceData") or {}
+    if not conference:
+        return ""
+    status = ((conference.get("createRequest") or {}).get("status") or {}).get("statusCode")
+    return str(status or "present")
 
 
 def merge_attendees(desired: DesiredEvent, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,7 +182,8 @@ def changed_fields(desired: DesiredEvent, remote: dict[str, Any]) -> set[str]:
         changes.add("place")
     if set(desired.attendees) | set(desired.rooms) != _attendee_emails(remote):
         changes.add("attendees")
-    if desired.wants_meet != bool(remote.get("conferenceData")):
+    state = meet_state(remote)
+    if (desired.wants_meet and state in ("", "failure")) or (not desired.wants_meet and state):
         changes.add("conference")
     for key, default in (
         ("summary", ""),
@@ -157,10 +210,24 @@ def _attendee_emails(remote: dict[str, Any]) -> set[str]:
 
 
 def _same_time(want: dict[str, str], have: Any) -> bool:
+    """Same instant (to the second) in the same zone. Google re-expresses a ``dateTime`` in
+    the event's time zone (or UTC) and keeps seconds only, so strings cannot be compared."""
     if not isinstance(have, dict) or "dateTime" not in have:
         return False
-    if want["timeZone"] != have.get("timeZone", want["timeZone"]):
+    zone = str(have.get("timeZone", want["timeZone"]))
+    if want["timeZone"] != zone:
         return False
-    return datetime.fromisoformat(want["dateTime"]) == datetime.fromisoformat(
-        str(have["dateTime"]).replace("Z", "+00:00")
-    )
+    wanted, held = instant(want["dateTime"], zone), instant(str(have["dateTime"]), zone)
+    return wanted is not None and wanted == held
+
+
+def instant(value: str, zone: str) -> datetime | None:
+    """An RFC 3339 ``dateTime`` as an aware instant truncated to the second; one without an
+    offset is read in ``zone``. None when it cannot be read."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+    return parsed.replace(microsecond=0)

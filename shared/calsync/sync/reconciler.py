@@ -35,6 +35,7 @@ from calsync.records import ItemRecord, TenantRecord, now
 from calsync.state.store import FirestoreStore
 from calsync.sync.follow_ups import FollowUps
 from calsync.sync.item_lease import LEASE_SECONDS, ItemLease
+from calsync.sync.meet_retries import schedule_meet_retries
 from calsync.sync.owners import OrganizerAccess, Owner, Owners
 from calsync.sync.part_results import pending, skipped
 from calsync.sync.part_sync import CalendarVanished, PartSync
@@ -135,6 +136,7 @@ class Reconciler:
                     )
                 if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
+                schedule_meet_retries(self._store, self._tasks, record)
                 return results
             except InvalidGrant as exc:
                 # an organizer's grant broke mid-way: mark them, then plan again without them
