@@ -19,7 +19,7 @@ import pytest
 from calsync.config import get_settings
 from calsync.logs import JsonFormatter
 from calsync.organizers.flow_states import FlowSecrets, OAuthStates
-from calsync.organizers.grant_store import GrantStore
+from calsync.organizers.grant_store import GrantMisplaced, GrantStore
 from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.oauth_flow import InvalidState, StateClaims, StateSigner
 from calsync.organizers.vault import DecryptionFailed, vault_from_settings
@@ -197,9 +197,56 @@ def test_json_callers_get_the_refusal_code(browser: Browser, sandbox: Any) -> No
 # ---- the vault in Firestore -------------------------------------------------------------
 
 
-def _grant_doc(email: str) -> Any:
+def _grant_doc(email: str, tenant: str = "acme") -> Any:
     db = firestore_client(get_settings().project)
-    return db.collection("tenants").document("acme").collection("organizers").document(email)
+    return db.collection("tenants").document(tenant).collection("organizers").document(email)
+
+
+def _store() -> GrantStore:
+    settings = get_settings()
+    return GrantStore(
+        firestore_client(settings.project), lambda: vault_from_settings(settings.oauth)
+    )
+
+
+COPIES = {"to another organizer": ("acme", BOB), "to another tenant": ("globex", ALICE)}
+
+
+@pytest.mark.parametrize(("tenant", "organizer"), list(COPIES.values()), ids=list(COPIES))
+def test_whole_grant_document_copied_elsewhere_is_refused(
+    browser: Browser,
+    grants: OrganizerGrants,
+    captured_logs: Callable[[], str],
+    tenant: str,
+    organizer: str,
+) -> None:
+    """Attack: alice's whole grant document copied with set() onto bob's path, or onto
+    alice's path in another tenant: it names alice of acme, so it is refused there (the sync
+    path sees no grant and logs one line); alice's own grant still works."""
+    browser.connect(ALICE)
+    _grant_doc(organizer, tenant).set(_grant_doc(ALICE).get().to_dict())
+    with pytest.raises(GrantMisplaced, match="names another tenant or organizer"):
+        _store().get(tenant, organizer)
+    assert grants.credentials(tenant, organizer) is None
+    lines = [line for line in captured_logs().splitlines() if "does not decrypt" in line]
+    assert len(lines) == 1, lines
+    assert grants.credentials("acme", ALICE) is not None
+
+
+@pytest.mark.parametrize(("tenant", "organizer"), list(COPIES.values()), ids=list(COPIES))
+def test_copied_grant_with_its_fields_rewritten_does_not_decrypt(
+    browser: Browser, grants: OrganizerGrants, tenant: str, organizer: str
+) -> None:
+    """Attack: the whole document copied with set() and its tenant_id/email fields rewritten
+    to match the new path; the associated data comes from the path, so it does not open."""
+    browser.connect(ALICE)
+    copied = {**_grant_doc(ALICE).get().to_dict(), "tenant_id": tenant, "email": organizer}
+    _grant_doc(organizer, tenant).set(copied)
+    record = _store().get(tenant, organizer)
+    assert record is not None
+    with pytest.raises(DecryptionFailed, match="authenticate"):
+        _store().refresh_token(tenant, organizer, record)
+    assert grants.credentials(tenant, organizer) is None
 
 
 def test_tampered_ciphertext_does_not_decrypt(browser: Browser, grants: OrganizerGrants) -> None:
@@ -216,7 +263,7 @@ def test_tampered_ciphertext_does_not_decrypt(browser: Browser, grants: Organize
     record = store.get("acme", ALICE)
     assert record is not None
     with pytest.raises(DecryptionFailed):
-        store.refresh_token(record)
+        store.refresh_token("acme", ALICE, record)
     assert grants.credentials("acme", ALICE) is None
 
 
