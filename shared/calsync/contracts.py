@@ -30,6 +30,7 @@ __all__ = [
     "MAX_PARTS",
     "VERSION_LIMIT",
     "Conference",
+    "Domain",
     "Email",
     "EnrollmentChange",
     "EnrollmentChanged",
@@ -45,6 +46,7 @@ __all__ = [
     "ResultStatus",
     "SettingsUpdated",
     "TenantSettings",
+    "in_domains",
 ]
 
 MAX_PARTS = 100
@@ -67,6 +69,24 @@ def _email(value: str) -> str:
     return value
 
 
+_HOST = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _domain(value: str) -> str:
+    value = value.strip().lower()
+    if not _HOST.match(value):
+        raise ValueError(f"not a valid host name: {value!r}")
+    return value
+
+
+def in_domains(email: str, domains: list[str]) -> bool:
+    """True when ``email``'s domain is exactly one of ``domains`` (case-insensitive)."""
+    _, at, domain = email.lower().rpartition("@")
+    return bool(at) and domain in {d.lower() for d in domains if d}
+
+
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -82,6 +102,8 @@ def _unique(values: list[str]) -> list[str]:
 
 Email = Annotated[str, AfterValidator(_email)]
 """An email address, normalised to lower case."""
+Domain = Annotated[str, AfterValidator(_domain)]
+"""A host name (``acme.com``), normalised to lower case; never empty."""
 TenantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 PartKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -195,10 +217,21 @@ class TenantSettings(_Wire):
 
     sync_enabled: bool = True
     use_organizer_accounts: bool = False
-    domains: Annotated[list[str], Field(max_length=50)] = Field(default_factory=list)
+    domains: Annotated[list[Domain], Field(max_length=50), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
     guests_can_see_other_guests: bool = False
     fallback_organizer_email: Email | None = None
     admin_email: Email | None = None
+
+    @model_validator(mode="after")
+    def _people_inside_domains(self) -> Self:
+        """calsync acts as these people through delegation: only inside the tenant's domains."""
+        for name in ("admin_email", "fallback_organizer_email"):
+            email = getattr(self, name)
+            if email is not None and not in_domains(email, self.domains):
+                raise ValueError(f"{name} {email!r} is outside the tenant's domains")
+        return self
 
 
 class SettingsUpdated(_Wire):
