@@ -47,6 +47,7 @@ __all__ = [
     "SettingsUpdated",
     "TenantSettings",
     "in_domains",
+    "path_bound",
 ]
 
 MAX_PARTS = 100
@@ -87,6 +88,16 @@ def in_domains(email: str, domains: list[str]) -> bool:
     return bool(at) and domain in {d.lower() for d in domains if d}
 
 
+def path_bound(tenant_id: object, email: object = None) -> str | None:
+    """What is wrong with a tenant id (and an email) about to name a Firestore path or a
+    person, or None when both are well formed (HTTP functions check every parameter)."""
+    if not isinstance(tenant_id, str) or not re.match(_TENANT_ID, tenant_id):
+        return "tenant must match " + _TENANT_ID
+    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
+        return "organizer must be an email address"
+    return None
+
+
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -104,7 +115,8 @@ Email = Annotated[str, AfterValidator(_email)]
 """An email address, normalised to lower case."""
 Domain = Annotated[str, AfterValidator(_domain)]
 """A host name (``acme.com``), normalised to lower case; never empty."""
-TenantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+_TENANT_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+TenantId = Annotated[str, Field(pattern=_TENANT_ID)]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 PartKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 TimeZone = Annotated[str, AfterValidator(_timezone)]

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
+from calsync.contracts import path_bound
 from calsync.errors import ConfigurationError, TransientError
 from calsync.logs import get_logger, log_context
 from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
@@ -137,6 +138,9 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
         return _json({"error": "not_found"}, 404)
     if not tenant or not organizer:
         return _json({"error": "tenant and organizer are required"}, 400)
+    problem = path_bound(tenant, organizer)
+    if problem is not None:
+        return _json({"error": "bad_request", "message": problem}, 400)
     if path == "/status" and request.method == "GET":
         return _json(organizer_grants(settings).status(tenant, organizer))
     if path == "/disconnect" and request.method == "GET":
