@@ -144,6 +144,53 @@ def test_another_google_account_is_refused(browser: Browser, stack: Any) -> None
     assert_revoked_at_google(stack, BOB)
 
 
+def _revoked(stack: Any, email: str) -> list[bool]:
+    """Whether each grant the sandbox issued to ``email`` was revoked, oldest first."""
+    return [g.revoked for g in stack.sandbox.world.grants.values() if g.email == email]
+
+
+def test_a_refused_flow_never_revokes_a_working_grant_of_the_same_account(
+    browser: Browser, stack: Any, grants: OrganizerGrants
+) -> None:
+    """Bob (connected) completes alice's flow with his account: refused, but his fresh tokens
+    are not revoked, since Google would revoke his stored working grant with them."""
+    assert browser.connect(BOB).status_code == 200
+    reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
+    refused(reply, 403, "different Google account")
+    assert _revoked(stack, BOB) == [False, False]
+    assert grants.credentials("acme", BOB) is not None
+
+
+@pytest.fixture
+def broken_vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Storing a grant fails: the OAuth function's encryption keys are misconfigured."""
+    from calsync.config import reset_settings_cache
+
+    monkeypatch.setenv("CALSYNC_LOCAL_ENCRYPTION_KEYS", "not a keyring")
+    reset_settings_cache()
+    yield
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def test_tokens_are_revoked_when_storing_the_grant_fails(
+    organizers: tuple[str, ...], stack: Any, broken_vault: None
+) -> None:
+    """Whatever makes storing fail (here the vault), Google's fresh tokens are revoked."""
+    reply = Browser(_oauth_app()).connect(ALICE)
+    assert reply.status_code == 500, reply.get_data(as_text=True)
+    assert _revoked(stack, ALICE) == [True]
+
+
+def _oauth_app() -> Any:
+    from functions_framework import create_app
+
+    from calsync_dev.stack import repo_root
+
+    source = repo_root() / "functions" / "oauth_callback" / "main.py"
+    return create_app(target="oauth_callback", source=str(source)).test_client()
+
+
 def test_unverified_email_is_refused(browser: Browser, sandbox: Any) -> None:
     """Attack: an account whose email Google has not verified."""
     sandbox.seed_user(ALICE, email_verified=False)

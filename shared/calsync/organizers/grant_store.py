@@ -185,6 +185,19 @@ class GrantStore:
 
         replace(self._db.transaction())
 
+    def connected_sub(self, google_sub: str) -> bool:
+        """True when some tenant holds a connected grant of Google account ``google_sub``
+        (one equality query per tenant: no collection-group index needed)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        for tenant in self._db.collection("tenants").list_documents():
+            organizers = tenant.collection("organizers")
+            query = organizers.where(filter=FieldFilter("google_sub", "==", google_sub))
+            for snapshot in query.stream():
+                if (snapshot.to_dict() or {}).get("health") == Health.CONNECTED.value:
+                    return True
+        return False
+
     def connected(self, tenant_id: str | None = None) -> Iterator[GrantRecord]:
         """Every connected grant of one tenant, or of all (no collection-group index needed)."""
         from google.cloud.firestore_v1.base_query import FieldFilter

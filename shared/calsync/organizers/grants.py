@@ -197,6 +197,10 @@ class OrganizerGrants:
         self._store.delete(tenant_id, email)
         return True
 
+    def account_has_working_grant(self, google_sub: str) -> bool:
+        """True when a connected grant of this Google account is stored, in any tenant."""
+        return self._store.connected_sub(google_sub)
+
     def revoke(self, token: str) -> None:
         """Revoke a token at Google; an already-invalid token counts as revoked."""
         try:
