@@ -381,3 +381,34 @@ def test_no_token_code_verifier_or_state_reaches_a_log_line(
         assert secret not in text
         assert quote(secret, safe="") not in text
     assert quote(code, safe="") in " ".join(browser.seen_urls)  # the values were real
+
+
+def test_a_failing_token_refresh_logs_no_token_even_when_google_echoes_one(
+    browser: Browser, grants: OrganizerGrants, sandbox: Any, captured_logs: Callable[[], str]
+) -> None:
+    """Leak: the token endpoint fails with an error text echoing the request (a Bearer header,
+    the refresh token) while reconcile refreshes alice's grant; the lines the reconcile path
+    logs (with Google's text in them) carry neither: redaction by value, not only by name."""
+    import json
+
+    from functions_framework import create_app
+
+    from calsync_dev.stack import repo_root
+    from tests.unit.factories import upsert_message
+
+    assert browser.connect(ALICE).status_code == 200
+    credentials = grants.credentials("acme", ALICE)
+    assert credentials is not None
+    leaked = ("ya29.sandbox-echoed-access-token", str(credentials.refresh_token))
+    echo = f"echoing Authorization: Bearer {leaked[0]} for refresh_token={leaked[1]}"
+    sandbox.inject_fault("oauth2.token", user=ALICE, status=500, message=echo)
+    source = repo_root() / "functions" / "on_event_change" / "main.py"
+    client = create_app("on_event_change", str(source), "http").test_client()
+    data = base64.b64encode(json.dumps(upsert_message(version=1)).encode()).decode()
+    reply = client.post("/", json={"message": {"data": data, "messageId": "1"}})
+    sandbox.clear_faults()
+    assert reply.status_code == 503, reply.get_data(as_text=True)
+    text = captured_logs()
+    assert "token refresh failed" in text
+    for secret in leaked:
+        assert secret not in text
