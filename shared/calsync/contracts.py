@@ -235,6 +235,9 @@ class TenantSettings(_Wire):
     guests_can_see_other_guests: bool = False
     fallback_organizer_email: Email | None = None
     admin_email: Email | None = None
+    attendee_domains: Annotated[list[Domain], Field(max_length=50)] | None = None
+    """None: anyone may be invited. A list: only addresses in these domains are (calsync
+    does not relay invitations to arbitrary addresses); others are left out of the events."""
 
     @model_validator(mode="after")
     def _people_inside_domains(self) -> Self:

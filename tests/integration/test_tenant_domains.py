@@ -9,8 +9,8 @@ import pytest
 
 from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
-from tests.integration.conftest import Deliver
-from tests.unit.factories import settings_message
+from tests.integration.conftest import Deliver, calendar
+from tests.unit.factories import settings_message, upsert_message
 
 
 def _rejected(results: Any, code: str) -> str:
@@ -78,3 +78,22 @@ def test_a_person_calsync_acts_as_must_lie_inside_the_tenants_domains(
     )
     assert f"{field} 'admin@globex.com' is outside" in _rejected(results, "invalid")
     assert _domains(svc, "acme") is None
+
+
+@pytest.mark.parametrize(
+    ("allowed", "invited"),
+    [(None, {"bob@acme.com", "stranger@elsewhere.example"}), (["acme.com"], {"bob@acme.com"})],
+)
+def test_a_tenant_may_limit_attendees_to_its_allowed_domains(
+    acme: str, deliver: Deliver, sandbox: Any, allowed: list[str] | None, invited: set[str]
+) -> None:
+    """Relay: the platform names an outside address as host; with ``attendee_domains`` set,
+    calsync does not invite it (without the setting, anyone is invited as before)."""
+    deliver(settings_message(version=2, attendee_domains=allowed))
+    hosts = ["bob@acme.com", "stranger@elsewhere.example"]
+    assert deliver(upsert_message(version=1, host_emails=hosts)) is Outcome.ACK
+    events = calendar(sandbox, "bob@acme.com")
+    assert events
+    for event in events:
+        attendees = {str(a).lower() for a in event["attendees"]} - {"alice@acme.com"}
+        assert attendees == invited
