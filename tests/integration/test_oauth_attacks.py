@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -31,13 +32,41 @@ pytest_plugins = ["tests.integration.oauth_fixtures"]
 ALICE, BOB = "alice@acme.com", "bob@acme.com"
 
 
-def refused(reply: Any, status: int, words: str) -> None:
-    """The callback refused with ``status`` and a page a person understands."""
+_REFUSALS: list[dict[str, Any]] = []
+"""The fields of each "OAuth flow refused" line logged during the current test."""
+
+
+class _Refusals(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "OAuth flow refused":
+            _REFUSALS.append(dict(getattr(record, "fields", {})))
+
+
+@pytest.fixture(autouse=True)
+def refusals() -> Iterator[list[dict[str, Any]]]:
+    """Collects the refusals calsync logs (outcome code and reason) while a test runs."""
+    handler = _Refusals(logging.WARNING)
+    logger = logging.getLogger("calsync")
+    logger.addHandler(handler)
+    _REFUSALS.clear()
+    try:
+        yield _REFUSALS
+    finally:
+        logger.removeHandler(handler)
+
+
+def refused(reply: Any, status: int, words: str, outcome: str, reason: str = "") -> None:
+    """The callback refused with ``status``, a page a person understands, and for the
+    specific cause: the refusal's ``outcome`` code and (its start) ``reason`` as logged."""
     text = reply.get_data(as_text=True)
     assert reply.status_code == status, text
     assert words in text
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Referrer-Policy"] == "no-referrer"
+    assert _REFUSALS, "no refusal was logged"
+    last = _REFUSALS[-1]
+    assert last["outcome"] == outcome, last
+    assert str(last["reason"]).startswith(reason), last
 
 
 def not_connected(browser: Browser, organizer: str = ALICE) -> None:
@@ -63,7 +92,9 @@ def test_missing_state_is_refused(browser: Browser) -> None:
     """Attack: a callback without state."""
     url = callback_url(browser)
     query = {k: v for k, v in query_of(url).items() if k != "state"}
-    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    refused(
+        browser.callback(with_query(url, query)), 400, "already used", "invalid_state", "missing"
+    )
     not_connected(browser)
 
 
@@ -71,7 +102,8 @@ def test_forged_state_is_refused(browser: Browser) -> None:
     """Attack: a state signed with another key (same claims shape)."""
     url = callback_url(browser)
     forged = StateSigner("f" * 43).sign(StateClaims.new("connect", "acme", ALICE))
-    refused(browser.callback(with_query(url, {**query_of(url), "state": forged})), 400, "expired")
+    reply = browser.callback(with_query(url, {**query_of(url), "state": forged}))
+    refused(reply, 400, "expired", "invalid_state", "bad_signature")
     not_connected(browser)
 
 
@@ -79,14 +111,20 @@ def test_replayed_state_is_refused(browser: Browser) -> None:
     """Attack: the same callback delivered twice; the second time stores nothing new."""
     url = callback_url(browser)
     assert browser.callback(url).status_code == 200
-    refused(browser.callback(url), 400, "already used")
+    refused(browser.callback(url), 400, "already used", "invalid_state", "replayed")
 
 
-def test_expired_state_is_refused(browser: Browser) -> None:
-    """Attack: a state older than 10 minutes (signature valid, time past)."""
-    url = callback_url(browser)
-    old = signer().sign(StateClaims.new("connect", "acme", ALICE, now=time.time() - 601))
-    refused(browser.callback(with_query(url, {**query_of(url), "state": old})), 400, "expired")
+def test_expired_state_is_refused(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack: a real flow, started by calsync 10 minutes and 1 second before its callback
+    arrives (its signed state and its flow record both past their expiry)."""
+    import calsync.organizers.oauth_flow as oauth_flow
+
+    started_at = time.time() - oauth_flow.STATE_LIFETIME_SECONDS - 1
+    with monkeypatch.context() as clock:  # calsync's clock, while it starts the flow
+        clock.setattr(oauth_flow, "time", SimpleNamespace(time=lambda: started_at))
+        location = browser.start(ALICE).headers["Location"]
+    url = browser.consent(location)
+    refused(browser.callback(url), 400, "expired", "invalid_state", "expired")
     not_connected(browser)
 
 
@@ -108,7 +146,9 @@ def test_state_from_another_tenant_is_refused(browser: Browser) -> None:
     state = signer().verify(query_of(url)["state"])
     moved = StateClaims("connect", "globex", ALICE, state.nonce, state.expires_at)
     query = {**query_of(url), "state": signer().sign(moved)}
-    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    refused(
+        browser.callback(with_query(url, query)), 400, "already used", "invalid_state", "mismatch"
+    )
     not_connected(browser)
 
 
@@ -119,7 +159,13 @@ def test_state_of_another_organizer_is_refused(browser: Browser) -> None:
     """
     alice_url, bob_url = callback_url(browser, ALICE), callback_url(browser, BOB)
     query = {**query_of(bob_url), "state": query_of(alice_url)["state"]}
-    refused(browser.callback(with_query(bob_url, query)), 400, "did not complete the sign-in")
+    refused(
+        browser.callback(with_query(bob_url, query)),
+        400,
+        "did not complete the sign-in",
+        "exchange_failed",
+        "invalid_grant",
+    )
     not_connected(browser, ALICE)
     not_connected(browser, BOB)
 
@@ -138,7 +184,7 @@ def test_another_google_account_is_refused(browser: Browser, stack: Any) -> None
     """Attack: the flow for alice is completed by bob's Google account (whose grant is
     revoked again: calsync keeps nothing it did not ask for)."""
     reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
-    refused(reply, 403, "different Google account")
+    refused(reply, 403, "different Google account", "wrong_account")
     not_connected(browser, ALICE)
     not_connected(browser, BOB)
     assert_revoked_at_google(stack, BOB)
@@ -156,7 +202,7 @@ def test_a_refused_flow_never_revokes_a_working_grant_of_the_same_account(
     are not revoked, since Google would revoke his stored working grant with them."""
     assert browser.connect(BOB).status_code == 200
     reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
-    refused(reply, 403, "different Google account")
+    refused(reply, 403, "different Google account", "wrong_account")
     assert _revoked(stack, BOB) == [False, False]
     assert grants.credentials("acme", BOB) is not None
 
@@ -194,7 +240,7 @@ def _oauth_app() -> Any:
 def test_unverified_email_is_refused(browser: Browser, sandbox: Any) -> None:
     """Attack: an account whose email Google has not verified."""
     sandbox.seed_user(ALICE, email_verified=False)
-    refused(browser.connect(ALICE), 403, "not verified")
+    refused(browser.connect(ALICE), 403, "not verified", "unverified_email")
     not_connected(browser)
 
 
@@ -204,7 +250,7 @@ def test_foreign_hosted_domain_is_refused(
 ) -> None:
     """Attack: a consumer account (no hd) or another Workspace claiming alice's address."""
     sandbox.seed_user(ALICE, hosted_domain=hosted_domain)
-    refused(browser.connect(ALICE), 403, "not managed by your organization")
+    refused(browser.connect(ALICE), 403, "not managed by your organization", "foreign_domain")
     not_connected(browser)
 
 
@@ -217,7 +263,7 @@ def test_partial_scopes_store_nothing_and_name_the_missing_permission(
         scopes=["openid", "email", "https://www.googleapis.com/auth/calendar.events"],
     )
     reply = browser.connect(ALICE)
-    refused(reply, 403, "Some permissions were not granted")
+    refused(reply, 403, "Some permissions were not granted", "missing_scopes")
     text = reply.get_data(as_text=True)
     assert "See, edit, share, and permanently delete all the calendars" in text
     assert "View calendar resources on your domain" in text
@@ -228,7 +274,7 @@ def test_partial_scopes_store_nothing_and_name_the_missing_permission(
 def test_denied_consent_stores_nothing(browser: Browser, sandbox: Any) -> None:
     """The person clicks Cancel."""
     sandbox.set_consent(ALICE, deny=True)
-    refused(browser.connect(ALICE), 403, "Access was not granted")
+    refused(browser.connect(ALICE), 403, "Access was not granted", "access_denied")
     not_connected(browser)
 
 

@@ -100,7 +100,10 @@ def handle(request: Any, settings: Settings) -> Response:
         try:
             return _route(request, path, settings)
         except FlowRefused as exc:
-            _LOG.warning("OAuth flow refused", extra={"fields": {"outcome": exc.code}})
+            _LOG.warning(
+                "OAuth flow refused",
+                extra={"fields": {"outcome": exc.code, "reason": exc.detail[:120]}},
+            )
             if _wants_json(request):
                 return _json({"error": exc.code, "missing_scopes": exc.missing}, exc.status)
             return _html(refusal_page(exc.code, exc.missing), exc.status, settings)
