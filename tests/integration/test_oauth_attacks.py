@@ -128,6 +128,32 @@ def test_expired_state_is_refused(browser: Browser, monkeypatch: pytest.MonkeyPa
     not_connected(browser)
 
 
+def test_two_concurrent_callbacks_with_one_state_succeed_once(browser: Browser, stack: Any) -> None:
+    """Attack: the same callback raced twice at once (a stolen URL replayed in parallel);
+    the flow record is taken in one transaction, so exactly one finishes the flow and the
+    other is refused as a replay without its code reaching Google."""
+    import threading
+
+    url = callback_url(browser)
+    app = browser.client.application
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(Browser(client).callback(url).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [200, 400]
+    # refused by calsync's one-time flow record, before Google's one-time code is tried
+    assert [(r["outcome"], r["reason"]) for r in _REFUSALS] == [("invalid_state", "replayed")]
+
+
 def test_expired_flow_record_is_refused(organizers: tuple[str, ...]) -> None:
     """Attack: a flow record past ``expires_at`` (TTL deletion can lag a day)."""
     states = OAuthStates(firestore_client(get_settings().project))
