@@ -152,7 +152,11 @@ DEFENCES = (
                 "    return False",
             ),
         ),
-        (ATTACKS + "test_no_token_code_verifier_or_state_reaches_a_log_line",),
+        (
+            ATTACKS + "test_no_token_code_verifier_or_state_reaches_a_log_line",
+            "tests/unit/test_log_redaction.py::"
+            "test_fields_named_like_credentials_are_redacted_whatever_their_value",
+        ),
     ),
     Defence(
         "state-signature",
@@ -241,7 +245,13 @@ DEFENCES = (
     ),
     Defence(
         "every-scope-granted",
-        ((LIB + "organizers/connect_flow.py", "        if missing:", "        if False:"),),
+        (
+            (
+                LIB + "organizers/connect_flow.py",
+                '        if missing:\n            raise FlowRefused("missing_scopes"',
+                '        if False:\n            raise FlowRefused("missing_scopes"',
+            ),
+        ),
         (ATTACKS + "test_partial_scopes_store_nothing_and_name_the_missing_permission",),
     ),
     Defence(
