@@ -54,4 +54,3 @@ def seed_people(control: Any) -> None:
     control.seed_domain(GLOBEX_DOMAIN)
     for email, name in {**PEOPLE, **LEARNERS, **GLOBEX_PEOPLE}.items():
         control.seed_user(email, display_name=name, admin=email.startswith("gadmin@"))
-

@@ -200,5 +200,3 @@ def run_scenario(
         + writes_section(control)
     )
     return ScenarioResult(converged=not problems, problems=problems, report=report)
-
-

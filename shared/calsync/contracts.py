@@ -31,6 +31,7 @@ __all__ = [
     "VERSION_LIMIT",
     "AttendeeNotifications",
     "Conference",
+    "Domain",
     "Email",
     "EnrollmentChange",
     "EnrollmentChanged",
@@ -46,6 +47,8 @@ __all__ = [
     "ResultStatus",
     "SettingsUpdated",
     "TenantSettings",
+    "in_domains",
+    "path_bound",
 ]
 
 MAX_PARTS = 100
@@ -68,6 +71,34 @@ def _email(value: str) -> str:
     return value
 
 
+_HOST = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def _domain(value: str) -> str:
+    value = value.strip().lower()
+    if not _HOST.match(value):
+        raise ValueError(f"not a valid host name: {value!r}")
+    return value
+
+
+def in_domains(email: str, domains: list[str]) -> bool:
+    """True when ``email``'s domain is exactly one of ``domains`` (case-insensitive)."""
+    _, at, domain = email.lower().rpartition("@")
+    return bool(at) and domain in {d.lower() for d in domains if d}
+
+
+def path_bound(tenant_id: object, email: object = None) -> str | None:
+    """What is wrong with a tenant id (and an email) about to name a Firestore path or a
+    person, or None when both are well formed (HTTP functions check every parameter)."""
+    if not isinstance(tenant_id, str) or not re.match(_TENANT_ID, tenant_id):
+        return "tenant must match " + _TENANT_ID
+    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
+        return "organizer must be an email address"
+    return None
+
+
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -83,7 +114,10 @@ def _unique(values: list[str]) -> list[str]:
 
 Email = Annotated[str, AfterValidator(_email)]
 """An email address, normalised to lower case."""
-TenantId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Domain = Annotated[str, AfterValidator(_domain)]
+"""A host name (``acme.com``), normalised to lower case; never empty."""
+_TENANT_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+TenantId = Annotated[str, Field(pattern=_TENANT_ID)]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 PartKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -199,7 +233,9 @@ class TenantSettings(_Wire):
 
     sync_enabled: bool = True
     use_organizer_accounts: bool = False
-    domains: Annotated[list[str], Field(max_length=50)] = Field(default_factory=list)
+    domains: Annotated[list[Domain], Field(max_length=50), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
     guests_can_see_other_guests: bool = False
     fallback_organizer_email: Email | None = None
     admin_email: Email | None = None
@@ -210,6 +246,18 @@ class TenantSettings(_Wire):
     all of them on each such write) or ``all`` (every guest on each such write). Google's
     ``sendUpdates`` applies to a whole request, not to the guests it adds; see
     docs/decisions.md, "Notifications for attendee-only changes"."""
+    attendee_domains: Annotated[list[Domain], Field(max_length=50)] | None = None
+    """None: anyone may be invited. A list: only addresses in these domains are (calsync
+    does not relay invitations to arbitrary addresses); others are left out of the events."""
+
+    @model_validator(mode="after")
+    def _people_inside_domains(self) -> Self:
+        """calsync acts as these people through delegation: only inside the tenant's domains."""
+        for name in ("admin_email", "fallback_organizer_email"):
+            email = getattr(self, name)
+            if email is not None and not in_domains(email, self.domains):
+                raise ValueError(f"{name} {email!r} is outside the tenant's domains")
+        return self
 
 
 class SettingsUpdated(_Wire):

@@ -103,3 +103,7 @@ class InvalidGrant(CalsyncError):
 
 class DecryptionFailed(CalsyncError):
     """A ciphertext did not open: tampered, bound to another record, or its key is unknown."""
+
+
+class OutsideDomains(CalsyncError):
+    """calsync was about to act as a person outside the tenant's own domains (refused)."""

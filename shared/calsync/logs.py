@@ -3,7 +3,10 @@
 One JSON object per line on stderr with ``severity`` and ``message`` (mapped by
 Cloud Logging), the request's trace when known, and any extra fields passed as
 ``extra={"fields": {...}}``. Secrets never belong in a log line: values under
-keys that look like credentials are replaced before the line is written.
+keys that look like credentials are replaced before the line is written, and so is any
+text that looks like one wherever it appears (the message, field values, exception text):
+``Bearer …``, Google's access tokens (``ya29.…``), refresh tokens (``1//…``), authorization
+codes (``4/…``), JWTs, PEM private keys, and ``name=value`` pairs whose name is a secret's.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +22,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure", "get_logger", "log_context", "redact"]
+__all__ = ["JsonFormatter", "configure", "get_logger", "log_context", "redact", "scrub"]
 
 _SEVERITY = {
     logging.DEBUG: "DEBUG",
@@ -39,6 +43,18 @@ _SECRET_WORDS = (
     "refresh",
     "code",
 )
+_SECRET_VALUES = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
+    r"|(?P<bearer>\bBearer\s+)[^\s'\",]+"
+    r"|(?P<pair>\b\w*(?:token|secret|password|assertion|verifier|private_key)\w*['\"]?\s*[=:]"
+    r"\s*['\"]?)(?!\[redacted\]|-----BEGIN)[^&\s'\",)}]+"
+    r"|\bya29\.[\w.-]+"
+    r"|(?<![\w/])1//[\w-]+"
+    r"|(?<![\w/])4/[\w-]{10,}"
+    r"|\beyJ[\w-]+\.[\w-]+\.[\w-]*",
+    re.IGNORECASE | re.DOTALL,
+)
+"""Text that is a credential wherever it appears (the part after ``Bearer`` or ``name=``)."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "calsync_log_context", default=_EMPTY
@@ -46,7 +62,8 @@ _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
 
 
 def redact(value: Any) -> Any:
-    """Return ``value`` with every credential-looking entry replaced by ``"[redacted]"``."""
+    """Return ``value`` with every credential-looking entry, and every credential-looking
+    piece of text, replaced by ``"[redacted]"``."""
     if isinstance(value, Mapping):
         return {
             key: "[redacted]" if _is_secret_key(str(key)) else redact(item)
@@ -54,7 +71,20 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, BaseException):
+        return scrub(str(value))
     return value
+
+
+def scrub(text: str) -> str:
+    """``text`` with every piece that looks like a credential replaced by ``[redacted]``."""
+
+    def replace(match: re.Match[str]) -> str:
+        return (match.group("bearer") or match.group("pair") or "") + "[redacted]"
+
+    return _SECRET_VALUES.sub(replace, text)
 
 
 def _is_secret_key(key: str) -> bool:
@@ -74,7 +104,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "severity": _SEVERITY.get(record.levelno, "DEFAULT"),
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
@@ -87,7 +117,7 @@ class JsonFormatter(logging.Formatter):
         if isinstance(fields, Mapping):
             entry.update(redact(fields))
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 

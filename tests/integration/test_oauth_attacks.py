@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ import pytest
 from calsync.config import get_settings
 from calsync.logs import JsonFormatter
 from calsync.organizers.flow_states import FlowSecrets, OAuthStates
-from calsync.organizers.grant_store import GrantStore
+from calsync.organizers.grant_store import GrantMisplaced, GrantStore
 from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.oauth_flow import InvalidState, StateClaims, StateSigner
 from calsync.organizers.vault import DecryptionFailed, vault_from_settings
@@ -31,13 +32,41 @@ pytest_plugins = ["tests.integration.oauth_fixtures"]
 ALICE, BOB = "alice@acme.com", "bob@acme.com"
 
 
-def refused(reply: Any, status: int, words: str) -> None:
-    """The callback refused with ``status`` and a page a person understands."""
+_REFUSALS: list[dict[str, Any]] = []
+"""The fields of each "OAuth flow refused" line logged during the current test."""
+
+
+class _Refusals(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "OAuth flow refused":
+            _REFUSALS.append(dict(getattr(record, "fields", {})))
+
+
+@pytest.fixture(autouse=True)
+def refusals() -> Iterator[list[dict[str, Any]]]:
+    """Collects the refusals calsync logs (outcome code and reason) while a test runs."""
+    handler = _Refusals(logging.WARNING)
+    logger = logging.getLogger("calsync")
+    logger.addHandler(handler)
+    _REFUSALS.clear()
+    try:
+        yield _REFUSALS
+    finally:
+        logger.removeHandler(handler)
+
+
+def refused(reply: Any, status: int, words: str, outcome: str, reason: str = "") -> None:
+    """The callback refused with ``status``, a page a person understands, and for the
+    specific cause: the refusal's ``outcome`` code and (its start) ``reason`` as logged."""
     text = reply.get_data(as_text=True)
     assert reply.status_code == status, text
     assert words in text
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Referrer-Policy"] == "no-referrer"
+    assert _REFUSALS, "no refusal was logged"
+    last = _REFUSALS[-1]
+    assert last["outcome"] == outcome, last
+    assert str(last["reason"]).startswith(reason), last
 
 
 def not_connected(browser: Browser, organizer: str = ALICE) -> None:
@@ -63,7 +92,9 @@ def test_missing_state_is_refused(browser: Browser) -> None:
     """Attack: a callback without state."""
     url = callback_url(browser)
     query = {k: v for k, v in query_of(url).items() if k != "state"}
-    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    refused(
+        browser.callback(with_query(url, query)), 400, "already used", "invalid_state", "missing"
+    )
     not_connected(browser)
 
 
@@ -71,7 +102,8 @@ def test_forged_state_is_refused(browser: Browser) -> None:
     """Attack: a state signed with another key (same claims shape)."""
     url = callback_url(browser)
     forged = StateSigner("f" * 43).sign(StateClaims.new("connect", "acme", ALICE))
-    refused(browser.callback(with_query(url, {**query_of(url), "state": forged})), 400, "expired")
+    reply = browser.callback(with_query(url, {**query_of(url), "state": forged}))
+    refused(reply, 400, "expired", "invalid_state", "bad_signature")
     not_connected(browser)
 
 
@@ -79,15 +111,47 @@ def test_replayed_state_is_refused(browser: Browser) -> None:
     """Attack: the same callback delivered twice; the second time stores nothing new."""
     url = callback_url(browser)
     assert browser.callback(url).status_code == 200
-    refused(browser.callback(url), 400, "already used")
+    refused(browser.callback(url), 400, "already used", "invalid_state", "replayed")
 
 
-def test_expired_state_is_refused(browser: Browser) -> None:
-    """Attack: a state older than 10 minutes (signature valid, time past)."""
-    url = callback_url(browser)
-    old = signer().sign(StateClaims.new("connect", "acme", ALICE, now=time.time() - 601))
-    refused(browser.callback(with_query(url, {**query_of(url), "state": old})), 400, "expired")
+def test_expired_state_is_refused(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack: a real flow, started by calsync 10 minutes and 1 second before its callback
+    arrives (its signed state and its flow record both past their expiry)."""
+    import calsync.organizers.oauth_flow as oauth_flow
+
+    started_at = time.time() - oauth_flow.STATE_LIFETIME_SECONDS - 1
+    with monkeypatch.context() as clock:  # calsync's clock, while it starts the flow
+        clock.setattr(oauth_flow, "time", SimpleNamespace(time=lambda: started_at))
+        location = browser.start(ALICE).headers["Location"]
+    url = browser.consent(location)
+    refused(browser.callback(url), 400, "expired", "invalid_state", "expired")
     not_connected(browser)
+
+
+def test_two_concurrent_callbacks_with_one_state_succeed_once(browser: Browser, stack: Any) -> None:
+    """Attack: the same callback raced twice at once (a stolen URL replayed in parallel);
+    the flow record is taken in one transaction, so exactly one finishes the flow and the
+    other is refused as a replay without its code reaching Google."""
+    import threading
+
+    url = callback_url(browser)
+    app = browser.client.application
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(Browser(client).callback(url).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [200, 400]
+    # refused by calsync's one-time flow record, before Google's one-time code is tried
+    assert [(r["outcome"], r["reason"]) for r in _REFUSALS] == [("invalid_state", "replayed")]
 
 
 def test_expired_flow_record_is_refused(organizers: tuple[str, ...]) -> None:
@@ -108,7 +172,9 @@ def test_state_from_another_tenant_is_refused(browser: Browser) -> None:
     state = signer().verify(query_of(url)["state"])
     moved = StateClaims("connect", "globex", ALICE, state.nonce, state.expires_at)
     query = {**query_of(url), "state": signer().sign(moved)}
-    refused(browser.callback(with_query(url, query)), 400, "expired or was already used")
+    refused(
+        browser.callback(with_query(url, query)), 400, "already used", "invalid_state", "mismatch"
+    )
     not_connected(browser)
 
 
@@ -119,7 +185,13 @@ def test_state_of_another_organizer_is_refused(browser: Browser) -> None:
     """
     alice_url, bob_url = callback_url(browser, ALICE), callback_url(browser, BOB)
     query = {**query_of(bob_url), "state": query_of(alice_url)["state"]}
-    refused(browser.callback(with_query(bob_url, query)), 400, "did not complete the sign-in")
+    refused(
+        browser.callback(with_query(bob_url, query)),
+        400,
+        "did not complete the sign-in",
+        "exchange_failed",
+        "invalid_grant",
+    )
     not_connected(browser, ALICE)
     not_connected(browser, BOB)
 
@@ -138,16 +210,63 @@ def test_another_google_account_is_refused(browser: Browser, stack: Any) -> None
     """Attack: the flow for alice is completed by bob's Google account (whose grant is
     revoked again: calsync keeps nothing it did not ask for)."""
     reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
-    refused(reply, 403, "different Google account")
+    refused(reply, 403, "different Google account", "wrong_account")
     not_connected(browser, ALICE)
     not_connected(browser, BOB)
     assert_revoked_at_google(stack, BOB)
 
 
+def _revoked(stack: Any, email: str) -> list[bool]:
+    """Whether each grant the sandbox issued to ``email`` was revoked, oldest first."""
+    return [g.revoked for g in stack.sandbox.world.grants.values() if g.email == email]
+
+
+def test_a_refused_flow_never_revokes_a_working_grant_of_the_same_account(
+    browser: Browser, stack: Any, grants: OrganizerGrants
+) -> None:
+    """Bob (connected) completes alice's flow with his account: refused, but his fresh tokens
+    are not revoked, since Google would revoke his stored working grant with them."""
+    assert browser.connect(BOB).status_code == 200
+    reply = browser.connect(ALICE, tamper=lambda q: {**q, "login_hint": BOB})
+    refused(reply, 403, "different Google account", "wrong_account")
+    assert _revoked(stack, BOB) == [False, False]
+    assert grants.credentials("acme", BOB) is not None
+
+
+@pytest.fixture
+def broken_vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Storing a grant fails: the OAuth function's encryption keys are misconfigured."""
+    from calsync.config import reset_settings_cache
+
+    monkeypatch.setenv("CALSYNC_LOCAL_ENCRYPTION_KEYS", "not a keyring")
+    reset_settings_cache()
+    yield
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def test_tokens_are_revoked_when_storing_the_grant_fails(
+    organizers: tuple[str, ...], stack: Any, broken_vault: None
+) -> None:
+    """Whatever makes storing fail (here the vault), Google's fresh tokens are revoked."""
+    reply = Browser(_oauth_app()).connect(ALICE)
+    assert reply.status_code == 500, reply.get_data(as_text=True)
+    assert _revoked(stack, ALICE) == [True]
+
+
+def _oauth_app() -> Any:
+    from functions_framework import create_app
+
+    from calsync_dev.stack import repo_root
+
+    source = repo_root() / "functions" / "oauth_callback" / "main.py"
+    return create_app(target="oauth_callback", source=str(source)).test_client()
+
+
 def test_unverified_email_is_refused(browser: Browser, sandbox: Any) -> None:
     """Attack: an account whose email Google has not verified."""
     sandbox.seed_user(ALICE, email_verified=False)
-    refused(browser.connect(ALICE), 403, "not verified")
+    refused(browser.connect(ALICE), 403, "not verified", "unverified_email")
     not_connected(browser)
 
 
@@ -157,7 +276,7 @@ def test_foreign_hosted_domain_is_refused(
 ) -> None:
     """Attack: a consumer account (no hd) or another Workspace claiming alice's address."""
     sandbox.seed_user(ALICE, hosted_domain=hosted_domain)
-    refused(browser.connect(ALICE), 403, "not managed by your organization")
+    refused(browser.connect(ALICE), 403, "not managed by your organization", "foreign_domain")
     not_connected(browser)
 
 
@@ -170,7 +289,7 @@ def test_partial_scopes_store_nothing_and_name_the_missing_permission(
         scopes=["openid", "email", "https://www.googleapis.com/auth/calendar.events"],
     )
     reply = browser.connect(ALICE)
-    refused(reply, 403, "Some permissions were not granted")
+    refused(reply, 403, "Some permissions were not granted", "missing_scopes")
     text = reply.get_data(as_text=True)
     assert "See, edit, share, and permanently delete all the calendars" in text
     assert "View calendar resources on your domain" in text
@@ -181,7 +300,7 @@ def test_partial_scopes_store_nothing_and_name_the_missing_permission(
 def test_denied_consent_stores_nothing(browser: Browser, sandbox: Any) -> None:
     """The person clicks Cancel."""
     sandbox.set_consent(ALICE, deny=True)
-    refused(browser.connect(ALICE), 403, "Access was not granted")
+    refused(browser.connect(ALICE), 403, "Access was not granted", "access_denied")
     not_connected(browser)
 
 
@@ -197,9 +316,56 @@ def test_json_callers_get_the_refusal_code(browser: Browser, sandbox: Any) -> No
 # ---- the vault in Firestore -------------------------------------------------------------
 
 
-def _grant_doc(email: str) -> Any:
+def _grant_doc(email: str, tenant: str = "acme") -> Any:
     db = firestore_client(get_settings().project)
-    return db.collection("tenants").document("acme").collection("organizers").document(email)
+    return db.collection("tenants").document(tenant).collection("organizers").document(email)
+
+
+def _store() -> GrantStore:
+    settings = get_settings()
+    return GrantStore(
+        firestore_client(settings.project), lambda: vault_from_settings(settings.oauth)
+    )
+
+
+COPIES = {"to another organizer": ("acme", BOB), "to another tenant": ("globex", ALICE)}
+
+
+@pytest.mark.parametrize(("tenant", "organizer"), list(COPIES.values()), ids=list(COPIES))
+def test_whole_grant_document_copied_elsewhere_is_refused(
+    browser: Browser,
+    grants: OrganizerGrants,
+    captured_logs: Callable[[], str],
+    tenant: str,
+    organizer: str,
+) -> None:
+    """Attack: alice's whole grant document copied with set() onto bob's path, or onto
+    alice's path in another tenant: it names alice of acme, so it is refused there (the sync
+    path sees no grant and logs one line); alice's own grant still works."""
+    browser.connect(ALICE)
+    _grant_doc(organizer, tenant).set(_grant_doc(ALICE).get().to_dict())
+    with pytest.raises(GrantMisplaced, match="names another tenant or organizer"):
+        _store().get(tenant, organizer)
+    assert grants.credentials(tenant, organizer) is None
+    lines = [line for line in captured_logs().splitlines() if "does not decrypt" in line]
+    assert len(lines) == 1, lines
+    assert grants.credentials("acme", ALICE) is not None
+
+
+@pytest.mark.parametrize(("tenant", "organizer"), list(COPIES.values()), ids=list(COPIES))
+def test_copied_grant_with_its_fields_rewritten_does_not_decrypt(
+    browser: Browser, grants: OrganizerGrants, tenant: str, organizer: str
+) -> None:
+    """Attack: the whole document copied with set() and its tenant_id/email fields rewritten
+    to match the new path; the associated data comes from the path, so it does not open."""
+    browser.connect(ALICE)
+    copied = {**_grant_doc(ALICE).get().to_dict(), "tenant_id": tenant, "email": organizer}
+    _grant_doc(organizer, tenant).set(copied)
+    record = _store().get(tenant, organizer)
+    assert record is not None
+    with pytest.raises(DecryptionFailed, match="authenticate"):
+        _store().refresh_token(tenant, organizer, record)
+    assert grants.credentials(tenant, organizer) is None
 
 
 def test_tampered_ciphertext_does_not_decrypt(browser: Browser, grants: OrganizerGrants) -> None:
@@ -216,7 +382,7 @@ def test_tampered_ciphertext_does_not_decrypt(browser: Browser, grants: Organize
     record = store.get("acme", ALICE)
     assert record is not None
     with pytest.raises(DecryptionFailed):
-        store.refresh_token(record)
+        store.refresh_token("acme", ALICE, record)
     assert grants.credentials("acme", ALICE) is None
 
 
@@ -287,3 +453,34 @@ def test_no_token_code_verifier_or_state_reaches_a_log_line(
         assert secret not in text
         assert quote(secret, safe="") not in text
     assert quote(code, safe="") in " ".join(browser.seen_urls)  # the values were real
+
+
+def test_a_failing_token_refresh_logs_no_token_even_when_google_echoes_one(
+    browser: Browser, grants: OrganizerGrants, sandbox: Any, captured_logs: Callable[[], str]
+) -> None:
+    """Leak: the token endpoint fails with an error text echoing the request (a Bearer header,
+    the refresh token) while reconcile refreshes alice's grant; the lines the reconcile path
+    logs (with Google's text in them) carry neither: redaction by value, not only by name."""
+    import json
+
+    from functions_framework import create_app
+
+    from calsync_dev.stack import repo_root
+    from tests.unit.factories import upsert_message
+
+    assert browser.connect(ALICE).status_code == 200
+    credentials = grants.credentials("acme", ALICE)
+    assert credentials is not None
+    leaked = ("ya29.sandbox-echoed-access-token", str(credentials.refresh_token))
+    echo = f"echoing Authorization: Bearer {leaked[0]} for refresh_token={leaked[1]}"
+    sandbox.inject_fault("oauth2.token", user=ALICE, status=500, message=echo)
+    source = repo_root() / "functions" / "on_event_change" / "main.py"
+    client = create_app("on_event_change", str(source), "http").test_client()
+    data = base64.b64encode(json.dumps(upsert_message(version=1)).encode()).decode()
+    reply = client.post("/", json={"message": {"data": data, "messageId": "1"}})
+    sandbox.clear_faults()
+    assert reply.status_code == 503, reply.get_data(as_text=True)
+    text = captured_logs()
+    assert "token refresh failed" in text
+    for secret in leaked:
+        assert secret not in text

@@ -76,12 +76,23 @@ def test_successor_order_is_host_then_fallback_then_platform() -> None:
     from calsync.contracts import Item
 
     item = Item.model_validate(item_dict(host_emails=["bob@acme.com"]))  # day2 is dan's
-    assert choose_successor(item, set(), "ops@acme.com") == "bob@acme.com"
-    assert choose_successor(item, {"bob@acme.com"}, "ops@acme.com") == "dan@acme.com"
-    assert choose_successor(item, {"bob@acme.com", "dan@acme.com"}, "ops@acme.com") == (
-        "ops@acme.com"
-    )
-    assert choose_successor(item, {"bob@acme.com", "dan@acme.com"}, None) == "platform"
+    domains = ["acme.com"]
+    assert choose_successor(item, set(), "ops@acme.com", domains) == "bob@acme.com"
+    assert choose_successor(item, {"bob@acme.com"}, "ops@acme.com", domains) == "dan@acme.com"
+    both = {"bob@acme.com", "dan@acme.com"}
+    assert choose_successor(item, both, "ops@acme.com", domains) == "ops@acme.com"
+    assert choose_successor(item, both, None, domains) == "platform"
+
+
+def test_a_host_outside_the_tenants_domains_is_never_the_successor() -> None:
+    """Attack: the platform names a host of another Workspace (globex); calsync would act
+    as them through delegation, so the next candidate takes over instead."""
+    from calsync.contracts import Item
+
+    item = Item.model_validate(item_dict(host_emails=["ceo@globex.com"]))  # day2 is dan's
+    assert choose_successor(item, set(), "ops@acme.com", ["acme.com"]) == "dan@acme.com"
+    dan_gone = {"dan@acme.com"}
+    assert choose_successor(item, dan_gone, None, ["acme.com"]) == "platform"
 
 
 def test_suspended_organizers_events_move_to_an_active_host(
@@ -261,3 +272,31 @@ def test_a_later_suspension_of_the_same_person_is_transferred_again(
     report = Sweeper(tenant).sweep()
     assert report.parts_transferred == 1
     assert len(sandbox.transfers()) == 2
+
+
+@pytest.mark.parametrize("who", ["successor", "receiver"])
+def test_a_hand_over_to_someone_outside_the_tenants_domains_is_refused(
+    tenant: Services, who: str
+) -> None:
+    """Attack: a hand-over naming a person of another Workspace as successor or receiver;
+    refused before anything is recorded, so calsync never acts as them."""
+    from calsync.errors import OutsideDomains
+    from calsync.records import PartMapping
+    from calsync.sweeper.hand_over import HandOvers
+    from calsync.sweeper.report import SweepReport
+
+    alice = "alice@acme.com"
+    parts = [PartMapping(part_key="p", calendar_id=alice, event_id="e1", owner_email=alice)]
+    people = {"successor": "dan@acme.com", "receiver": "dan@acme.com", who: "ceo@globex.com"}
+    with pytest.raises(OutsideDomains, match=r"ceo@globex\.com"):
+        HandOvers(tenant).start(
+            "acme",
+            "course:evt_1",
+            parts,
+            people["successor"],
+            people["receiver"],
+            {},
+            {"method": "transfer"},
+            SweepReport(dry_run=False),
+        )
+    assert tenant.store.hand_over("acme", "course:evt_1") is None

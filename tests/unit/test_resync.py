@@ -22,6 +22,8 @@ def _changed(name: str) -> Any:
         return not current
     if isinstance(current, list):
         return [*current, "acme.org"]
+    if name == "attendee_domains":  # a list that is absent (None) by default
+        return ["acme.com"]
     return "someone@acme.com"
 
 

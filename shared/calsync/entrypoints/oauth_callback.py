@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
+from calsync.contracts import path_bound
 from calsync.errors import ConfigurationError, TransientError
 from calsync.logs import get_logger, log_context
 from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
@@ -99,7 +100,10 @@ def handle(request: Any, settings: Settings) -> Response:
         try:
             return _route(request, path, settings)
         except FlowRefused as exc:
-            _LOG.warning("OAuth flow refused", extra={"fields": {"outcome": exc.code}})
+            _LOG.warning(
+                "OAuth flow refused",
+                extra={"fields": {"outcome": exc.code, "reason": exc.detail[:120]}},
+            )
             if _wants_json(request):
                 return _json({"error": exc.code, "missing_scopes": exc.missing}, exc.status)
             return _html(refusal_page(exc.code, exc.missing), exc.status, settings)
@@ -137,6 +141,9 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
         return _json({"error": "not_found"}, 404)
     if not tenant or not organizer:
         return _json({"error": "tenant and organizer are required"}, 400)
+    problem = path_bound(tenant, organizer)
+    if problem is not None:
+        return _json({"error": "bad_request", "message": problem}, 400)
     if path == "/status" and request.method == "GET":
         return _json(organizer_grants(settings).status(tenant, organizer))
     if path == "/disconnect" and request.method == "GET":

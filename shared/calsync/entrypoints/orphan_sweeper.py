@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from calsync.contracts import path_bound
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
 from calsync.errors import TransientError
@@ -33,6 +34,11 @@ def handle(request: Any, services: Services) -> Response:
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         return json.dumps({"error": "body must be a JSON object"}), 400, _JSON
+    organizer = str(body["organizer"]).lower() if body.get("organizer") else None
+    if "tenant_id" in body or organizer is not None:
+        problem = path_bound(body.get("tenant_id"), organizer)
+        if problem is not None:
+            return json.dumps({"error": "bad_request", "message": problem}), 400, _JSON
     dry_run = str(request.args.get("dry_run", "")).lower() in ("1", "true", "yes")
     job = str(request.headers.get("X-CloudScheduler-JobName", ""))
     scheduled = str(request.headers.get("X-CloudScheduler-ScheduleTime", ""))
@@ -46,7 +52,7 @@ def handle(request: Any, services: Services) -> Response:
             report = Sweeper(services).sweep(
                 dry_run=dry_run,
                 tenant_id=body.get("tenant_id"),
-                organizer=str(body["organizer"]).lower() if body.get("organizer") else None,
+                organizer=organizer,
             )
         except TransientError as exc:
             return json.dumps({"error": "unavailable", "message": str(exc)}), 503, _JSON

@@ -156,7 +156,10 @@ def handle_platform_event(services: Services, data: bytes) -> Outcome:
         return reject(services, data, error)
     with log_context(tenant_id=message.tenant_id, message_type=message.type):
         if isinstance(message, SettingsUpdated):
-            return handle_settings(services, message)
+            try:
+                return handle_settings(services, message)
+            except BadInput as error:  # a domain another tenant owns
+                return reject(services, data, error)
         ref = message.item.ref() if isinstance(message, ItemUpserted) else message.item
         item = message.item if isinstance(message, ItemUpserted) else None
         recorded = services.store.record_item(message.tenant_id, ref, message.version, item)

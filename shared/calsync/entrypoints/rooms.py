@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from calsync.contracts import path_bound
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, PermanentGoogleError, TransientError
@@ -54,8 +55,11 @@ def handle(request: Any, services: Services) -> Response:
     configure(services.settings.project)
     tenant_id = str(request.args.get("tenant", ""))
     organizer = str(request.args.get("organizer", "")).strip().lower() or None
+    problem = path_bound(tenant_id, organizer)
+    if problem is not None:
+        return _error(400, "bad_request", problem)
     with log_context(tenant_id=tenant_id, trace=trace_id(request.headers)):
-        tenant = services.store.get_tenant(tenant_id) if tenant_id else None
+        tenant = services.store.get_tenant(tenant_id)
         if tenant is None:
             return _error(404, "unknown_tenant", f"no tenant {tenant_id!r}")
         catalog = RoomCatalog(services.store, services.settings)

@@ -172,8 +172,8 @@ class ConnectFlow:
         tokens = self._exchange(query["code"], flow.code_verifier)
         try:
             return self._complete(claims, flow, tokens)
-        except FlowRefused:
-            self._revoke_quietly(tokens)
+        except Exception:  # refused, or storing the grant failed: keep nothing
+            self._discard(tokens)
             raise
 
     def _complete(
@@ -231,6 +231,23 @@ class ConnectFlow:
             raise FlowRefused("exchange_failed", str(error)[:64])
         return body
 
+    def _discard(self, tokens: Mapping[str, Any]) -> None:
+        """Revoke the tokens of a flow that stored nothing, unless the same Google account has
+        a stored working grant for this client: Google revokes every grant of the account for
+        the client at once, so the revoke would kill it too (issue 13, "Grants")."""
+        sub = _claimed_subject(tokens)
+        try:
+            kept = sub is not None and self._grants.account_has_working_grant(sub)
+        except Exception:  # cannot tell: a working grant outranks hygiene
+            _LOG.exception("could not look for the account's other grants; not revoking")
+            return
+        if kept:
+            _LOG.warning(
+                "not revoking a failed flow's tokens: the same Google account has a working grant"
+            )
+            return
+        self._revoke_quietly(tokens)
+
     def _revoke_quietly(self, tokens: Mapping[str, Any]) -> None:
         token = tokens.get("refresh_token") or tokens.get("access_token")
         if not token:
@@ -239,3 +256,15 @@ class ConnectFlow:
             self._grants.revoke(str(token))
         except TransientError:
             _LOG.warning("could not revoke the tokens of a refused OAuth flow")
+
+
+def _claimed_subject(tokens: Mapping[str, Any]) -> str | None:
+    """The Google account (``sub``) the token endpoint's own id_token names, unverified: it
+    only decides whether to *skip* a revoke, never whom to trust."""
+    from google.auth import jwt
+
+    try:
+        sub = jwt.decode(str(tokens.get("id_token", "")), verify=False).get("sub")
+    except Exception:  # no usable id_token: no account known
+        return None
+    return str(sub) if sub else None

@@ -2,15 +2,18 @@
 
 Layout: ``tenants/{tenant}/organizers/{email}``, one :class:`GrantRecord` per organizer.
 The refresh token is stored only as an envelope whose associated data is
-``grant_aad(tenant, email)``, so it opens for that document alone. A record is
+``grant_aad(tenant, email)`` built from the *path* the caller asked for (never from the fields
+stored inside the document), so it opens for that document alone: a whole document copied to
+another organizer or tenant does not decrypt, and a record whose stored ``tenant_id`` or
+``email`` differ from its path is refused outright (:class:`GrantMisplaced`). A record is
 ``connected`` (with an envelope) or ``needs_consent`` (without: Google said the grant is
 dead, or it never became usable); no document means the organizer never connected or
 disconnected::
 
     store = GrantStore(firestore_client(project), vault)
     grant_id = store.save("acme", "alice@acme.com", refresh_token, scopes, google_sub)
-    record = store.get("acme", "alice@acme.com")
-    token = store.refresh_token(record)                  # DecryptionFailed if tampered/moved
+    record = store.get("acme", "alice@acme.com")         # GrantMisplaced if copied here
+    token = store.refresh_token("acme", "alice@acme.com", record)   # DecryptionFailed if moved
     store.mark_needs_consent("acme", "alice@acme.com", "invalid_grant", grant_id=grant_id)
 """
 
@@ -25,13 +28,21 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from calsync.errors import DecryptionFailed
+from calsync.logs import get_logger
 from calsync.organizers.vault import Envelope, Vault
 from calsync.records import now
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
-__all__ = ["GrantRecord", "GrantStore", "Health", "grant_aad"]
+__all__ = ["GrantMisplaced", "GrantRecord", "GrantStore", "Health", "grant_aad"]
+
+_LOG = get_logger(__name__)
+
+
+class GrantMisplaced(DecryptionFailed):
+    """A grant document whose stored tenant or organizer differ from where it lives."""
 
 
 class Health(StrEnum):
@@ -68,6 +79,16 @@ def _doc_id(email: str) -> str:
     return quote(email.lower(), safe="@.+-_")
 
 
+def _checked(record: GrantRecord, tenant_id: str, email: str) -> GrantRecord:
+    """The record, if its stored fields name the path it was read from."""
+    if record.tenant_id != tenant_id or record.email != email.lower():
+        raise GrantMisplaced(
+            f"the grant stored at tenants/{tenant_id}/organizers/{_doc_id(email)} names "
+            f"another tenant or organizer; refused (copied or moved)"
+        )
+    return record
+
+
 class GrantStore:
     """Reads and writes organizers' grant documents."""
 
@@ -84,9 +105,12 @@ class GrantStore:
         return cast("firestore.DocumentReference", organizers.document(_doc_id(email)))
 
     def get(self, tenant_id: str, email: str) -> GrantRecord | None:
-        """The organizer's record, or None if they never connected."""
+        """The organizer's record, or None if they never connected; GrantMisplaced if the
+        document there names another tenant or organizer."""
         snapshot = self._ref(tenant_id, email).get()
-        return GrantRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        if not snapshot.exists:
+            return None
+        return _checked(GrantRecord.model_validate(snapshot.to_dict()), tenant_id, email)
 
     def save(
         self, tenant_id: str, email: str, refresh_token: str, scopes: list[str], google_sub: str
@@ -106,10 +130,12 @@ class GrantStore:
         self._ref(tenant_id, email).set(record.model_dump(mode="json"))
         return record.grant_id
 
-    def refresh_token(self, record: GrantRecord) -> str:
-        """Decrypt the record's refresh token (DecryptionFailed if it does not open here)."""
+    def refresh_token(self, tenant_id: str, email: str, record: GrantRecord) -> str:
+        """Decrypt the refresh token of the record read from ``tenant_id``/``email``; the
+        associated data comes from that path (DecryptionFailed if it does not open there)."""
+        _checked(record, tenant_id, email)
         envelope = Envelope.from_dict(record.envelope or {})
-        return self._vault().open(envelope, grant_aad(record.tenant_id, record.email)).decode()
+        return self._vault().open(envelope, grant_aad(tenant_id, email)).decode()
 
     def mark_needs_consent(
         self, tenant_id: str, email: str, reason: str, grant_id: str | None = None
@@ -159,6 +185,19 @@ class GrantStore:
 
         replace(self._db.transaction())
 
+    def connected_sub(self, google_sub: str) -> bool:
+        """True when some tenant holds a connected grant of Google account ``google_sub``
+        (one equality query per tenant: no collection-group index needed)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        for tenant in self._db.collection("tenants").list_documents():
+            organizers = tenant.collection("organizers")
+            query = organizers.where(filter=FieldFilter("google_sub", "==", google_sub))
+            for snapshot in query.stream():
+                if (snapshot.to_dict() or {}).get("health") == Health.CONNECTED.value:
+                    return True
+        return False
+
     def connected(self, tenant_id: str | None = None) -> Iterator[GrantRecord]:
         """Every connected grant of one tenant, or of all (no collection-group index needed)."""
         from google.cloud.firestore_v1.base_query import FieldFilter
@@ -172,4 +211,11 @@ class GrantStore:
             organizers = self._db.collection("tenants").document(tenant).collection("organizers")
             query = organizers.where(filter=FieldFilter("health", "==", Health.CONNECTED.value))
             for snapshot in query.stream():
-                yield GrantRecord.model_validate(snapshot.to_dict())
+                record = GrantRecord.model_validate(snapshot.to_dict())
+                if record.tenant_id != tenant or _doc_id(record.email) != snapshot.id:
+                    _LOG.error(
+                        "a grant document names another tenant or organizer; skipped",
+                        extra={"fields": {"tenant_id": tenant, "document": snapshot.id}},
+                    )
+                    continue
+                yield record

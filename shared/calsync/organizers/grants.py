@@ -20,8 +20,8 @@ The API reconcile uses (organizer mode, DESIGN §2)::
   the decrypted credentials (and so their access token) are cached per instance while the
   stored ``grant_id`` is unchanged, so a reconnect or disconnect elsewhere is seen at once.
   Concurrent refreshes of one cached credential coalesce into one token request. A stored
-  token that does not decrypt (tampered, moved, or the key is gone) is logged and
-  answered ``None``; nothing is changed.
+  token that does not decrypt (tampered, copied from another organizer or tenant, or the key
+  is gone) is logged once and answered ``None``; nothing is changed.
 - ``mark_needs_consent(tenant_id, email, reason, grant_id=None)``: the organizer's health
   becomes ``needs_consent`` (``/status`` shows it, with ``reason``) and the dead token is
   dropped. Pass the credential's ``grant_id`` so a reconnect that happened meanwhile is not
@@ -43,7 +43,13 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from calsync.config import Settings
 from calsync.errors import TransientError
 from calsync.logs import get_logger
-from calsync.organizers.grant_store import GrantRecord, GrantStore, Health, grant_aad
+from calsync.organizers.grant_store import (
+    GrantMisplaced,
+    GrantRecord,
+    GrantStore,
+    Health,
+    grant_aad,
+)
 from calsync.organizers.oauth_flow import missing_scopes
 from calsync.organizers.vault import DecryptionFailed, Envelope
 
@@ -86,17 +92,18 @@ class OrganizerGrants:
     def credentials(self, tenant_id: str, email: str) -> OrganizerCredentials | None:
         """The organizer's credentials, or None when they are not (or no longer) connected."""
         key = (tenant_id, email.lower())
-        record = self._store.get(tenant_id, email)
-        if record is None or record.health is not Health.CONNECTED:
-            self._forget(key)
-            return None
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None and cached.grant_id == record.grant_id:
-                return cached
         try:
-            built = self._build(record)
+            record = self._store.get(tenant_id, email)
+            if record is None or record.health is not Health.CONNECTED:
+                self._forget(key)
+                return None
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None and cached.grant_id == record.grant_id:
+                    return cached
+            built = self._build(tenant_id, email, record)
         except DecryptionFailed as exc:
+            self._forget(key)
             _LOG.error(
                 "an organizer's stored grant does not decrypt; treating them as not connected",
                 extra={"fields": {"tenant_id": tenant_id, "organizer": email, "error": str(exc)}},
@@ -106,11 +113,11 @@ class OrganizerGrants:
             self._cache[key] = built
         return built
 
-    def _build(self, record: GrantRecord) -> OrganizerCredentials:
+    def _build(self, tenant_id: str, email: str, record: GrantRecord) -> OrganizerCredentials:
         oauth = self._settings.oauth
         return OrganizerCredentials(
             None,
-            refresh_token=self._store.refresh_token(record),
+            refresh_token=self._store.refresh_token(tenant_id, email, record),
             token_uri=self._settings.google.token_uri,
             client_id=oauth.client_id,
             client_secret=oauth.client_secret,
@@ -136,7 +143,15 @@ class OrganizerGrants:
     # -- the OAuth function -----------------------------------------------
     def status(self, tenant_id: str, email: str) -> dict[str, Any]:
         """Connection health as ``/status`` answers it (never a secret)."""
-        record = self._store.get(tenant_id, email)
+        try:
+            record = self._store.get(tenant_id, email)
+        except GrantMisplaced:
+            return {
+                "tenant_id": tenant_id,
+                "organizer": email.lower(),
+                "health": Health.NEEDS_CONSENT.value,
+                "reason": "grant_unreadable",
+            }
         if record is None:
             return {"tenant_id": tenant_id, "organizer": email.lower(), "health": "not_connected"}
         return {
@@ -160,12 +175,20 @@ class OrganizerGrants:
     def disconnect(self, tenant_id: str, email: str) -> bool:
         """Revoke the grant at Google and forget it; False if there was none."""
         self._forget((tenant_id, email.lower()))
-        record = self._store.get(tenant_id, email)
+        try:
+            record = self._store.get(tenant_id, email)
+        except GrantMisplaced:
+            _LOG.error(
+                "the grant document names another organizer; forgetting it without a revoke",
+                extra={"fields": {"tenant_id": tenant_id, "organizer": email}},
+            )
+            self._store.delete(tenant_id, email)
+            return True
         if record is None:
             return False
         if record.envelope:
             try:
-                self.revoke(self._store.refresh_token(record))
+                self.revoke(self._store.refresh_token(tenant_id, email, record))
             except DecryptionFailed:
                 _LOG.error(
                     "cannot decrypt the grant to revoke it; forgetting it anyway",
@@ -173,6 +196,10 @@ class OrganizerGrants:
                 )
         self._store.delete(tenant_id, email)
         return True
+
+    def account_has_working_grant(self, google_sub: str) -> bool:
+        """True when a connected grant of this Google account is stored, in any tenant."""
+        return self._store.connected_sub(google_sub)
 
     def revoke(self, token: str) -> None:
         """Revoke a token at Google; an already-invalid token counts as revoked."""

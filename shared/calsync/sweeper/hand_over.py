@@ -26,6 +26,7 @@ from calsync.errors import (
     CalsyncError,
     InvalidGrant,
     ItemBusy,
+    OutsideDomains,
     PermanentGoogleError,
     TransientError,
 )
@@ -34,6 +35,7 @@ from calsync.logs import get_logger
 from calsync.records import LedgerEntry, PartMapping, now
 from calsync.sweeper.report import SweepReport
 from calsync.sweeper.services import SweeperServices
+from calsync.sweeper.successors import outside_domains
 
 __all__ = ["HandOvers"]
 
@@ -63,7 +65,9 @@ class HandOvers:
         report: SweepReport,
     ) -> None:
         """Record the item's hand-over, re-map its parts, then finish it (or leave it to a
-        named task and the next sweep)."""
+        named task and the next sweep). ``OutsideDomains`` (nothing recorded) when the
+        successor or the receiver lies outside the tenant's domains."""
+        self.check_inside_domains(tenant_id, successor, receiver)
         record = self._store.get_item(tenant_id, item_key)
         state = {
             "id": uuid.uuid4().hex,
@@ -88,6 +92,16 @@ class HandOvers:
             return
         action["remapped"] = True
         self._finish_or_retry(tenant_id, item_key, state, action, report)
+
+    def check_inside_domains(self, tenant_id: str, *people: str | None) -> None:
+        """Refuse (``OutsideDomains``) before calsync acts as anyone outside the tenant's
+        domains: the successor and the receiver are impersonated through delegation."""
+        tenant = self._store.get_tenant(tenant_id)
+        outside = outside_domains(people, tenant.settings.domains if tenant else [])
+        if outside:
+            raise OutsideDomains(
+                f"{', '.join(outside)} outside tenant {tenant_id}'s domains; not handed over"
+            )
 
     # -- hand-over: re-map, then reconcile and report ----------------------------
     def _remap(

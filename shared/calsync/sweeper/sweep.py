@@ -121,7 +121,10 @@ class Sweeper:
             if record is None or record.item is None or record.deleted:
                 continue
             successor = choose_successor(
-                record.item, set(suspended), tenant.settings.fallback_organizer_email
+                record.item,
+                set(suspended),
+                tenant.settings.fallback_organizer_email,
+                tenant.settings.domains,
             )
             plan.append((item_key, parts, successor))
         receivers = self._transfers.receivers(tenant, plan)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from calsync.contracts import Item, Part, TenantSettings
+from calsync.contracts import Item, Part, TenantSettings, in_domains
 
 __all__ = [
     "ITEM_PROPERTY",
@@ -130,6 +130,7 @@ def render_part(
         attendees=_attendees(
             owner_email,
             [*([item.organizer_email] if organizer_attends else []), *hosts, *enrolled],
+            settings.attendee_domains,
         ),
         source_title=item.title,
         source_url=str(item.url) if item.url else "",
@@ -154,10 +155,17 @@ def wants_meet(item: Item) -> bool:
     return item.conference is not None and item.conference.kind == "google_meet"
 
 
-def _attendees(owner_email: str, emails: Iterable[str]) -> tuple[str, ...]:
-    """Everyone once, in order, without the calendar's owner (Google adds the organizer)."""
+def _attendees(
+    owner_email: str, emails: Iterable[str], allowed: list[str] | None = None
+) -> tuple[str, ...]:
+    """Everyone once, in order, without the calendar's owner (Google adds the organizer),
+    and, when the tenant lists ``allowed`` attendee domains, only addresses inside them."""
     owner = owner_email.lower()
-    unique = dict.fromkeys(email.lower() for email in emails if email.lower() != owner)
+    unique = dict.fromkeys(
+        email.lower()
+        for email in emails
+        if email.lower() != owner and (allowed is None or in_domains(email, allowed))
+    )
     return tuple(unique)
 
 

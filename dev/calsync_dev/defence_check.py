@@ -1,0 +1,363 @@
+"""Switch each security defence off in turn and expect its attack tests to fail.
+
+``./run defence-check`` (not part of ``./run test``: it runs pytest once per defence). Each
+:class:`Defence` is a small textual patch of one or more library files that removes the
+defence; the script applies it, runs the named tests, and restores the files whatever
+happens. A defence whose tests still pass is reported as ``NOT CAUGHT`` and the script exits
+non-zero. ``--only NAME`` checks one defence; ``--list`` prints them. The table it prints is
+recorded in docs/security.md ("Defence check")::
+
+    ./run defence-check
+    ./run defence-check --only grant-path-binding
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIB = "shared/calsync/"
+ATTACKS = "tests/integration/test_oauth_attacks.py::"
+TOKENS = "tests/unit/test_id_tokens.py::"
+DOMAINS = "tests/integration/test_tenant_domains.py::"
+
+
+@dataclass(frozen=True)
+class Defence:
+    """One defence: how to switch it off (path, old text, new text) and the tests that
+    must then fail (pytest node ids)."""
+
+    name: str
+    patches: tuple[tuple[str, str, str], ...]
+    tests: tuple[str, ...]
+
+
+DEFENCES = (
+    Defence(
+        "grant-path-binding",
+        (
+            (
+                LIB + "organizers/grant_store.py",
+                "    if record.tenant_id != tenant_id or record.email != email.lower():",
+                "    if False:",
+            ),
+            (
+                LIB + "organizers/grant_store.py",
+                "self._vault().open(envelope, grant_aad(tenant_id, email))",
+                "self._vault().open(envelope, grant_aad(record.tenant_id, record.email))",
+            ),
+        ),
+        (ATTACKS + "test_whole_grant_document_copied_elsewhere_is_refused",),
+    ),
+    Defence(
+        "domains-are-host-names",
+        ((LIB + "contracts.py", "    if not _HOST.match(value):", "    if False:"),),
+        (DOMAINS + "test_a_domain_that_is_not_a_host_name_is_rejected",),
+    ),
+    Defence(
+        "first-claim-owns-a-domain",
+        ((LIB + "state/tenants.py", "            if taken:", "            if False:"),),
+        (DOMAINS + "test_a_domain_belongs_to_the_first_tenant_that_claims_it",),
+    ),
+    Defence(
+        "admin-and-fallback-inside-domains",
+        (
+            (
+                LIB + "contracts.py",
+                "if email is not None and not in_domains(email, self.domains):",
+                "if False:",
+            ),
+        ),
+        (DOMAINS + "test_a_person_calsync_acts_as_must_lie_inside_the_tenants_domains",),
+    ),
+    Defence(
+        "successor-inside-domains",
+        (
+            (
+                LIB + "sweeper/successors.py",
+                "            and in_domains(candidate, domains)\n",
+                "\n",
+            ),
+        ),
+        (
+            "tests/integration/test_sweeper.py::"
+            "test_a_host_outside_the_tenants_domains_is_never_the_successor",
+        ),
+    ),
+    Defence(
+        "hand-over-inside-domains",
+        ((LIB + "sweeper/hand_over.py", "        if outside:", "        if False:"),),
+        (
+            "tests/integration/test_sweeper.py::"
+            "test_a_hand_over_to_someone_outside_the_tenants_domains_is_refused",
+        ),
+    ),
+    Defence(
+        "attendee-allowlist",
+        ((LIB + "sync/rendering.py", "(allowed is None or in_domains(email, allowed))", "(True)"),),
+        (DOMAINS + "test_a_tenant_may_limit_attendees_to_its_allowed_domains",),
+    ),
+    Defence(
+        "path-parameters-checked",
+        (
+            (
+                LIB + "contracts.py",
+                "    if not isinstance(tenant_id, str) or not re.match(_TENANT_ID, tenant_id):",
+                "    return None\n    if False:",
+            ),
+        ),
+        ("tests/integration/test_path_parameters.py",),
+    ),
+    Defence(
+        "revoke-whatever-failed",
+        (
+            (
+                LIB + "organizers/connect_flow.py",
+                "        except Exception:  # refused, or storing the grant failed: keep nothing",
+                "        except FlowRefused:",
+            ),
+        ),
+        (ATTACKS + "test_tokens_are_revoked_when_storing_the_grant_fails",),
+    ),
+    Defence(
+        "never-revoke-a-working-grant",
+        (
+            (
+                LIB + "organizers/connect_flow.py",
+                "kept = sub is not None and self._grants.account_has_working_grant(sub)",
+                "kept = False",
+            ),
+        ),
+        (ATTACKS + "test_a_refused_flow_never_revokes_a_working_grant_of_the_same_account",),
+    ),
+    Defence(
+        "log-redaction-by-value",
+        ((LIB + "logs.py", "    return _SECRET_VALUES.sub(replace, text)", "    return text"),),
+        (
+            ATTACKS + "test_a_failing_token_refresh_logs_no_token_even_when_google_echoes_one",
+            "tests/unit/test_log_redaction.py",
+        ),
+    ),
+    Defence(
+        "log-redaction-by-name",
+        (
+            (
+                LIB + "logs.py",
+                "    return any(word in lowered for word in _SECRET_WORDS)",
+                "    return False",
+            ),
+        ),
+        (
+            ATTACKS + "test_no_token_code_verifier_or_state_reaches_a_log_line",
+            "tests/unit/test_log_redaction.py::"
+            "test_fields_named_like_credentials_are_redacted_whatever_their_value",
+        ),
+    ),
+    Defence(
+        "state-signature",
+        (
+            (
+                LIB + "organizers/oauth_flow.py",
+                "        if not hmac.compare_digest(signature, self._mac(payload)):",
+                "        if False:",
+            ),
+        ),
+        (
+            ATTACKS + "test_forged_state_is_refused",
+            "tests/unit/test_oauth_flow.py::test_state_signed_with_another_key_is_refused",
+        ),
+    ),
+    Defence(
+        "state-expiry",
+        (
+            (
+                LIB + "organizers/oauth_flow.py",
+                "        if claims.expires_at <= (time.time() if now is None else now):",
+                "        if False:",
+            ),
+            (
+                LIB + "organizers/flow_states.py",
+                '        if record["expires_at"] <= now():',
+                "        if False:",
+            ),
+        ),
+        (
+            ATTACKS + "test_expired_state_is_refused",
+            ATTACKS + "test_expired_flow_record_is_refused",
+        ),
+    ),
+    Defence(
+        "flow-record-used-once",
+        (
+            (
+                LIB + "organizers/flow_states.py",
+                "            transaction.delete(ref)\n",
+                "            pass\n",
+            ),
+        ),
+        (
+            ATTACKS + "test_replayed_state_is_refused",
+            ATTACKS + "test_two_concurrent_callbacks_with_one_state_succeed_once",
+        ),
+    ),
+    Defence(
+        "flow-bound-to-tenant-and-organizer",
+        (
+            (
+                LIB + "organizers/flow_states.py",
+                "        if bound != (claims.purpose, claims.tenant_id, claims.organizer):",
+                "        if False:",
+            ),
+        ),
+        (ATTACKS + "test_state_from_another_tenant_is_refused",),
+    ),
+    Defence(
+        "id-token-email-is-the-organizer",
+        ((LIB + "organizers/id_tokens.py", "    if email != organizer.lower():", "    if False:"),),
+        (ATTACKS + "test_another_google_account_is_refused",),
+    ),
+    Defence(
+        "id-token-email-verified",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                '    if claims.get("email_verified") not in (True, "true"):',
+                "    if False:",
+            ),
+        ),
+        (ATTACKS + "test_unverified_email_is_refused",),
+    ),
+    Defence(
+        "id-token-hosted-domain",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                "    if hosted not in {d.lower() for d in domains}:",
+                "    if False:",
+            ),
+        ),
+        (ATTACKS + "test_foreign_hosted_domain_is_refused",),
+    ),
+    Defence(
+        "every-scope-granted",
+        (
+            (
+                LIB + "organizers/connect_flow.py",
+                '        if missing:\n            raise FlowRefused("missing_scopes"',
+                '        if False:\n            raise FlowRefused("missing_scopes"',
+            ),
+        ),
+        (ATTACKS + "test_partial_scopes_store_nothing_and_name_the_missing_permission",),
+    ),
+    Defence(
+        "id-token-issuer",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                '    if claims.get("iss") not in ISSUERS:',
+                "    if False:",
+            ),
+        ),
+        (TOKENS + "test_a_token_from_another_issuer_is_refused",),
+    ),
+    Defence(
+        "id-token-audience",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                "            audience=audience,\n",
+                "            audience=None,\n",
+            ),
+        ),
+        (
+            TOKENS + "test_a_token_for_another_client_is_refused",
+            TOKENS + "test_a_token_whose_audience_is_a_list_is_refused",
+        ),
+    ),
+    Defence(
+        "id-token-clock",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                "            clock_skew_in_seconds=_CLOCK_SKEW_SECONDS,\n",
+                "            clock_skew_in_seconds=10**9,\n",
+            ),
+        ),
+        (
+            TOKENS + "test_an_expired_token_is_refused",
+            TOKENS + "test_a_token_issued_in_the_future_is_refused",
+        ),
+    ),
+    Defence(
+        "id-token-signature",
+        (
+            (
+                LIB + "organizers/id_tokens.py",
+                "            certs=keys.certs(kid),\n",
+                "            verify=False,\n            certs=keys.certs(kid),\n",
+            ),
+        ),
+        (
+            TOKENS + "test_an_unsigned_token_is_refused",
+            TOKENS + "test_a_token_signed_with_hs256_under_the_public_key_is_refused",
+            TOKENS + "test_a_token_naming_an_unknown_key_is_refused",
+        ),
+    ),
+)
+
+
+def _run(defence: Defence) -> tuple[bool, str]:
+    """(caught, detail): every named test file run with the defence off; caught when pytest
+    reports failures (exit 1), not when it cannot run them (other codes)."""
+    originals: dict[Path, str] = {}
+    try:
+        for relative, old, new in defence.patches:
+            path = ROOT / relative
+            originals.setdefault(path, path.read_text())
+            current = path.read_text()
+            if current.count(old) != 1:
+                return False, f"patch does not apply to {relative}: {old.strip()[:60]!r}"
+            path.write_text(current.replace(old, new))
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *defence.tests]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+        return done.returncode == 1, summary
+    finally:
+        for path, text in originals.items():
+            path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check every defence (or ``--only`` one); print a Markdown table; 1 if any is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", help="check one defence by name")
+    parser.add_argument("--list", action="store_true", help="list the defences")
+    args = parser.parse_args(argv)
+    chosen = [d for d in DEFENCES if args.only in (None, d.name)]
+    if args.list or not chosen:
+        print("\n".join(d.name for d in DEFENCES))
+        return 0 if args.list else 2
+    dirty = subprocess.run(["git", "diff", "--quiet", "--", LIB], cwd=ROOT, check=False)
+    if dirty.returncode != 0:
+        print("shared/calsync/ has uncommitted changes; commit them first", file=sys.stderr)
+        return 2
+    print("| defence switched off | its tests | result |\n|---|---|---|")
+    missed = 0
+    for defence in chosen:
+        started = time.monotonic()
+        caught, detail = _run(defence)
+        missed += not caught
+        tests = ", ".join(f"`{t.rsplit('::', 1)[-1]}`" for t in defence.tests)
+        verdict = "failed as expected" if caught else "**NOT CAUGHT**"
+        seconds = time.monotonic() - started
+        print(f"| `{defence.name}` | {tests} | {verdict} ({detail}; {seconds:.0f} s) |", flush=True)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
