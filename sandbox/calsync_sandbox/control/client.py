@@ -19,6 +19,7 @@ from __future__ import annotations
 from .calendars import CalendarCalls
 from .clock import ClockCalls
 from .faults import FaultCalls
+from .iam import IamCalls
 from .logs import LogCalls
 from .oauth import OAuthCalls
 from .people import PeopleCalls
@@ -37,6 +38,7 @@ class SandboxControl(
     TaskCalls,
     TransferCalls,
     ClockCalls,
+    IamCalls,
 ):
     """Typed access to every control call; one method per route, grouped by concept in the
     ``*Calls`` classes it combines (see ``docs/sandbox.md`` for the table)."""

@@ -30,6 +30,7 @@ from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
 from .faults import FaultBook
+from .iam_policies import IamPolicies
 from .identities import ServiceAccount, User
 from .notification_log import NotificationLog
 from .pending import PendingQueue
@@ -90,6 +91,8 @@ class World:
         """(calendar id, event id, room email) -> the current invitation's number."""
         self.relocated: dict[tuple[str, str], str] = {}
         """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
+        self.iam = IamPolicies()
+        """Keys held for keyless service accounts, and token creators (``calsync_sandbox.iam``)."""
         self.tasks.clear()
         self.clock.reset()
         self.pending.clear()
