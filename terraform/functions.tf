@@ -137,6 +137,8 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_iam_member.firestore_user,
     google_secret_manager_secret_iam_member.function,
     google_kms_crypto_key_iam_member.function,
+    google_service_account_iam_member.admin_delegation_signer,
+    google_service_account_iam_member.platform_delegation_signer,
   ]
 }
 

@@ -99,10 +99,11 @@ locals {
       CALSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     }
     platform = {
-      CALSYNC_PLATFORM_IDENTITY = var.platform_identity
-      CALSYNC_PLATFORM_SUBJECT  = var.platform_subject
+      CALSYNC_PLATFORM_IDENTITY           = var.platform_identity
+      CALSYNC_PLATFORM_SUBJECT            = var.platform_subject
+      CALSYNC_PLATFORM_DELEGATION_ACCOUNT = local.platform_uses_oauth ? "" : google_service_account.platform_delegation[0].email
     }
-    admin        = {}
+    admin        = { CALSYNC_ADMIN_DELEGATION_ACCOUNT = google_service_account.admin_delegation.email }
     oauth_client = { CALSYNC_OAUTH_CLIENT_ID = var.oauth_client_id }
     oauth_flow   = { CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri }
     kms_encrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
@@ -110,12 +111,15 @@ locals {
   }
 
   # ---- capabilities -> secret environment variables (env name => secret key) -------------
+  # No service account key among them: delegation is signed by IAM Credentials. The platform
+  # credentials exist only in 'oauth' mode (a refresh token); function_secrets drops them
+  # otherwise.
   capability_secrets = {
     firestore    = {}
     results      = {}
     tasks        = {}
     platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials" }
-    admin        = { CALSYNC_ADMIN_CREDENTIALS = "admin_credentials" }
+    admin        = {}
     oauth_client = { CALSYNC_OAUTH_CLIENT_SECRET = "oauth_client_secret" }
     oauth_flow   = { CALSYNC_STATE_SIGNING_KEY = "state_signing_key" }
     kms_encrypt  = {}
@@ -130,10 +134,10 @@ locals {
   }
 
   function_secrets = {
-    for key, fn in local.functions : key => merge(
-      {},
-      [for cap in fn.capabilities : local.capability_secrets[cap]]...
-    )
+    for key, fn in local.functions : key => {
+      for env, secret in merge({}, [for cap in fn.capabilities : local.capability_secrets[cap]]...) :
+      env => secret if contains(keys(local.secrets), secret)
+    }
   }
 
   # Flattened grants, keyed "<function>/<thing>", for for_each.

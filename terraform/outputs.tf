@@ -47,6 +47,14 @@ output "function_service_accounts" {
   value       = { for key, sa in google_service_account.function : key => sa.email }
 }
 
+output "delegation_client_ids" {
+  description = "Client IDs Workspace admins authorise for domain-wide delegation (Security > API controls), with the scopes in docs/deployment.md."
+  value = merge(
+    { admin = google_service_account.admin_delegation.unique_id },
+    { for sa in google_service_account.platform_delegation : "platform" => sa.unique_id },
+  )
+}
+
 output "tasks_queue" {
   description = "Full resource name of the reconcile queue (CALSYNC_TASKS_QUEUE)."
   value       = google_cloud_tasks_queue.reconcile.id

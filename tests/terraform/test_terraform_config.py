@@ -41,13 +41,17 @@ PLAIN_ENV = {
     "CALSYNC_OAUTH_CLIENT_ID",
     "CALSYNC_OAUTH_REDIRECT_URI",
     "CALSYNC_KMS_KEY",
+    "CALSYNC_ADMIN_DELEGATION_ACCOUNT",
+    "CALSYNC_PLATFORM_DELEGATION_ACCOUNT",
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
-    "CALSYNC_ADMIN_CREDENTIALS",
     "CALSYNC_OAUTH_CLIENT_SECRET",
     "CALSYNC_STATE_SIGNING_KEY",
 }
+KEY_ENV = {"CALSYNC_ADMIN_CREDENTIALS", "CALSYNC_SIGNER_CREDENTIALS"}
+"""Local-only variables that hold a service account key: never set by the deployment."""
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 PRIMITIVE_ROLES = re.compile(r"roles/(owner|editor|viewer)\b")
 ROLE = re.compile(r"roles/[A-Za-z.]+")
 COLLECTION_GROUP_QUERY = re.compile(
@@ -127,7 +131,8 @@ def test_each_function_has_its_own_service_account(tf: TerraformConfig) -> None:
     service = block(tf.resource("google_cloudfunctions2_function", "function"), "service_config")
     assert service["service_account_email"] == "${google_service_account.function[each.key].email}"
     callers = set(tf.of_kind("google_service_account")) - {"function"}
-    assert callers == {"pubsub_push", "tasks_invoker", "scheduler", "build"}
+    delegation = {"admin_delegation", "platform_delegation"}
+    assert callers == {"pubsub_push", "tasks_invoker", "scheduler", "build", *delegation}
 
 
 def test_ingress_internal_for_google_invoked_functions(tf: TerraformConfig) -> None:
@@ -309,17 +314,12 @@ def test_kms_key_protected_from_destroy(tf: TerraformConfig) -> None:
 def test_secret_values_never_reach_state(tf: TerraformConfig) -> None:
     """Secret versions are write-only, fed by ephemeral sensitive variables."""
     versions = tf.of_kind("google_secret_manager_secret_version")
-    assert set(versions) == {
-        "oauth_client_secret",
-        "state_signing_key",
-        "platform_credentials",
-        "admin_credentials",
-    }
+    assert set(versions) == {"oauth_client_secret", "state_signing_key", "platform_credentials"}
     for body in versions.values():
         assert "secret_data" not in body
         assert body["secret_data_wo"]
         assert body["secret_data_wo_version"]
-    for name in ("oauth_client_secret", "platform_credentials_json", "admin_credentials_json"):
+    for name in ("oauth_client_secret", "platform_credentials_json"):
         assert tf.variables[name].get("ephemeral") is True, name
         assert tf.variables[name].get("sensitive") is True, name
     assert "random_password" in tf.ephemeral
@@ -372,3 +372,67 @@ def test_outputs_for_operator_and_platform(tf: TerraformConfig) -> None:
         tf.outputs
     )
     assert json.dumps(tf.outputs["oauth_redirect_uri"]).count("local.oauth_redirect_uri") == 1
+
+
+# ---- keyless domain-wide delegation (issue 14, item 4) -----------------------------------
+
+
+def test_no_service_account_key_anywhere(tf: TerraformConfig) -> None:
+    """No google_service_account_key resource: the delegation accounts are keyless."""
+    assert not tf.of_kind("google_service_account_key")
+
+
+def test_no_secret_or_variable_holds_a_delegation_key(tf: TerraformConfig) -> None:
+    """The admin key secret and variable are gone; no function gets a key variable."""
+    assert "admin_credentials_json" not in tf.variables
+    assert "admin_credentials" not in tf.locals["secrets"]
+    contract = {
+        k
+        for table in ("capability_env", "capability_secrets")
+        for env in tf.locals[table].values()
+        for k in env
+    }
+    assert not contract & KEY_ENV
+    platform_secret = tf.resource("google_secret_manager_secret_version", "platform_credentials")
+    assert platform_secret["count"] == "${local.platform_uses_oauth ? 1 : 0}", (
+        "the platform credentials are a secret only in 'oauth' mode (a refresh token)"
+    )
+
+
+def test_delegation_accounts_are_named_to_the_functions(tf: TerraformConfig) -> None:
+    """Functions learn the delegation accounts' emails, to sign for them through IAM."""
+    env = tf.locals["capability_env"]
+    assert env["admin"] == {
+        "CALSYNC_ADMIN_DELEGATION_ACCOUNT": "${google_service_account.admin_delegation.email}"
+    }
+    assert "platform_delegation[0].email" in env["platform"]["CALSYNC_PLATFORM_DELEGATION_ACCOUNT"]
+
+
+def test_token_creator_only_on_the_delegation_accounts_for_their_functions(
+    tf: TerraformConfig,
+) -> None:
+    """roles/iam.serviceAccountTokenCreator: per delegation account, to the functions holding
+    its capability; elsewhere only the Pub/Sub agent on the push identity; never project-wide."""
+    grants = {
+        name: body
+        for name, body in tf.of_kind("google_service_account_iam_member").items()
+        if body["role"] == TOKEN_CREATOR
+    }
+    push = grants.pop("pubsub_push_token_creator")
+    assert push["service_account_id"] == "${google_service_account.pubsub_push.name}"
+    assert push["member"] == "${local.pubsub_service_agent}"
+    assert set(grants) == {"admin_delegation_signer", "platform_delegation_signer"}
+    admin = grants["admin_delegation_signer"]
+    assert admin["for_each"] == "${local.functions_with.admin}"
+    assert admin["service_account_id"] == "${google_service_account.admin_delegation.name}"
+    assert admin["member"] == "${google_service_account.function[each.key].member}"
+    platform = grants["platform_delegation_signer"]
+    assert "local.functions_with.platform" in platform["for_each"]
+    assert platform["service_account_id"] == "${google_service_account.platform_delegation[0].name}"
+    everywhere = [s for body in tf.files.values() for s in strings(body)]
+    assert sum(s == TOKEN_CREATOR for s in everywhere) == 3
+
+
+def test_delegation_client_ids_are_an_output(tf: TerraformConfig) -> None:
+    """Workspace admins authorise the delegation accounts' unique ids."""
+    assert "admin_delegation.unique_id" in json.dumps(tf.outputs["delegation_client_ids"])
