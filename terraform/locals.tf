@@ -14,7 +14,7 @@ locals {
       invoker      = "pubsub_push"
       timeout      = 300
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
     }
     on_enroll = {
       name         = "on-enroll"
@@ -32,7 +32,7 @@ locals {
       invoker      = "tasks"
       timeout      = 600
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
     }
     oauth_callback = {
       name         = "oauth-callback"
@@ -147,11 +147,14 @@ locals {
     }
   ]...)
 
+  # Grants are sealed only where organizers connect (oauth_callback: encrypt, never decrypt; a
+  # disconnect is revoked by a reconcile task) and opened only where calsync syncs (decrypt,
+  # never encrypt). Re-encrypting after a key rotation is an operator's job.
   kms_grants = merge([
     for key, fn in local.functions : {
       for cap in fn.capabilities : "${key}/${cap}" => {
         function = key
-        role     = cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypterDecrypter" : "roles/cloudkms.cryptoKeyDecrypter"
+        role     = cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypter" : "roles/cloudkms.cryptoKeyDecrypter"
       } if startswith(cap, "kms_")
     }
   ]...)

@@ -436,3 +436,27 @@ def test_token_creator_only_on_the_delegation_accounts_for_their_functions(
 def test_delegation_client_ids_are_an_output(tf: TerraformConfig) -> None:
     """Workspace admins authorise the delegation accounts' unique ids."""
     assert "admin_delegation.unique_id" in json.dumps(tf.outputs["delegation_client_ids"])
+
+
+# ---- KMS: who seals, who opens (issue 14, item 5) -----------------------------------------
+
+
+def test_only_oauth_callback_encrypts_and_only_the_syncing_functions_decrypt(
+    tf: TerraformConfig,
+) -> None:
+    """oauth_callback seals grants but cannot open them; the syncing functions only open."""
+    functions = tf.locals["functions"]
+    encrypt = {k for k, fn in functions.items() if "kms_encrypt" in fn["capabilities"]}
+    decrypt = {k for k, fn in functions.items() if "kms_decrypt" in fn["capabilities"]}
+    assert encrypt == {"oauth_callback"}
+    assert decrypt == {"on_event_change", "reconcile", "orphan_sweeper", "rooms"}
+    roles = tf.locals["kms_grants"]
+    assert (
+        'cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypter" : '
+        '"roles/cloudkms.cryptoKeyDecrypter"'
+    ) in roles
+    everywhere = [s for body in tf.files.values() for s in strings(body)]
+    assert not [s for s in everywhere if "cryptoKeyEncrypterDecrypter" in s]
+    grant = tf.resource("google_kms_crypto_key_iam_member", "function")
+    assert grant["for_each"] == "${local.kms_grants}"
+    assert grant["role"] == "${each.value.role}"

@@ -8,8 +8,10 @@
                                             "not_connected", ...}
     GET  /disconnect?tenant=T&organizer=E   a confirmation page; its button POSTs here
     POST /disconnect?tenant=T&organizer=E   302 to Google: the organizer signs in to prove
-                                            who they are, then the callback revokes and
-                                            forgets the grant (JSON variant as for /connect)
+                                            who they are, then the callback revokes that
+                                            sign-in's tokens and a ``revoke_grant`` task
+                                            revokes and forgets the stored grant (JSON
+                                            variant as for /connect)
 
 Errors map to answers here only: ``FlowRefused`` → its status and an explaining page (or
 ``{"error": code}``), ``TransientError`` → 503, ``ConfigurationError`` → 500. Pages are
@@ -28,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError, TransientError
+from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.logs import get_logger, log_context
 from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
 from calsync.organizers.flow_states import OAuthStates
@@ -54,6 +57,7 @@ def connect_flow(settings: Settings) -> ConnectFlow:
         TenantLookup(FirestoreStore(client)),
         organizer_grants(settings),
         GoogleKeys(settings.google.jwks_uri),
+        CloudTasksScheduler(settings),
     )
 
 
