@@ -68,3 +68,41 @@ resource "google_firestore_field" "collection_group" {
     }
   }
 }
+
+# Firestore security rules govern only the client SDKs (web, mobile) that reach Firestore
+# without IAM; calsync's functions use IAM and bypass them. No client of calsync's data
+# exists, so the explicit ruleset denies everything: nobody with a Firebase web key or an
+# end-user token can read a tenant, a mapping or a grant, whatever else the project hosts.
+resource "google_firebaserules_ruleset" "firestore_deny_all" {
+  project = var.project_id
+
+  source {
+    files {
+      name    = "firestore.rules"
+      content = <<-EOT
+        rules_version = '2';
+        service cloud.firestore {
+          match /databases/{database}/documents {
+            match /{document=**} {
+              allow read, write: if false;
+            }
+          }
+        }
+      EOT
+    }
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  project      = var.project_id
+  name         = "cloud.firestore"
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore_deny_all.name}"
+
+  depends_on = [google_firestore_database.main]
+}

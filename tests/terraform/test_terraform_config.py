@@ -460,3 +460,21 @@ def test_only_oauth_callback_encrypts_and_only_the_syncing_functions_decrypt(
     grant = tf.resource("google_kms_crypto_key_iam_member", "function")
     assert grant["for_each"] == "${local.kms_grants}"
     assert grant["role"] == "${each.value.role}"
+
+
+# ---- Firestore security rules (issue 14, item 5) ------------------------------------------
+
+
+def test_an_explicit_deny_all_firestore_ruleset_is_released(tf: TerraformConfig) -> None:
+    """Client SDKs can read or write nothing: one rule, `allow read, write: if false`."""
+    ruleset = tf.resource("google_firebaserules_ruleset", "firestore_deny_all")
+    files = block(block(ruleset, "source"), "files")
+    rules = files["content"]
+    assert "service cloud.firestore" in rules
+    assert "match /{document=**}" in rules
+    allows = [line.strip() for line in rules.splitlines() if line.strip().startswith("allow")]
+    assert allows == ["allow read, write: if false;"]
+    release = tf.resource("google_firebaserules_release", "firestore")
+    assert release["name"] == "cloud.firestore"
+    assert "google_firebaserules_ruleset.firestore_deny_all.name" in release["ruleset_name"]
+    assert "firebaserules.googleapis.com" in tf.locals["required_apis"]
