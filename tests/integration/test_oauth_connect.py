@@ -202,7 +202,7 @@ def test_reencrypt_moves_grants_to_the_new_primary_key(
 
 def test_unknown_tenant_and_foreign_organizer_are_refused(browser: Browser) -> None:
     """No flow starts for a tenant calsync does not know or an address outside its domains."""
-    assert browser.start(ALICE, tenant="nobody").status_code == 404
+    assert browser.start(ALICE, tenant="nobody").status_code == 403
     assert browser.start("eve@evil.example").status_code == 403
     assert browser.client.get("/status?tenant=acme").status_code == 400
     assert browser.client.get("/nowhere").status_code == 404

@@ -139,7 +139,10 @@ class ConnectFlow:
         """Google's consent URL for this organizer (the flow is recorded for 10 minutes)."""
         signer = self._signer
         organizer = organizer.strip().lower()
-        domains = self._tenants.settings(tenant_id).domains
+        try:
+            domains = self._tenants.settings(tenant_id).domains
+        except FlowRefused:  # refused exactly like a foreign address: no tenant/domain oracle
+            domains = []
         domain = organizer.rpartition("@")[2]
         if "@" not in organizer or domain not in {d.lower() for d in domains}:
             raise FlowRefused("foreign_organizer", status=403)
