@@ -105,9 +105,14 @@ locals {
     }
     admin        = { CALSYNC_ADMIN_DELEGATION_ACCOUNT = google_service_account.admin_delegation.email }
     oauth_client = { CALSYNC_OAUTH_CLIENT_ID = var.oauth_client_id }
-    oauth_flow   = { CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri }
-    kms_encrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
-    kms_decrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    oauth_flow = {
+      CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri
+      # /status answers only the platform's service account (a Google ID token for this URL)
+      CALSYNC_STATUS_CALLERS  = var.platform_service_account
+      CALSYNC_STATUS_AUDIENCE = local.function_urls.oauth_callback
+    }
+    kms_encrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    kms_decrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
   }
 
   # ---- capabilities -> secret environment variables (env name => secret key) -------------

@@ -8,7 +8,7 @@
 
 Under the base URL: ``/calendar/v3/...``, ``/admin/directory/v1/...``,
 ``/admin/datatransfer/v1/...``, ``/v2/projects/...`` (Cloud Tasks), IAM Credentials'
-``/v1/projects/-/serviceAccounts/{email}:signJwt``, the OAuth endpoints
+``/v1/projects/-/serviceAccounts/{email}:signJwt`` and ``:generateIdToken``, the OAuth endpoints
 (``/token``, ``/revoke``, ``/o/oauth2/v2/auth``, ``/oauth2/v3/certs``) and the control API
 (``/_sandbox/...``).
 """
@@ -72,7 +72,7 @@ class Sandbox:
         }
         self.gateway = Gateway(self.world, handlers)
         self.oauth = OAuthEndpoints(self.world, self.signer)
-        self.iam = IamEndpoints(self.world)
+        self.iam = IamEndpoints(self.world, self.signer)
         self.control = ControlApi(self.world, self.signer, self.dispatcher, lambda: self.base_url)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None

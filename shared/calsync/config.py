@@ -82,6 +82,11 @@ class OAuthSettings:
     """Cloud KMS crypto key resource name; empty = the local keyring below."""
     local_encryption_keys: str = field(default="", repr=False)
     """JSON ``{"primary": "key-id", "keys": {"key-id": "<base64 of 32 bytes>", ...}}``."""
+    status_callers: tuple[str, ...] = ()
+    """Service accounts whose Google ID token may read ``/status`` (``CALSYNC_STATUS_CALLERS``,
+    comma-separated); none = refused, except against the local sandbox."""
+    status_audience: str = ""
+    """The ``aud`` those ID tokens must carry: the function's URL (``CALSYNC_STATUS_AUDIENCE``)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,10 @@ def get_settings() -> Settings:
             state_signing_key=_env("CALSYNC_STATE_SIGNING_KEY"),
             kms_key=_env("CALSYNC_KMS_KEY"),
             local_encryption_keys=_env("CALSYNC_LOCAL_ENCRYPTION_KEYS"),
+            status_callers=tuple(
+                c.strip() for c in _env("CALSYNC_STATUS_CALLERS").split(",") if c.strip()
+            ),
+            status_audience=_env("CALSYNC_STATUS_AUDIENCE"),
         ),
     )
 

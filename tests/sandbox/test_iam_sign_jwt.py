@@ -116,9 +116,7 @@ def test_call_without_a_bearer_token_is_401(ctl: SandboxControl, base_url: str) 
     assert reply.status_code == 401
 
 
-def test_expiry_more_than_twelve_hours_ahead_is_invalid(
-    ctl: SandboxControl, base_url: str
-) -> None:
+def test_expiry_more_than_twelve_hours_ahead_is_invalid(ctl: SandboxControl, base_url: str) -> None:
     """Google refuses to sign a JWT that would live longer than 12 hours."""
     ctl.create_keyless_service_account(DELEGATE, domain_wide_delegation=True)
     token = _runtime_token(ctl)
@@ -135,3 +133,44 @@ def test_sign_calls_are_logged_with_the_caller(ctl: SandboxControl, base_url: st
     _sign(base_url, token, _claims(base_url))
     logged = ctl.requests(method_id="iamcredentials.signJwt")
     assert [(r["user"], r["status"]) for r in logged] == [(RUNTIME, 200)]
+
+
+def test_generate_id_token_is_signed_by_google_for_the_audience(
+    ctl: SandboxControl, base_url: str
+) -> None:
+    """A token creator gets an OpenID token of the account, verifiable at the JWKS URI."""
+    import google.auth.transport.requests
+    from google.oauth2 import id_token
+
+    platform = "learning-platform@platform-project.iam.gserviceaccount.com"
+    ctl.create_service_account(platform)
+    ctl.grant_token_creator(platform, platform)
+    token = ctl.mint_token(platform)["access_token"]
+    reply = requests.post(
+        f"{base_url}/v1/projects/-/serviceAccounts/{platform}:generateIdToken",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audience": "https://oauth-callback.example", "includeEmail": True},
+        timeout=10,
+    )
+    assert reply.status_code == 200
+    claims = id_token.verify_token(
+        reply.json()["token"],
+        google.auth.transport.requests.Request(),
+        audience="https://oauth-callback.example",
+        certs_url=base_url + "/oauth2/v1/certs",
+    )
+    assert (claims["email"], claims["email_verified"]) == (platform, True)
+
+
+def test_generate_id_token_needs_the_token_creator_role(ctl: SandboxControl, base_url: str) -> None:
+    """Without the role on the account: 403, as for signJwt."""
+    platform = "learning-platform@platform-project.iam.gserviceaccount.com"
+    ctl.create_service_account(platform)
+    token = _runtime_token(ctl)
+    reply = requests.post(
+        f"{base_url}/v1/projects/-/serviceAccounts/{platform}:generateIdToken",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audience": "https://oauth-callback.example"},
+        timeout=10,
+    )
+    assert reply.status_code == 403

@@ -43,6 +43,8 @@ PLAIN_ENV = {
     "CALSYNC_KMS_KEY",
     "CALSYNC_ADMIN_DELEGATION_ACCOUNT",
     "CALSYNC_PLATFORM_DELEGATION_ACCOUNT",
+    "CALSYNC_STATUS_CALLERS",
+    "CALSYNC_STATUS_AUDIENCE",
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
@@ -478,3 +480,12 @@ def test_an_explicit_deny_all_firestore_ruleset_is_released(tf: TerraformConfig)
     assert release["name"] == "cloud.firestore"
     assert "google_firebaserules_ruleset.firestore_deny_all.name" in release["ruleset_name"]
     assert "firebaserules.googleapis.com" in tf.locals["required_apis"]
+
+
+def test_status_answers_only_the_platforms_identity(tf: TerraformConfig) -> None:
+    """oauth_callback is told who may read /status and the audience their ID token names."""
+    flow = tf.locals["capability_env"]["oauth_flow"]
+    assert flow["CALSYNC_STATUS_CALLERS"] == "${var.platform_service_account}"
+    assert flow["CALSYNC_STATUS_AUDIENCE"] == "${local.function_urls.oauth_callback}"
+    holders = {k for k, fn in tf.locals["functions"].items() if "oauth_flow" in fn["capabilities"]}
+    assert holders == {"oauth_callback"}

@@ -17,7 +17,7 @@ from ..oauth import jwt
 from ..oauth.tokens import authenticate
 from ..state.world import World
 
-__all__ = ["sign_jwt"]
+__all__ = ["caller_may_act_as", "sign_jwt"]
 
 _CLOUD_PLATFORM = (
     "https://www.googleapis.com/auth/cloud-platform",
@@ -26,11 +26,25 @@ _CLOUD_PLATFORM = (
 _MAX_LIFETIME_SECONDS = 12 * 3600
 
 
-def sign_jwt(world: World, authorization: str | None, account: str, body: Any) -> dict[str, str]:
-    """Sign ``body["payload"]`` as ``account`` for the caller behind ``authorization``."""
+def caller_may_act_as(world: World, authorization: str | None, account: str, what: str) -> str:
+    """``account`` (lower case) when the caller holds the token creator role on it; else the
+    401 / 403 Google answers (403 too for an account that does not exist)."""
     caller = authenticate(world, authorization, _CLOUD_PLATFORM)
     account = account.lower()
-    if account not in world.iam.keys or not world.iam.may_sign(caller.email, account):
+    if account not in world.service_accounts or not world.iam.may_sign(caller.email, account):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"Permission 'iam.serviceAccounts.{what}' denied on resource (or it may not exist).",
+            grpc_style=True,
+        )
+    return account
+
+
+def sign_jwt(world: World, authorization: str | None, account: str, body: Any) -> dict[str, str]:
+    """Sign ``body["payload"]`` as ``account`` for the caller behind ``authorization``."""
+    account = caller_may_act_as(world, authorization, account, "signJwt")
+    if account not in world.iam.keys:  # the sandbox holds keys only of keyless accounts
         raise ApiError(
             403,
             "forbidden",

@@ -5,7 +5,8 @@
                                             Accept: application/json)
     GET  /callback?state=…&code=…           finishes the flow; a page for a person
     GET  /status?tenant=T&organizer=E       {"health": "connected" | "needs_consent" |
-                                            "not_connected", ...}
+                                            "not_connected", ...}; only for the platform's
+                                            service account (Bearer ID token, status_access)
     GET  /disconnect?tenant=T&organizer=E   a confirmation page; its button POSTs here
     POST /disconnect?tenant=T&organizer=E   302 to Google: the organizer signs in to prove
                                             who they are, then the callback revokes that
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
+from calsync.entrypoints.status_access import StatusRefused, status_caller
 from calsync.errors import ConfigurationError, TransientError
 from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.logs import get_logger, log_context
@@ -59,6 +61,12 @@ def connect_flow(settings: Settings) -> ConnectFlow:
         GoogleKeys(settings.google.jwks_uri),
         CloudTasksScheduler(settings),
     )
+
+
+@cache
+def _keys(settings: Settings) -> GoogleKeys:
+    """Google's ID token keys for checking ``/status`` callers (cached per instance)."""
+    return GoogleKeys(settings.google.jwks_uri)
 
 
 def _html(body: str, status: int, settings: Settings) -> Response:
@@ -139,6 +147,15 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
         return _html(success_page(done.purpose, done.tenant_id, done.organizer), 200, settings)
     if path not in ("/connect", "/status", "/disconnect"):
         return _json({"error": "not_found"}, 404)
+    if path == "/status":
+        try:
+            status_caller(request.headers.get("Authorization"), settings, _keys(settings))
+        except StatusRefused as exc:
+            _LOG.warning("status refused", extra={"fields": {"outcome": exc.code}})
+            answer = _json({"error": exc.code}, exc.status)
+            if exc.status == 401:
+                answer[2]["WWW-Authenticate"] = 'Bearer realm="calsync"'
+            return answer
     if not tenant or not organizer:
         return _json({"error": "tenant and organizer are required"}, 400)
     if path == "/status" and request.method == "GET":
