@@ -135,6 +135,7 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writer,
     google_project_iam_member.firestore_user,
+    google_project_iam_member.grants_database_user,
     google_secret_manager_secret_iam_member.function,
     google_kms_crypto_key_iam_member.function,
     google_service_account_iam_member.admin_delegation_signer,

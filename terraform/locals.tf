@@ -14,7 +14,7 @@ locals {
       invoker      = "pubsub_push"
       timeout      = 300
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     on_enroll = {
       name         = "on-enroll"
@@ -32,7 +32,7 @@ locals {
       invoker      = "tasks"
       timeout      = 600
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     oauth_callback = {
       name         = "oauth-callback"
@@ -41,7 +41,7 @@ locals {
       invoker      = "public"
       timeout      = 60
       memory       = "512Mi"
-      capabilities = ["firestore", "tasks", "oauth_client", "oauth_flow", "kms_encrypt"]
+      capabilities = ["firestore", "grants", "tasks", "oauth_client", "oauth_flow", "kms_encrypt"]
     }
     orphan_sweeper = {
       name         = "orphan-sweeper"
@@ -50,7 +50,7 @@ locals {
       invoker      = "scheduler"
       timeout      = 1800
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     rooms = {
       name         = "rooms"
@@ -59,7 +59,7 @@ locals {
       invoker      = "platform"
       timeout      = 60
       memory       = "512Mi"
-      capabilities = ["firestore", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
   }
 
@@ -92,6 +92,7 @@ locals {
   # ---- capabilities -> plain environment variables ------------------------------------
   capability_env = {
     firestore = {}
+    grants    = { CALSYNC_GRANTS_DATABASE = google_firestore_database.grants.name }
     results   = { CALSYNC_RESULTS_TOPIC = google_pubsub_topic.results.name }
     tasks = {
       CALSYNC_TASKS_QUEUE           = google_cloud_tasks_queue.reconcile.id
@@ -121,6 +122,7 @@ locals {
   # otherwise.
   capability_secrets = {
     firestore    = {}
+    grants       = {}
     results      = {}
     tasks        = {}
     platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials" }

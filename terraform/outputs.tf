@@ -55,6 +55,11 @@ output "delegation_client_ids" {
   )
 }
 
+output "grants_database" {
+  description = "Firestore database of organizers' grants and OAuth states (CALSYNC_GRANTS_DATABASE)."
+  value       = google_firestore_database.grants.name
+}
+
 output "tasks_queue" {
   description = "Full resource name of the reconcile queue (CALSYNC_TASKS_QUEUE)."
   value       = google_cloud_tasks_queue.reconcile.id

@@ -51,12 +51,34 @@ resource "google_service_account" "build" {
 
 # ---- runtime grants -------------------------------------------------------------------
 
+# Firestore access is granted per database through IAM conditions on resource.name: the main
+# database to every function with `firestore`, the grants database only to those with `grants`.
 resource "google_project_iam_member" "firestore_user" {
   for_each = local.functions_with.firestore
 
   project = var.project_id
   role    = "roles/datastore.user"
   member  = google_service_account.function[each.key].member
+
+  condition {
+    title       = "calsync main database only"
+    description = "Firestore (default) database; not the grants database."
+    expression  = "resource.name == \"${local.database_resource.main}\""
+  }
+}
+
+resource "google_project_iam_member" "grants_database_user" {
+  for_each = local.functions_with.grants
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.function[each.key].member
+
+  condition {
+    title       = "calsync grants database only"
+    description = "Organizers' encrypted grants and OAuth flow states."
+    expression  = "resource.name == \"${local.database_resource.grants}\""
+  }
 }
 
 # Functions that schedule reconciles: enqueue on the queue, and act as the tasks invoker

@@ -115,6 +115,10 @@ class Settings:
     platform_delegation_account: str = ""
     """Email of the platform identity's delegation account in ``service_account`` mode, signed
     for keylessly (``CALSYNC_PLATFORM_DELEGATION_ACCOUNT``); wins over ``platform_credentials``."""
+    grants_database: str = "(default)"
+    """Firestore database of organizers' grants and OAuth flow states
+    (``CALSYNC_GRANTS_DATABASE``); deployed, a database of its own that only the functions
+    handling grants may open (docs/deployment.md)."""
     signer_credentials: str = field(default="", repr=False)
     """Local use only: key JSON of the identity that calls ``signJwt`` (the function's own
     service account). Empty = Application Default Credentials, the function's runtime account."""
@@ -159,6 +163,7 @@ def get_settings() -> Settings:
         admin_delegation_account=_env("CALSYNC_ADMIN_DELEGATION_ACCOUNT"),
         platform_delegation_account=_env("CALSYNC_PLATFORM_DELEGATION_ACCOUNT"),
         signer_credentials=_env("CALSYNC_SIGNER_CREDENTIALS"),
+        grants_database=_env("CALSYNC_GRANTS_DATABASE", "(default)"),
         lease_seconds=float(_env("CALSYNC_LEASE_SECONDS", "300")),
         resync_page_size=min(max(int(_env("CALSYNC_RESYNC_PAGE_SIZE", "100")), 1), 500),
         oauth=OAuthSettings(

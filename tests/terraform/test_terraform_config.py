@@ -45,6 +45,7 @@ PLAIN_ENV = {
     "CALSYNC_PLATFORM_DELEGATION_ACCOUNT",
     "CALSYNC_STATUS_CALLERS",
     "CALSYNC_STATUS_AUDIENCE",
+    "CALSYNC_GRANTS_DATABASE",
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
@@ -289,6 +290,7 @@ def test_oauth_states_ttl(tf: TerraformConfig) -> None:
     """The TTL policy deletes expired OAuth state records."""
     field = tf.resource("google_firestore_field", "oauth_states_ttl")
     assert (field["collection"], field["field"]) == ("oauth_states", "expires_at")
+    assert field["database"] == "${google_firestore_database.grants.name}"
     assert field["ttl_config"] == [{}]
 
 
@@ -489,3 +491,60 @@ def test_status_answers_only_the_platforms_identity(tf: TerraformConfig) -> None
     assert flow["CALSYNC_STATUS_AUDIENCE"] == "${local.function_urls.oauth_callback}"
     holders = {k for k, fn in tf.locals["functions"].items() if "oauth_flow" in fn["capabilities"]}
     assert holders == {"oauth_callback"}
+
+
+# ---- the grants database (issue 14, item 5) -----------------------------------------------
+
+GRANT_HOLDERS = {"on_event_change", "reconcile", "oauth_callback", "orphan_sweeper", "rooms"}
+
+
+def test_grants_have_a_database_of_their_own(tf: TerraformConfig) -> None:
+    """A second native database, protected like the main one, named to the grant holders."""
+    grants = tf.resource("google_firestore_database", "grants")
+    assert grants["name"] == "${var.name_prefix}-grants"
+    assert grants["delete_protection_state"] == "DELETE_PROTECTION_ENABLED"
+    assert grants["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert tf.locals["capability_env"]["grants"] == {
+        "CALSYNC_GRANTS_DATABASE": "${google_firestore_database.grants.name}"
+    }
+    holders = {k for k, fn in tf.locals["functions"].items() if "grants" in fn["capabilities"]}
+    assert holders == GRANT_HOLDERS
+    encrypt_or_decrypt = {
+        k
+        for k, fn in tf.locals["functions"].items()
+        if {"kms_encrypt", "kms_decrypt"} & set(fn["capabilities"])
+    }
+    assert holders == encrypt_or_decrypt, "who opens the database is who handles grants"
+
+
+def test_firestore_access_is_scoped_to_one_database_by_an_iam_condition(
+    tf: TerraformConfig,
+) -> None:
+    """Every datastore.user grant carries a condition naming one database; the grants
+    database's only for the grant holders."""
+    main = tf.resource("google_project_iam_member", "firestore_user")
+    grants = tf.resource("google_project_iam_member", "grants_database_user")
+    assert main["for_each"] == "${local.functions_with.firestore}"
+    assert grants["for_each"] == "${local.functions_with.grants}"
+    for body, database in ((main, "main"), (grants, "grants")):
+        assert body["role"] == "roles/datastore.user"
+        condition = block(body, "condition")
+        assert (
+            condition["expression"] == f'resource.name == "${{local.database_resource.{database}}}"'
+        )
+    resources = tf.locals["database_resource"]
+    assert resources["main"].endswith("/databases/(default)")
+    assert resources["grants"].endswith("/databases/${google_firestore_database.grants.name}")
+    unconditioned = [
+        name
+        for name, body in tf.of_kind("google_project_iam_member").items()
+        if "datastore" in str(body.get("role")) and "condition" not in body
+    ]
+    assert not unconditioned
+
+
+def test_the_grants_database_has_the_deny_all_rules_too(tf: TerraformConfig) -> None:
+    """Client SDKs reach no grant either."""
+    release = tf.resource("google_firebaserules_release", "firestore_grants")
+    assert release["name"] == "cloud.firestore/${google_firestore_database.grants.name}"
+    assert "firestore_deny_all" in release["ruleset_name"]

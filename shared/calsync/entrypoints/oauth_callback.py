@@ -52,11 +52,10 @@ def connect_flow(settings: Settings) -> ConnectFlow:
     """The process's flow (its signing-key cache lives as long as the instance)."""
     from calsync.state.store import FirestoreStore, firestore_client
 
-    client = firestore_client(settings.project)
     return ConnectFlow(
         settings,
-        OAuthStates(client),
-        TenantLookup(FirestoreStore(client)),
+        OAuthStates(firestore_client(settings.project, settings.grants_database)),
+        TenantLookup(FirestoreStore(firestore_client(settings.project))),
         organizer_grants(settings),
         GoogleKeys(settings.google.jwks_uri),
         CloudTasksScheduler(settings),
