@@ -71,13 +71,15 @@ locals {
     for key, fn in local.functions : key => "https://${fn.name}-${local.project_number}.${var.region}.run.app"
   }
 
-  oauth_redirect_uri = var.oauth_redirect_uri != "" ? var.oauth_redirect_uri : "${local.function_urls.oauth_callback}/callback"
+  oauth_public_url   = var.public_domain != "" ? "https://${var.public_domain}" : local.function_urls.oauth_callback
+  oauth_redirect_uri = var.oauth_redirect_uri != "" ? var.oauth_redirect_uri : "${local.oauth_public_url}/callback"
 
   # Network ingress: "internal" admits Pub/Sub, Cloud Tasks and Cloud Scheduler of this
   # project calling the default run.app URL; "all" is for callers outside Google Cloud.
   ingress_settings = {
-    internal = "ALLOW_INTERNAL_ONLY"
-    all      = "ALLOW_ALL"
+    internal        = "ALLOW_INTERNAL_ONLY"
+    all             = "ALLOW_ALL"
+    internal_and_lb = "ALLOW_INTERNAL_AND_GCLB"
   }
 
   # Identity allowed to invoke each kind of function (roles/run.invoker on its service).

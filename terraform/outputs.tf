@@ -7,7 +7,12 @@ output "oauth_redirect_uri" {
 
 output "oauth_connect_url" {
   description = "Where the platform sends an organizer to connect their Google account."
-  value       = "${local.function_urls.oauth_callback}/connect"
+  value       = "${local.oauth_public_url}/connect"
+}
+
+output "public_address" {
+  description = "With public_domain: the load balancer's IP address, for the domain's A record."
+  value       = one(google_compute_global_address.oauth_callback[*].address)
 }
 
 output "platform_topics" {

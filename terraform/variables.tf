@@ -128,6 +128,28 @@ variable "results_topic" {
   default     = "calsync-results"
 }
 
+variable "public_domain" {
+  description = "Host name organizers reach oauth-callback at through a load balancer with a Cloud Armor per-IP rate limit (rate_limit.tf); empty = the run.app URL, with no rate limit beyond max_instances."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.public_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.public_domain))
+    error_message = "public_domain must be a host name such as calendar-connect.example.com (or empty)."
+  }
+}
+
+variable "oauth_rate_limit_per_minute" {
+  description = "Requests per client IP and minute the Cloud Armor policy lets through to oauth-callback (with public_domain); beyond, 429. One connect takes about 3."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.oauth_rate_limit_per_minute >= 10 && var.oauth_rate_limit_per_minute <= 10000
+    error_message = "oauth_rate_limit_per_minute must be between 10 and 10000."
+  }
+}
+
 variable "oauth_redirect_uri" {
   description = "Override the OAuth redirect URI (e.g. behind a custom domain). Empty: the oauth-callback function's deterministic run.app URL + /callback."
   type        = string

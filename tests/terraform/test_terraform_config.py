@@ -548,3 +548,41 @@ def test_the_grants_database_has_the_deny_all_rules_too(tf: TerraformConfig) -> 
     release = tf.resource("google_firebaserules_release", "firestore_grants")
     assert release["name"] == "cloud.firestore/${google_firestore_database.grants.name}"
     assert "firestore_deny_all" in release["ruleset_name"]
+
+
+# ---- rate limit in front of the public function (issue 14, item 5) ------------------------
+
+
+def test_cloud_armor_throttles_each_client_ip_in_front_of_oauth_callback(
+    tf: TerraformConfig,
+) -> None:
+    """With public_domain, a per-IP throttle (429 beyond the limit) guards the backend."""
+    policy = tf.resource("google_compute_security_policy", "oauth_callback")
+    assert policy["count"] == "${local.public_lb ? 1 : 0}"
+    rules = policy["rule"] if isinstance(policy["rule"], list) else [policy["rule"]]
+    throttles = [r for r in rules if r["action"] == "throttle"]
+    assert len(throttles) == 1
+    options = block(throttles[0], "rate_limit_options")
+    assert (options["enforce_on_key"], options["exceed_action"]) == ("IP", "deny(429)")
+    threshold = block(options, "rate_limit_threshold")
+    assert threshold["count"] == "${var.oauth_rate_limit_per_minute}"
+    assert threshold["interval_sec"] == 60
+    backend = tf.resource("google_compute_backend_service", "oauth_callback")
+    assert backend["security_policy"] == "${google_compute_security_policy.oauth_callback[0].id}"
+    neg = tf.resource("google_compute_region_network_endpoint_group", "oauth_callback")
+    assert block(neg, "cloud_run")["service"] == (
+        '${google_cloudfunctions2_function.function["oauth_callback"].name}'
+    )
+
+
+def test_behind_the_load_balancer_oauth_callback_cannot_be_reached_around_it(
+    tf: TerraformConfig,
+) -> None:
+    """Its run.app URL then admits only internal and load-balancer traffic, and the OAuth
+    redirect URI is the public domain's."""
+    service = block(tf.resource("google_cloudfunctions2_function", "function"), "service_config")
+    assert "local.public_lb" in service["ingress_settings"]
+    assert '"internal_and_lb"' in service["ingress_settings"]
+    assert tf.locals["ingress_settings"]["internal_and_lb"] == "ALLOW_INTERNAL_AND_GCLB"
+    assert "var.public_domain" in tf.locals["oauth_public_url"]
+    assert "local.oauth_public_url" in tf.locals["oauth_redirect_uri"]
