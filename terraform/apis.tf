@@ -12,6 +12,8 @@ locals {
     "cloudresourcemanager.googleapis.com", # project lookups
     "cloudscheduler.googleapis.com",       # orphan sweeper schedule
     "cloudtasks.googleapis.com",           # coalesced, delayed reconciles
+    "compute.googleapis.com",              # the rate-limiting load balancer (public_domain)
+    "firebaserules.googleapis.com",        # the deny-all Firestore security ruleset
     "firestore.googleapis.com",            # state
     "iam.googleapis.com",                  # service accounts
     "iamcredentials.googleapis.com",       # OIDC tokens for push, tasks and scheduler

@@ -115,9 +115,13 @@ resource "google_cloudfunctions2_function" "function" {
     max_instance_request_concurrency = 1
     min_instance_count               = lookup(var.min_instances, each.key, 0)
     max_instance_count               = var.max_instances
-    ingress_settings                 = local.ingress_settings[each.value.ingress]
-    all_traffic_on_latest_revision   = true
-    environment_variables            = local.function_env[each.key]
+    # behind the rate-limiting load balancer (rate_limit.tf), oauth-callback cannot be reached
+    # around it
+    ingress_settings = local.ingress_settings[
+      each.key == "oauth_callback" && local.public_lb ? "internal_and_lb" : each.value.ingress
+    ]
+    all_traffic_on_latest_revision = true
+    environment_variables          = local.function_env[each.key]
 
     dynamic "secret_environment_variables" {
       for_each = local.function_secrets[each.key]
@@ -135,8 +139,11 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build_writer,
     google_project_iam_member.firestore_user,
+    google_project_iam_member.grants_database_user,
     google_secret_manager_secret_iam_member.function,
     google_kms_crypto_key_iam_member.function,
+    google_service_account_iam_member.admin_delegation_signer,
+    google_service_account_iam_member.platform_delegation_signer,
   ]
 }
 

@@ -14,7 +14,7 @@ locals {
       invoker      = "pubsub_push"
       timeout      = 300
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     on_enroll = {
       name         = "on-enroll"
@@ -32,7 +32,7 @@ locals {
       invoker      = "tasks"
       timeout      = 600
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_encrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     oauth_callback = {
       name         = "oauth-callback"
@@ -41,7 +41,7 @@ locals {
       invoker      = "public"
       timeout      = 60
       memory       = "512Mi"
-      capabilities = ["firestore", "tasks", "oauth_client", "oauth_flow", "kms_encrypt"]
+      capabilities = ["firestore", "grants", "tasks", "oauth_client", "oauth_flow", "kms_encrypt"]
     }
     orphan_sweeper = {
       name         = "orphan-sweeper"
@@ -50,7 +50,7 @@ locals {
       invoker      = "scheduler"
       timeout      = 1800
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
     rooms = {
       name         = "rooms"
@@ -59,7 +59,7 @@ locals {
       invoker      = "platform"
       timeout      = 60
       memory       = "512Mi"
-      capabilities = ["firestore", "admin", "oauth_client", "kms_decrypt"]
+      capabilities = ["firestore", "admin", "oauth_client", "grants", "kms_decrypt"]
     }
   }
 
@@ -71,13 +71,15 @@ locals {
     for key, fn in local.functions : key => "https://${fn.name}-${local.project_number}.${var.region}.run.app"
   }
 
-  oauth_redirect_uri = var.oauth_redirect_uri != "" ? var.oauth_redirect_uri : "${local.function_urls.oauth_callback}/callback"
+  oauth_public_url   = var.public_domain != "" ? "https://${var.public_domain}" : local.function_urls.oauth_callback
+  oauth_redirect_uri = var.oauth_redirect_uri != "" ? var.oauth_redirect_uri : "${local.oauth_public_url}/callback"
 
   # Network ingress: "internal" admits Pub/Sub, Cloud Tasks and Cloud Scheduler of this
   # project calling the default run.app URL; "all" is for callers outside Google Cloud.
   ingress_settings = {
-    internal = "ALLOW_INTERNAL_ONLY"
-    all      = "ALLOW_ALL"
+    internal        = "ALLOW_INTERNAL_ONLY"
+    all             = "ALLOW_ALL"
+    internal_and_lb = "ALLOW_INTERNAL_AND_GCLB"
   }
 
   # Identity allowed to invoke each kind of function (roles/run.invoker on its service).
@@ -92,6 +94,7 @@ locals {
   # ---- capabilities -> plain environment variables ------------------------------------
   capability_env = {
     firestore = {}
+    grants    = { CALSYNC_GRANTS_DATABASE = google_firestore_database.grants.name }
     results   = { CALSYNC_RESULTS_TOPIC = google_pubsub_topic.results.name }
     tasks = {
       CALSYNC_TASKS_QUEUE           = google_cloud_tasks_queue.reconcile.id
@@ -99,23 +102,33 @@ locals {
       CALSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     }
     platform = {
-      CALSYNC_PLATFORM_IDENTITY = var.platform_identity
-      CALSYNC_PLATFORM_SUBJECT  = var.platform_subject
+      CALSYNC_PLATFORM_IDENTITY           = var.platform_identity
+      CALSYNC_PLATFORM_SUBJECT            = var.platform_subject
+      CALSYNC_PLATFORM_DELEGATION_ACCOUNT = local.platform_uses_oauth ? "" : google_service_account.platform_delegation[0].email
     }
-    admin        = {}
+    admin        = { CALSYNC_ADMIN_DELEGATION_ACCOUNT = google_service_account.admin_delegation.email }
     oauth_client = { CALSYNC_OAUTH_CLIENT_ID = var.oauth_client_id }
-    oauth_flow   = { CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri }
-    kms_encrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
-    kms_decrypt  = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    oauth_flow = {
+      CALSYNC_OAUTH_REDIRECT_URI = local.oauth_redirect_uri
+      # /status answers only the platform's service account (a Google ID token for this URL)
+      CALSYNC_STATUS_CALLERS  = var.platform_service_account
+      CALSYNC_STATUS_AUDIENCE = local.function_urls.oauth_callback
+    }
+    kms_encrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    kms_decrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
   }
 
   # ---- capabilities -> secret environment variables (env name => secret key) -------------
+  # No service account key among them: delegation is signed by IAM Credentials. The platform
+  # credentials exist only in 'oauth' mode (a refresh token); function_secrets drops them
+  # otherwise.
   capability_secrets = {
     firestore    = {}
+    grants       = {}
     results      = {}
     tasks        = {}
     platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials" }
-    admin        = { CALSYNC_ADMIN_CREDENTIALS = "admin_credentials" }
+    admin        = {}
     oauth_client = { CALSYNC_OAUTH_CLIENT_SECRET = "oauth_client_secret" }
     oauth_flow   = { CALSYNC_STATE_SIGNING_KEY = "state_signing_key" }
     kms_encrypt  = {}
@@ -130,10 +143,10 @@ locals {
   }
 
   function_secrets = {
-    for key, fn in local.functions : key => merge(
-      {},
-      [for cap in fn.capabilities : local.capability_secrets[cap]]...
-    )
+    for key, fn in local.functions : key => {
+      for env, secret in merge({}, [for cap in fn.capabilities : local.capability_secrets[cap]]...) :
+      env => secret if contains(keys(local.secrets), secret)
+    }
   }
 
   # Flattened grants, keyed "<function>/<thing>", for for_each.
@@ -143,11 +156,14 @@ locals {
     }
   ]...)
 
+  # Grants are sealed only where organizers connect (oauth_callback: encrypt, never decrypt; a
+  # disconnect is revoked by a reconcile task) and opened only where calsync syncs (decrypt,
+  # never encrypt). Re-encrypting after a key rotation is an operator's job.
   kms_grants = merge([
     for key, fn in local.functions : {
       for cap in fn.capabilities : "${key}/${cap}" => {
         function = key
-        role     = cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypterDecrypter" : "roles/cloudkms.cryptoKeyDecrypter"
+        role     = cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypter" : "roles/cloudkms.cryptoKeyDecrypter"
       } if startswith(cap, "kms_")
     }
   ]...)

@@ -7,7 +7,12 @@ output "oauth_redirect_uri" {
 
 output "oauth_connect_url" {
   description = "Where the platform sends an organizer to connect their Google account."
-  value       = "${local.function_urls.oauth_callback}/connect"
+  value       = "${local.oauth_public_url}/connect"
+}
+
+output "public_address" {
+  description = "With public_domain: the load balancer's IP address, for the domain's A record."
+  value       = one(google_compute_global_address.oauth_callback[*].address)
 }
 
 output "platform_topics" {
@@ -45,6 +50,19 @@ output "function_urls" {
 output "function_service_accounts" {
   description = "Runtime service account of every function."
   value       = { for key, sa in google_service_account.function : key => sa.email }
+}
+
+output "delegation_client_ids" {
+  description = "Client IDs Workspace admins authorise for domain-wide delegation (Security > API controls), with the scopes in docs/deployment.md."
+  value = merge(
+    { admin = google_service_account.admin_delegation.unique_id },
+    { for sa in google_service_account.platform_delegation : "platform" => sa.unique_id },
+  )
+}
+
+output "grants_database" {
+  description = "Firestore database of organizers' grants and OAuth states (CALSYNC_GRANTS_DATABASE)."
+  value       = google_firestore_database.grants.name
 }
 
 output "tasks_queue" {

@@ -2,13 +2,20 @@
 # from ephemeral inputs, so no secret is ever stored in a plan file or the state. Each
 # function can read only the secrets it needs (locals.tf, capability_secrets).
 
+# No secret holds a service account key: the domain-wide delegation accounts are keyless
+# (service_accounts.tf). The platform's credentials are a secret only in 'oauth' mode, where
+# they are a Workspace user's refresh token.
+
 locals {
-  secrets = {
-    oauth_client_secret  = "${var.name_prefix}-oauth-client-secret"
-    state_signing_key    = "${var.name_prefix}-state-signing-key"
-    platform_credentials = "${var.name_prefix}-platform-credentials"
-    admin_credentials    = "${var.name_prefix}-admin-credentials"
-  }
+  platform_uses_oauth = var.platform_identity == "oauth"
+
+  secrets = merge(
+    {
+      oauth_client_secret = "${var.name_prefix}-oauth-client-secret"
+      state_signing_key   = "${var.name_prefix}-state-signing-key"
+    },
+    local.platform_uses_oauth ? { platform_credentials = "${var.name_prefix}-platform-credentials" } : {},
+  )
 }
 
 # HMAC key that signs OAuth `state` values; generated, never seen by anyone.
@@ -52,33 +59,31 @@ resource "google_secret_manager_secret_version" "state_signing_key" {
 }
 
 resource "google_secret_manager_secret_version" "platform_credentials" {
+  count = local.platform_uses_oauth ? 1 : 0
+
   secret                 = google_secret_manager_secret.calsync["platform_credentials"].id
   secret_data_wo         = var.platform_credentials_json
   secret_data_wo_version = var.secret_versions.platform_credentials
 
   lifecycle {
     create_before_destroy = true
-  }
-}
 
-resource "google_secret_manager_secret_version" "admin_credentials" {
-  secret                 = google_secret_manager_secret.calsync["admin_credentials"].id
-  secret_data_wo         = var.admin_credentials_json
-  secret_data_wo_version = var.secret_versions.admin_credentials
-
-  lifecycle {
-    create_before_destroy = true
+    precondition {
+      condition     = var.platform_credentials_json != null
+      error_message = "platform_identity = 'oauth' needs platform_credentials_json (TF_VAR_platform_credentials_json)."
+    }
   }
 }
 
 locals {
   # The version each function pins; a new version redeploys the functions that read it.
-  secret_version_numbers = {
-    oauth_client_secret  = google_secret_manager_secret_version.oauth_client_secret.version
-    state_signing_key    = google_secret_manager_secret_version.state_signing_key.version
-    platform_credentials = google_secret_manager_secret_version.platform_credentials.version
-    admin_credentials    = google_secret_manager_secret_version.admin_credentials.version
-  }
+  secret_version_numbers = merge(
+    {
+      oauth_client_secret = google_secret_manager_secret_version.oauth_client_secret.version
+      state_signing_key   = google_secret_manager_secret_version.state_signing_key.version
+    },
+    { for v in google_secret_manager_secret_version.platform_credentials : "platform_credentials" => v.version },
+  )
 }
 
 resource "google_secret_manager_secret_iam_member" "function" {

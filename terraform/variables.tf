@@ -61,17 +61,16 @@ variable "oauth_client_secret" {
 }
 
 variable "platform_credentials_json" {
-  description = "JSON credentials of the platform identity: a service account key with domain-wide delegation, or an authorized-user JSON (client_id, client_secret, refresh_token) when platform_identity = 'oauth'."
+  description = "Only when platform_identity = 'oauth': the authorized-user JSON (client_id, client_secret, refresh_token) of the platform's Workspace user. Never a service account key: in 'service_account' mode the delegation account is keyless (IAM Credentials signs its assertions)."
   type        = string
+  default     = null
   sensitive   = true
   ephemeral   = true
-}
 
-variable "admin_credentials_json" {
-  description = "JSON key of the service account with domain-wide delegation that the orphan sweeper uses to act as each tenant's admin (Directory users, Data Transfer)."
-  type        = string
-  sensitive   = true
-  ephemeral   = true
+  validation {
+    condition     = var.platform_credentials_json == null || !strcontains(coalesce(var.platform_credentials_json, "{}"), "private_key")
+    error_message = "platform_credentials_json must not be a service account key: delegation is keyless (docs/deployment.md)."
+  }
 }
 
 variable "secret_versions" {
@@ -80,7 +79,6 @@ variable "secret_versions" {
     oauth_client_secret  = optional(number, 1)
     state_signing_key    = optional(number, 1)
     platform_credentials = optional(number, 1)
-    admin_credentials    = optional(number, 1)
   })
   default = {}
 }
@@ -128,6 +126,28 @@ variable "results_topic" {
   description = "Name of the topic calsync publishes results to (CALSYNC_RESULTS_TOPIC)."
   type        = string
   default     = "calsync-results"
+}
+
+variable "public_domain" {
+  description = "Host name organizers reach oauth-callback at through a load balancer with a Cloud Armor per-IP rate limit (rate_limit.tf); empty = the run.app URL, with no rate limit beyond max_instances."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.public_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.public_domain))
+    error_message = "public_domain must be a host name such as calendar-connect.example.com (or empty)."
+  }
+}
+
+variable "oauth_rate_limit_per_minute" {
+  description = "Requests per client IP and minute the Cloud Armor policy lets through to oauth-callback (with public_domain); beyond, 429. One connect takes about 3."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.oauth_rate_limit_per_minute >= 10 && var.oauth_rate_limit_per_minute <= 10000
+    error_message = "oauth_rate_limit_per_minute must be between 10 and 10000."
+  }
 }
 
 variable "oauth_redirect_uri" {

@@ -7,7 +7,8 @@
     sb.stop()
 
 Under the base URL: ``/calendar/v3/...``, ``/admin/directory/v1/...``,
-``/admin/datatransfer/v1/...``, ``/v2/projects/...`` (Cloud Tasks), the OAuth endpoints
+``/admin/datatransfer/v1/...``, ``/v2/projects/...`` (Cloud Tasks), IAM Credentials'
+``/v1/projects/-/serviceAccounts/{email}:signJwt`` and ``:generateIdToken``, the OAuth endpoints
 (``/token``, ``/revoke``, ``/o/oauth2/v2/auth``, ``/oauth2/v3/certs``) and the control API
 (``/_sandbox/...``).
 """
@@ -29,6 +30,7 @@ from .control.api import ControlApi
 from .directory import resources, users
 from .errors import ApiError
 from .gateway.pipeline import Gateway
+from .iam import IAM_PATH, IamEndpoints
 from .oauth.endpoints import OAUTH_PATHS, OAuthEndpoints
 from .oauth.signing_keys import Signer
 from .responses import error_response
@@ -70,6 +72,7 @@ class Sandbox:
         }
         self.gateway = Gateway(self.world, handlers)
         self.oauth = OAuthEndpoints(self.world, self.signer)
+        self.iam = IamEndpoints(self.world, self.signer)
         self.control = ControlApi(self.world, self.signer, self.dispatcher, lambda: self.base_url)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -158,4 +161,6 @@ class Sandbox:
             return self.control(request)
         if path in OAUTH_PATHS:
             return self.oauth(request)
+        if IAM_PATH.match(path):
+            return self.iam(request)
         return self.gateway(request, self.base_url)

@@ -42,6 +42,11 @@ _ENDPOINTS: dict[str, tuple[str, str, str]] = {
         "/oauth2/v3/certs",
     ),
     "tasks": ("CALSYNC_TASKS_ENDPOINT", "cloudtasks.googleapis.com", ""),
+    "iam_credentials": (
+        "CALSYNC_IAM_CREDENTIALS_ENDPOINT",
+        "https://iamcredentials.googleapis.com/",
+        "/",
+    ),
 }
 
 
@@ -58,6 +63,8 @@ class GoogleEndpoints:
     jwks_uri: str
     tasks: str
     sandbox: bool
+    iam_credentials: str = "https://iamcredentials.googleapis.com/"
+    """IAM Credentials, where keyless delegation signs its assertions (``signJwt``)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,11 @@ class OAuthSettings:
     """Cloud KMS crypto key resource name; empty = the local keyring below."""
     local_encryption_keys: str = field(default="", repr=False)
     """JSON ``{"primary": "key-id", "keys": {"key-id": "<base64 of 32 bytes>", ...}}``."""
+    status_callers: tuple[str, ...] = ()
+    """Service accounts whose Google ID token may read ``/status`` (``CALSYNC_STATUS_CALLERS``,
+    comma-separated); none = refused, except against the local sandbox."""
+    status_audience: str = ""
+    """The ``aud`` those ID tokens must carry: the function's URL (``CALSYNC_STATUS_AUDIENCE``)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,22 @@ class Settings:
     retry_deadline_seconds: float
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     admin_credentials: str = field(default="", repr=False)
-    """Key JSON of the service account with domain-wide delegation used as tenant admins."""
+    """Key JSON of the service account with domain-wide delegation used as tenant admins.
+
+    Local use only: deployed, ``admin_delegation_account`` names the account instead."""
+    admin_delegation_account: str = ""
+    """Email of the tenants' admin delegation account, signed for keylessly through IAM
+    Credentials (``CALSYNC_ADMIN_DELEGATION_ACCOUNT``); wins over ``admin_credentials``."""
+    platform_delegation_account: str = ""
+    """Email of the platform identity's delegation account in ``service_account`` mode, signed
+    for keylessly (``CALSYNC_PLATFORM_DELEGATION_ACCOUNT``); wins over ``platform_credentials``."""
+    grants_database: str = "(default)"
+    """Firestore database of organizers' grants and OAuth flow states
+    (``CALSYNC_GRANTS_DATABASE``); deployed, a database of its own that only the functions
+    handling grants may open (docs/deployment.md)."""
+    signer_credentials: str = field(default="", repr=False)
+    """Local use only: key JSON of the identity that calls ``signJwt`` (the function's own
+    service account). Empty = Application Default Credentials, the function's runtime account."""
     lease_seconds: float = 300.0
     """How long a reconcile holds an item between renewals (``CALSYNC_LEASE_SECONDS``)."""
     resync_page_size: int = 100
@@ -133,6 +160,10 @@ def get_settings() -> Settings:
         google=_endpoints(),
         retry_deadline_seconds=float(_env("CALSYNC_RETRY_DEADLINE_SECONDS", "30")),
         admin_credentials=_env("CALSYNC_ADMIN_CREDENTIALS"),
+        admin_delegation_account=_env("CALSYNC_ADMIN_DELEGATION_ACCOUNT"),
+        platform_delegation_account=_env("CALSYNC_PLATFORM_DELEGATION_ACCOUNT"),
+        signer_credentials=_env("CALSYNC_SIGNER_CREDENTIALS"),
+        grants_database=_env("CALSYNC_GRANTS_DATABASE", "(default)"),
         lease_seconds=float(_env("CALSYNC_LEASE_SECONDS", "300")),
         resync_page_size=min(max(int(_env("CALSYNC_RESYNC_PAGE_SIZE", "100")), 1), 500),
         oauth=OAuthSettings(
@@ -142,6 +173,10 @@ def get_settings() -> Settings:
             state_signing_key=_env("CALSYNC_STATE_SIGNING_KEY"),
             kms_key=_env("CALSYNC_KMS_KEY"),
             local_encryption_keys=_env("CALSYNC_LOCAL_ENCRYPTION_KEYS"),
+            status_callers=tuple(
+                c.strip() for c in _env("CALSYNC_STATUS_CALLERS").split(",") if c.strip()
+            ),
+            status_audience=_env("CALSYNC_STATUS_AUDIENCE"),
         ),
     )
 

@@ -16,6 +16,7 @@ from google.auth.exceptions import RefreshError
 
 from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.oauth_flow import CONNECT_SCOPES
+from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser, query_of
 from tests.sandbox.sandbox_helpers import build_calendar
 
@@ -144,9 +145,10 @@ def test_stale_needs_consent_does_not_undo_a_reconnect(
 
 
 def test_disconnect_revokes_at_google_and_forgets(
-    browser: Browser, grants: OrganizerGrants
+    browser: Browser, grants: OrganizerGrants, sandbox: Any
 ) -> None:
-    """GET shows a confirmation; POST signs the organizer in, then revokes and deletes."""
+    """GET shows a confirmation; POST signs the organizer in, then a revoke_grant task revokes
+    and deletes."""
     browser.connect(ALICE)
     credentials = grants.credentials("acme", ALICE)
     assert credentials is not None
@@ -156,6 +158,7 @@ def test_disconnect_revokes_at_google_and_forgets(
     page = browser.disconnect(ALICE)
     assert page.status_code == 200
     assert "disconnected" in page.get_data(as_text=True)
+    wait_for_tasks(sandbox)
     assert status(browser)["health"] == "not_connected"
     assert grants.credentials("acme", ALICE) is None
     with pytest.raises(RefreshError, match="invalid_grant"):
@@ -199,14 +202,14 @@ def test_reencrypt_moves_grants_to_the_new_primary_key(
 
 def test_unknown_tenant_and_foreign_organizer_are_refused(browser: Browser) -> None:
     """No flow starts for a tenant calsync does not know or an address outside its domains."""
-    assert browser.start(ALICE, tenant="nobody").status_code == 404
+    assert browser.start(ALICE, tenant="nobody").status_code == 403
     assert browser.start("eve@evil.example").status_code == 403
     assert browser.client.get("/status?tenant=acme").status_code == 400
     assert browser.client.get("/nowhere").status_code == 404
 
 
 def test_a_browser_connects_through_the_running_function(
-    organizers: tuple[str, ...], stack: Any, grants: OrganizerGrants
+    organizers: tuple[str, ...], stack: Any, grants: OrganizerGrants, sandbox: Any
 ) -> None:
     """What a person does with `calsync dev`: open /connect, end on the success page."""
     import requests
@@ -224,6 +227,7 @@ def test_a_browser_connects_through_the_running_function(
     assert 'method="post"' in confirm.text
     done = session.post(f"{base}disconnect?tenant=acme&organizer={ALICE}", timeout=30)
     assert "Google Calendar disconnected" in done.text
+    wait_for_tasks(sandbox)
     health = requests.get(f"{base}status?tenant=acme&organizer={ALICE}", timeout=30).json()
     assert health["health"] == "not_connected"
     log = (stack.config.log_dir / "function-oauth_callback.log").read_text(encoding="utf-8")

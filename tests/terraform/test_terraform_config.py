@@ -41,13 +41,20 @@ PLAIN_ENV = {
     "CALSYNC_OAUTH_CLIENT_ID",
     "CALSYNC_OAUTH_REDIRECT_URI",
     "CALSYNC_KMS_KEY",
+    "CALSYNC_ADMIN_DELEGATION_ACCOUNT",
+    "CALSYNC_PLATFORM_DELEGATION_ACCOUNT",
+    "CALSYNC_STATUS_CALLERS",
+    "CALSYNC_STATUS_AUDIENCE",
+    "CALSYNC_GRANTS_DATABASE",
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
-    "CALSYNC_ADMIN_CREDENTIALS",
     "CALSYNC_OAUTH_CLIENT_SECRET",
     "CALSYNC_STATE_SIGNING_KEY",
 }
+KEY_ENV = {"CALSYNC_ADMIN_CREDENTIALS", "CALSYNC_SIGNER_CREDENTIALS"}
+"""Local-only variables that hold a service account key: never set by the deployment."""
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 PRIMITIVE_ROLES = re.compile(r"roles/(owner|editor|viewer)\b")
 ROLE = re.compile(r"roles/[A-Za-z.]+")
 COLLECTION_GROUP_QUERY = re.compile(
@@ -127,7 +134,8 @@ def test_each_function_has_its_own_service_account(tf: TerraformConfig) -> None:
     service = block(tf.resource("google_cloudfunctions2_function", "function"), "service_config")
     assert service["service_account_email"] == "${google_service_account.function[each.key].email}"
     callers = set(tf.of_kind("google_service_account")) - {"function"}
-    assert callers == {"pubsub_push", "tasks_invoker", "scheduler", "build"}
+    delegation = {"admin_delegation", "platform_delegation"}
+    assert callers == {"pubsub_push", "tasks_invoker", "scheduler", "build", *delegation}
 
 
 def test_ingress_internal_for_google_invoked_functions(tf: TerraformConfig) -> None:
@@ -282,6 +290,7 @@ def test_oauth_states_ttl(tf: TerraformConfig) -> None:
     """The TTL policy deletes expired OAuth state records."""
     field = tf.resource("google_firestore_field", "oauth_states_ttl")
     assert (field["collection"], field["field"]) == ("oauth_states", "expires_at")
+    assert field["database"] == "${google_firestore_database.grants.name}"
     assert field["ttl_config"] == [{}]
 
 
@@ -309,17 +318,12 @@ def test_kms_key_protected_from_destroy(tf: TerraformConfig) -> None:
 def test_secret_values_never_reach_state(tf: TerraformConfig) -> None:
     """Secret versions are write-only, fed by ephemeral sensitive variables."""
     versions = tf.of_kind("google_secret_manager_secret_version")
-    assert set(versions) == {
-        "oauth_client_secret",
-        "state_signing_key",
-        "platform_credentials",
-        "admin_credentials",
-    }
+    assert set(versions) == {"oauth_client_secret", "state_signing_key", "platform_credentials"}
     for body in versions.values():
         assert "secret_data" not in body
         assert body["secret_data_wo"]
         assert body["secret_data_wo_version"]
-    for name in ("oauth_client_secret", "platform_credentials_json", "admin_credentials_json"):
+    for name in ("oauth_client_secret", "platform_credentials_json"):
         assert tf.variables[name].get("ephemeral") is True, name
         assert tf.variables[name].get("sensitive") is True, name
     assert "random_password" in tf.ephemeral
@@ -372,3 +376,213 @@ def test_outputs_for_operator_and_platform(tf: TerraformConfig) -> None:
         tf.outputs
     )
     assert json.dumps(tf.outputs["oauth_redirect_uri"]).count("local.oauth_redirect_uri") == 1
+
+
+# ---- keyless domain-wide delegation (issue 14, item 4) -----------------------------------
+
+
+def test_no_service_account_key_anywhere(tf: TerraformConfig) -> None:
+    """No google_service_account_key resource: the delegation accounts are keyless."""
+    assert not tf.of_kind("google_service_account_key")
+
+
+def test_no_secret_or_variable_holds_a_delegation_key(tf: TerraformConfig) -> None:
+    """The admin key secret and variable are gone; no function gets a key variable."""
+    assert "admin_credentials_json" not in tf.variables
+    assert "admin_credentials" not in tf.locals["secrets"]
+    contract = {
+        k
+        for table in ("capability_env", "capability_secrets")
+        for env in tf.locals[table].values()
+        for k in env
+    }
+    assert not contract & KEY_ENV
+    platform_secret = tf.resource("google_secret_manager_secret_version", "platform_credentials")
+    assert platform_secret["count"] == "${local.platform_uses_oauth ? 1 : 0}", (
+        "the platform credentials are a secret only in 'oauth' mode (a refresh token)"
+    )
+
+
+def test_delegation_accounts_are_named_to_the_functions(tf: TerraformConfig) -> None:
+    """Functions learn the delegation accounts' emails, to sign for them through IAM."""
+    env = tf.locals["capability_env"]
+    assert env["admin"] == {
+        "CALSYNC_ADMIN_DELEGATION_ACCOUNT": "${google_service_account.admin_delegation.email}"
+    }
+    assert "platform_delegation[0].email" in env["platform"]["CALSYNC_PLATFORM_DELEGATION_ACCOUNT"]
+
+
+def test_token_creator_only_on_the_delegation_accounts_for_their_functions(
+    tf: TerraformConfig,
+) -> None:
+    """roles/iam.serviceAccountTokenCreator: per delegation account, to the functions holding
+    its capability; elsewhere only the Pub/Sub agent on the push identity; never project-wide."""
+    grants = {
+        name: body
+        for name, body in tf.of_kind("google_service_account_iam_member").items()
+        if body["role"] == TOKEN_CREATOR
+    }
+    push = grants.pop("pubsub_push_token_creator")
+    assert push["service_account_id"] == "${google_service_account.pubsub_push.name}"
+    assert push["member"] == "${local.pubsub_service_agent}"
+    assert set(grants) == {"admin_delegation_signer", "platform_delegation_signer"}
+    admin = grants["admin_delegation_signer"]
+    assert admin["for_each"] == "${local.functions_with.admin}"
+    assert admin["service_account_id"] == "${google_service_account.admin_delegation.name}"
+    assert admin["member"] == "${google_service_account.function[each.key].member}"
+    platform = grants["platform_delegation_signer"]
+    assert "local.functions_with.platform" in platform["for_each"]
+    assert platform["service_account_id"] == "${google_service_account.platform_delegation[0].name}"
+    everywhere = [s for body in tf.files.values() for s in strings(body)]
+    assert sum(s == TOKEN_CREATOR for s in everywhere) == 3
+
+
+def test_delegation_client_ids_are_an_output(tf: TerraformConfig) -> None:
+    """Workspace admins authorise the delegation accounts' unique ids."""
+    assert "admin_delegation.unique_id" in json.dumps(tf.outputs["delegation_client_ids"])
+
+
+# ---- KMS: who seals, who opens (issue 14, item 5) -----------------------------------------
+
+
+def test_only_oauth_callback_encrypts_and_only_the_syncing_functions_decrypt(
+    tf: TerraformConfig,
+) -> None:
+    """oauth_callback seals grants but cannot open them; the syncing functions only open."""
+    functions = tf.locals["functions"]
+    encrypt = {k for k, fn in functions.items() if "kms_encrypt" in fn["capabilities"]}
+    decrypt = {k for k, fn in functions.items() if "kms_decrypt" in fn["capabilities"]}
+    assert encrypt == {"oauth_callback"}
+    assert decrypt == {"on_event_change", "reconcile", "orphan_sweeper", "rooms"}
+    roles = tf.locals["kms_grants"]
+    assert (
+        'cap == "kms_encrypt" ? "roles/cloudkms.cryptoKeyEncrypter" : '
+        '"roles/cloudkms.cryptoKeyDecrypter"'
+    ) in roles
+    everywhere = [s for body in tf.files.values() for s in strings(body)]
+    assert not [s for s in everywhere if "cryptoKeyEncrypterDecrypter" in s]
+    grant = tf.resource("google_kms_crypto_key_iam_member", "function")
+    assert grant["for_each"] == "${local.kms_grants}"
+    assert grant["role"] == "${each.value.role}"
+
+
+# ---- Firestore security rules (issue 14, item 5) ------------------------------------------
+
+
+def test_an_explicit_deny_all_firestore_ruleset_is_released(tf: TerraformConfig) -> None:
+    """Client SDKs can read or write nothing: one rule, `allow read, write: if false`."""
+    ruleset = tf.resource("google_firebaserules_ruleset", "firestore_deny_all")
+    files = block(block(ruleset, "source"), "files")
+    rules = files["content"]
+    assert "service cloud.firestore" in rules
+    assert "match /{document=**}" in rules
+    allows = [line.strip() for line in rules.splitlines() if line.strip().startswith("allow")]
+    assert allows == ["allow read, write: if false;"]
+    release = tf.resource("google_firebaserules_release", "firestore")
+    assert release["name"] == "cloud.firestore"
+    assert "google_firebaserules_ruleset.firestore_deny_all.name" in release["ruleset_name"]
+    assert "firebaserules.googleapis.com" in tf.locals["required_apis"]
+
+
+def test_status_answers_only_the_platforms_identity(tf: TerraformConfig) -> None:
+    """oauth_callback is told who may read /status and the audience their ID token names."""
+    flow = tf.locals["capability_env"]["oauth_flow"]
+    assert flow["CALSYNC_STATUS_CALLERS"] == "${var.platform_service_account}"
+    assert flow["CALSYNC_STATUS_AUDIENCE"] == "${local.function_urls.oauth_callback}"
+    holders = {k for k, fn in tf.locals["functions"].items() if "oauth_flow" in fn["capabilities"]}
+    assert holders == {"oauth_callback"}
+
+
+# ---- the grants database (issue 14, item 5) -----------------------------------------------
+
+GRANT_HOLDERS = {"on_event_change", "reconcile", "oauth_callback", "orphan_sweeper", "rooms"}
+
+
+def test_grants_have_a_database_of_their_own(tf: TerraformConfig) -> None:
+    """A second native database, protected like the main one, named to the grant holders."""
+    grants = tf.resource("google_firestore_database", "grants")
+    assert grants["name"] == "${var.name_prefix}-grants"
+    assert grants["delete_protection_state"] == "DELETE_PROTECTION_ENABLED"
+    assert grants["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert tf.locals["capability_env"]["grants"] == {
+        "CALSYNC_GRANTS_DATABASE": "${google_firestore_database.grants.name}"
+    }
+    holders = {k for k, fn in tf.locals["functions"].items() if "grants" in fn["capabilities"]}
+    assert holders == GRANT_HOLDERS
+    encrypt_or_decrypt = {
+        k
+        for k, fn in tf.locals["functions"].items()
+        if {"kms_encrypt", "kms_decrypt"} & set(fn["capabilities"])
+    }
+    assert holders == encrypt_or_decrypt, "who opens the database is who handles grants"
+
+
+def test_firestore_access_is_scoped_to_one_database_by_an_iam_condition(
+    tf: TerraformConfig,
+) -> None:
+    """Every datastore.user grant carries a condition naming one database; the grants
+    database's only for the grant holders."""
+    main = tf.resource("google_project_iam_member", "firestore_user")
+    grants = tf.resource("google_project_iam_member", "grants_database_user")
+    assert main["for_each"] == "${local.functions_with.firestore}"
+    assert grants["for_each"] == "${local.functions_with.grants}"
+    for body, database in ((main, "main"), (grants, "grants")):
+        assert body["role"] == "roles/datastore.user"
+        condition = block(body, "condition")
+        assert (
+            condition["expression"] == f'resource.name == "${{local.database_resource.{database}}}"'
+        )
+    resources = tf.locals["database_resource"]
+    assert resources["main"].endswith("/databases/(default)")
+    assert resources["grants"].endswith("/databases/${google_firestore_database.grants.name}")
+    unconditioned = [
+        name
+        for name, body in tf.of_kind("google_project_iam_member").items()
+        if "datastore" in str(body.get("role")) and "condition" not in body
+    ]
+    assert not unconditioned
+
+
+def test_the_grants_database_has_the_deny_all_rules_too(tf: TerraformConfig) -> None:
+    """Client SDKs reach no grant either."""
+    release = tf.resource("google_firebaserules_release", "firestore_grants")
+    assert release["name"] == "cloud.firestore/${google_firestore_database.grants.name}"
+    assert "firestore_deny_all" in release["ruleset_name"]
+
+
+# ---- rate limit in front of the public function (issue 14, item 5) ------------------------
+
+
+def test_cloud_armor_throttles_each_client_ip_in_front_of_oauth_callback(
+    tf: TerraformConfig,
+) -> None:
+    """With public_domain, a per-IP throttle (429 beyond the limit) guards the backend."""
+    policy = tf.resource("google_compute_security_policy", "oauth_callback")
+    assert policy["count"] == "${local.public_lb ? 1 : 0}"
+    rules = policy["rule"] if isinstance(policy["rule"], list) else [policy["rule"]]
+    throttles = [r for r in rules if r["action"] == "throttle"]
+    assert len(throttles) == 1
+    options = block(throttles[0], "rate_limit_options")
+    assert (options["enforce_on_key"], options["exceed_action"]) == ("IP", "deny(429)")
+    threshold = block(options, "rate_limit_threshold")
+    assert threshold["count"] == "${var.oauth_rate_limit_per_minute}"
+    assert threshold["interval_sec"] == 60
+    backend = tf.resource("google_compute_backend_service", "oauth_callback")
+    assert backend["security_policy"] == "${google_compute_security_policy.oauth_callback[0].id}"
+    neg = tf.resource("google_compute_region_network_endpoint_group", "oauth_callback")
+    assert block(neg, "cloud_run")["service"] == (
+        '${google_cloudfunctions2_function.function["oauth_callback"].name}'
+    )
+
+
+def test_behind_the_load_balancer_oauth_callback_cannot_be_reached_around_it(
+    tf: TerraformConfig,
+) -> None:
+    """Its run.app URL then admits only internal and load-balancer traffic, and the OAuth
+    redirect URI is the public domain's."""
+    service = block(tf.resource("google_cloudfunctions2_function", "function"), "service_config")
+    assert "local.public_lb" in service["ingress_settings"]
+    assert '"internal_and_lb"' in service["ingress_settings"]
+    assert tf.locals["ingress_settings"]["internal_and_lb"] == "ALLOW_INTERNAL_AND_GCLB"
+    assert "var.public_domain" in tf.locals["oauth_public_url"]
+    assert "local.oauth_public_url" in tf.locals["oauth_redirect_uri"]

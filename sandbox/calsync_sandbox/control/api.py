@@ -6,8 +6,9 @@ Bad input answers 400 ``{"error": "..."}``; unknown things 404.
 
 The routes live with the concept they control, one group per module: :mod:`.people`,
 :mod:`.oauth`, :mod:`.faults`, :mod:`.logs`, :mod:`.calendars`, :mod:`.tasks`, :mod:`.transfers`,
-:mod:`.clock` and :mod:`.strictness`. Each handler runs with ``world.lock`` held after the due
-pending work has run (``world.settle()``), except the routes marked ``under_lock=False``.
+:mod:`.clock`, :mod:`.strictness` and :mod:`.iam`. Each handler runs with ``world.lock`` held
+after the due pending work has run (``world.settle()``), except the routes marked
+``under_lock=False``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..tasks.dispatcher import Dispatcher
 from .calendars import CalendarRoutes
 from .clock import ClockRoutes
 from .faults import FaultRoutes
+from .iam import IamRoutes
 from .logs import LogRoutes
 from .oauth import OAuthRoutes
 from .people import PeopleRoutes
@@ -57,6 +59,7 @@ class ControlApi:
             *TransferRoutes(world).routes(),
             *ClockRoutes(world).routes(),
             *StrictnessRoutes(world).routes(),
+            *IamRoutes(world, base_url).routes(),
         ]
         self._routes = {f"{r.verb} {r.path}": r for r in routes}
         self._map = Map(

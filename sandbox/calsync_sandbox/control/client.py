@@ -19,6 +19,7 @@ from __future__ import annotations
 from .calendars import CalendarCalls
 from .clock import ClockCalls
 from .faults import FaultCalls
+from .iam import IamCalls
 from .logs import LogCalls
 from .oauth import OAuthCalls
 from .people import PeopleCalls
@@ -39,6 +40,7 @@ class SandboxControl(
     TransferCalls,
     ClockCalls,
     StrictnessCalls,
+    IamCalls,
 ):
     """Typed access to every control call; one method per route, grouped by concept in the
     ``*Calls`` classes it combines (see ``docs/sandbox.md`` for the table)."""

@@ -31,6 +31,7 @@ from .calendars import Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
 from .faults import FaultBook
+from .iam_policies import IamPolicies
 from .identities import ServiceAccount, User
 from .notification_log import NotificationLog
 from .pending import PendingQueue
@@ -99,6 +100,8 @@ class World:
         """(calendar id, event id) -> every Meet createRequest requestId used on the event."""
         self.relocated: dict[tuple[str, str], str] = {}
         """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
+        self.iam = IamPolicies()
+        """Keys held for keyless service accounts, and token creators (``calsync_sandbox.iam``)."""
         self.tasks.clear()
         self.clock.reset()
         self.pending.clear()

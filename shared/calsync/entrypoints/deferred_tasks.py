@@ -20,6 +20,7 @@ from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, TransientError
 from calsync.logs import configure, get_logger, log_context
+from calsync.organizers.grants import organizer_grants
 
 __all__ = ["ReconcileTask", "cloud_task"]
 
@@ -30,11 +31,15 @@ class ReconcileTask(BaseModel):
     """Reconcile one item now (coalesced enrollments, deferred retries), re-check its
     rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``), finish
     an interrupted hand-over to a successor (``finish_handover``) or walk one page of a
-    tenant's re-sync after a settings change (``resync_page``)."""
+    tenant's re-sync after a settings change (``resync_page``), or revoke and forget an
+    organizer's grant after they disconnected (``revoke_grant``: oauth_callback cannot decrypt
+    grants, this function can)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["reconcile", "followup", "sweep_organizer", "finish_handover", "resync_page"]
+    action: Literal[
+        "reconcile", "followup", "sweep_organizer", "finish_handover", "resync_page", "revoke_grant"
+    ]
     tenant_id: TenantId
     item: ItemRef | None = None
     attempt: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -72,6 +77,8 @@ def cloud_task(request: Any, services: Services) -> Response:
                     from calsync.sweeper.sweep import Sweeper
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
+                elif task.action == "revoke_grant" and task.organizer:
+                    organizer_grants(services.settings).disconnect(task.tenant_id, task.organizer)
                 elif task.action == "resync_page" and task.settings_version is not None:
                     run = resync.Run(
                         task.tenant_id, task.settings_version, task.settings_nonce, task.page_size

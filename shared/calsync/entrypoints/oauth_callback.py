@@ -5,11 +5,14 @@
                                             Accept: application/json)
     GET  /callback?state=…&code=…           finishes the flow; a page for a person
     GET  /status?tenant=T&organizer=E       {"health": "connected" | "needs_consent" |
-                                            "not_connected", ...}
+                                            "not_connected", ...}; only for the platform's
+                                            service account (Bearer ID token, status_access)
     GET  /disconnect?tenant=T&organizer=E   a confirmation page; its button POSTs here
     POST /disconnect?tenant=T&organizer=E   302 to Google: the organizer signs in to prove
-                                            who they are, then the callback revokes and
-                                            forgets the grant (JSON variant as for /connect)
+                                            who they are, then the callback revokes that
+                                            sign-in's tokens and a ``revoke_grant`` task
+                                            revokes and forgets the stored grant (JSON
+                                            variant as for /connect)
 
 Errors map to answers here only: ``FlowRefused`` → its status and an explaining page (or
 ``{"error": code}``), ``TransientError`` → 503, ``ConfigurationError`` → 500. Pages are
@@ -28,7 +31,9 @@ from urllib.parse import urlencode, urlsplit
 
 from calsync.config import Settings
 from calsync.contracts import path_bound
+from calsync.entrypoints.status_access import StatusRefused, status_caller
 from calsync.errors import ConfigurationError, TransientError
+from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.logs import get_logger, log_context
 from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, TenantLookup
 from calsync.organizers.flow_states import OAuthStates
@@ -48,14 +53,20 @@ def connect_flow(settings: Settings) -> ConnectFlow:
     """The process's flow (its signing-key cache lives as long as the instance)."""
     from calsync.state.store import FirestoreStore, firestore_client
 
-    client = firestore_client(settings.project)
     return ConnectFlow(
         settings,
-        OAuthStates(client),
-        TenantLookup(FirestoreStore(client)),
+        OAuthStates(firestore_client(settings.project, settings.grants_database)),
+        TenantLookup(FirestoreStore(firestore_client(settings.project))),
         organizer_grants(settings),
         GoogleKeys(settings.google.jwks_uri),
+        CloudTasksScheduler(settings),
     )
+
+
+@cache
+def _keys(settings: Settings) -> GoogleKeys:
+    """Google's ID token keys for checking ``/status`` callers (cached per instance)."""
+    return GoogleKeys(settings.google.jwks_uri)
 
 
 def _html(body: str, status: int, settings: Settings) -> Response:
@@ -139,6 +150,15 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
         return _html(success_page(done.purpose, done.tenant_id, done.organizer), 200, settings)
     if path not in ("/connect", "/status", "/disconnect"):
         return _json({"error": "not_found"}, 404)
+    if path == "/status":
+        try:
+            status_caller(request.headers.get("Authorization"), settings, _keys(settings))
+        except StatusRefused as exc:
+            _LOG.warning("status refused", extra={"fields": {"outcome": exc.code}})
+            answer = _json({"error": exc.code}, exc.status)
+            if exc.status == 401:
+                answer[2]["WWW-Authenticate"] = 'Bearer realm="calsync"'
+            return answer
     if not tenant or not organizer:
         return _json({"error": "tenant and organizer are required"}, 400)
     problem = path_bound(tenant, organizer)

@@ -1,7 +1,9 @@
 """Admin SDK adapters: Directory (rooms, users) and Data Transfer, with typed errors.
 
 Reached as a tenant administrator: a service account with domain-wide
-delegation (``CALSYNC_ADMIN_CREDENTIALS``) acting as the tenant's ``admin_email``.
+delegation acting as the tenant's ``admin_email``, signed for keylessly through IAM
+Credentials (``CALSYNC_ADMIN_DELEGATION_ACCOUNT``, see ``keyless_delegation``) or, for local
+use only, with its key (``CALSYNC_ADMIN_CREDENTIALS``).
 Room listing may also use an organizer's own grant (their consent includes
 ``admin.directory.resource.calendar.readonly``). Built on google-api-python-client
 with the bundled discovery documents; retries and error classes as for Calendar.
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from calsync.config import Settings
 from calsync.errors import ConfigurationError
 from calsync.google.calendar import CalendarGateway
+from calsync.google.keyless_delegation import delegation_credentials
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -40,28 +43,32 @@ _PAGE_SIZE = 500
 
 def admin_credentials(settings: Settings, admin_email: str) -> Credentials:
     """Service-account credentials acting as the tenant's administrator."""
-    if not settings.admin_credentials:
+    if not settings.admin_delegation_account and not settings.admin_credentials:
         raise ConfigurationError(
-            "CALSYNC_ADMIN_CREDENTIALS is not set: no administrator identity for the Admin SDK"
+            "CALSYNC_ADMIN_DELEGATION_ACCOUNT (or, locally, CALSYNC_ADMIN_CREDENTIALS) is not "
+            "set: no administrator identity for the Admin SDK"
         )
     if not admin_email:
         raise ConfigurationError("the tenant has no admin_email in its settings")
-    from google.oauth2 import service_account
-
-    info = {**json.loads(settings.admin_credentials), "token_uri": settings.google.token_uri}
-    credentials: Credentials = service_account.Credentials.from_service_account_info(
-        info, scopes=ADMIN_SCOPES, subject=admin_email
-    )
-    return credentials
+    return _delegated(settings, admin_email, ADMIN_SCOPES)
 
 
 def delegated_credentials(settings: Settings, email: str) -> Credentials:
     """The admin identity acting as ``email`` for Calendar (domain-wide delegation)."""
+    return _delegated(settings, email, ["https://www.googleapis.com/auth/calendar"])
+
+
+def _delegated(settings: Settings, subject: str, scopes: list[str]) -> Credentials:
+    """Keyless (signed by IAM Credentials) when the account is named, else the local key."""
+    if settings.admin_delegation_account:
+        return delegation_credentials(
+            settings, settings.admin_delegation_account, subject=subject, scopes=scopes
+        )
     from google.oauth2 import service_account
 
     info = {**json.loads(settings.admin_credentials), "token_uri": settings.google.token_uri}
     credentials: Credentials = service_account.Credentials.from_service_account_info(
-        info, scopes=["https://www.googleapis.com/auth/calendar"], subject=email
+        info, scopes=scopes, subject=subject
     )
     return credentials
 

@@ -27,8 +27,14 @@ from calsync.errors import (
 
 __all__ = ["classify", "error_reason", "is_transient"]
 
-_CONFIG_REFRESH_ERRORS = ("invalid_client", "unauthorized_client", "invalid_scope")
-"""Token-endpoint errors that only an operator can fix (a wrong client or missing delegation)."""
+_CONFIG_REFRESH_ERRORS = (
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_scope",
+    "iam_sign_jwt_refused",
+)
+"""Token-endpoint errors that only an operator can fix (a wrong client or missing delegation),
+and IAM refusing to sign a keyless delegation's assertion (a missing token creator role)."""
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
 
 

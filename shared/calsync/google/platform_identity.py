@@ -4,10 +4,12 @@ Configured by ``CALSYNC_PLATFORM_IDENTITY``:
 
 - ``oauth``: a Workspace user's OAuth grant; ``CALSYNC_PLATFORM_CREDENTIALS`` holds
   ``{"client_id", "client_secret", "refresh_token"}``.
-- ``service_account``: a service account key with domain-wide delegation;
-  ``CALSYNC_PLATFORM_CREDENTIALS`` holds the key JSON and ``CALSYNC_PLATFORM_SUBJECT``
-  the Workspace user it acts as. A bare service account (no subject) cannot invite
-  attendees (Google answers 403 ``forbiddenForServiceAccounts``).
+- ``service_account``: a service account with domain-wide delegation acting as
+  ``CALSYNC_PLATFORM_SUBJECT``. Deployed it is keyless: ``CALSYNC_PLATFORM_DELEGATION_ACCOUNT``
+  names it and IAM Credentials signs its assertions (``keyless_delegation``). For local use
+  only, ``CALSYNC_PLATFORM_CREDENTIALS`` may hold its key JSON instead.
+  A bare service account (no subject) cannot invite attendees (Google answers 403
+  ``forbiddenForServiceAccounts``).
 
 ``CALSYNC_PLATFORM_SUBJECT`` is in both modes the email of the identity that owns
 the tenants' calendars. Credentials are built once per process and refresh
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError
+from calsync.google.keyless_delegation import delegation_credentials
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -41,6 +44,18 @@ class PlatformIdentity:
 
 def platform_identity(settings: Settings) -> PlatformIdentity:
     """Build the platform identity's credentials from the settings."""
+    if settings.platform_identity == "service_account" and settings.platform_delegation_account:
+        if not settings.platform_subject:
+            raise ConfigurationError(
+                "CALSYNC_PLATFORM_SUBJECT must name the Workspace user the delegation acts as"
+            )
+        keyless = delegation_credentials(
+            settings,
+            settings.platform_delegation_account,
+            subject=settings.platform_subject,
+            scopes=CALENDAR_SCOPES,
+        )
+        return PlatformIdentity(email=settings.platform_subject, credentials=keyless)
     if not settings.platform_credentials:
         raise ConfigurationError(
             "CALSYNC_PLATFORM_CREDENTIALS is not set: calsync has no Google identity to write with"

@@ -6,8 +6,10 @@ it verifies the signed state and uses it up, exchanges the code with the verifie
 verifies the id_token (JWKS signature, ``aud``, ``iss``, ``exp``, ``nonce``,
 ``email_verified``, the email, ``hd``) and then, for a connect, checks every scope was
 granted and stores the encrypted grant; for a disconnect (the person proved who they are)
-revokes and forgets it. Whatever Google handed over is revoked again when the flow fails
-after the exchange. Failures raise :class:`FlowRefused` with a ``code`` the pages explain::
+revokes the tokens of this sign-in and schedules a ``revoke_grant`` task, which revokes and
+forgets the stored grant in ``reconcile`` (the public function cannot decrypt grants).
+Whatever Google handed over is revoked again when the flow fails after the exchange.
+Failures raise :class:`FlowRefused` with a ``code`` the pages explain::
 
     flow = ConnectFlow.from_settings(settings, store, grants)
     url = flow.start("connect", "acme", "alice@acme.com")
@@ -27,6 +29,7 @@ import requests
 from calsync.config import Settings
 from calsync.contracts import TenantSettings
 from calsync.errors import CalsyncError, ConfigurationError, TransientError
+from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
 from calsync.organizers.flow_states import FlowSecrets, OAuthStates
 from calsync.organizers.grants import OrganizerGrants
@@ -102,12 +105,14 @@ class ConnectFlow:
         tenants: TenantLookup,
         grants: OrganizerGrants,
         keys: GoogleKeys,
+        tasks: TaskScheduler,
     ) -> None:
         self._settings = settings
         self._states = states
         self._tenants = tenants
         self._grants = grants
         self._keys = keys
+        self._tasks = tasks
 
     @cached_property
     def _signer(self) -> StateSigner:
@@ -134,7 +139,10 @@ class ConnectFlow:
         """Google's consent URL for this organizer (the flow is recorded for 10 minutes)."""
         signer = self._signer
         organizer = organizer.strip().lower()
-        domains = self._tenants.settings(tenant_id).domains
+        try:
+            domains = self._tenants.settings(tenant_id).domains
+        except FlowRefused:  # refused exactly like a foreign address: no tenant/domain oracle
+            domains = []
         domain = organizer.rpartition("@")[2]
         if "@" not in organizer or domain not in {d.lower() for d in domains}:
             raise FlowRefused("foreign_organizer", status=403)
@@ -190,8 +198,8 @@ class ConnectFlow:
         except IdentityRejected as exc:
             raise FlowRefused(exc.code, str(exc), status=403) from exc
         if claims.purpose == "disconnect":
-            self._grants.disconnect(claims.tenant_id, claims.organizer)
             self._revoke_quietly(tokens)
+            self._schedule_revocation(claims.tenant_id, claims.organizer)
             return FlowDone("disconnect", claims.tenant_id, claims.organizer)
         granted = str(tokens.get("scope", "")).split()
         missing = missing_scopes(granted)
@@ -247,6 +255,13 @@ class ConnectFlow:
             )
             return
         self._revoke_quietly(tokens)
+
+    def _schedule_revocation(self, tenant_id: str, organizer: str) -> None:
+        """The stored grant is revoked and forgotten by a ``revoke_grant`` task on ``reconcile``:
+        this public function may only encrypt grants, never decrypt them (docs/deployment.md)."""
+        payload = {"action": "revoke_grant", "tenant_id": tenant_id, "organizer": organizer}
+        name = task_name("revoke_grant", tenant_id, organizer, secrets.token_hex(8))
+        self._tasks.schedule(name, payload, 0)
 
     def _revoke_quietly(self, tokens: Mapping[str, Any]) -> None:
         token = tokens.get("refresh_token") or tokens.get("access_token")

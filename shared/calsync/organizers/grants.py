@@ -236,7 +236,8 @@ def organizer_grants(settings: Settings) -> OrganizerGrants:
 
     return OrganizerGrants(
         GrantStore(
-            firestore_client(settings.project), cache(lambda: vault_from_settings(settings.oauth))
+            firestore_client(settings.project, settings.grants_database),
+            cache(lambda: vault_from_settings(settings.oauth)),
         ),
         settings,
     )

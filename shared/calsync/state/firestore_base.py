@@ -29,11 +29,14 @@ class Decision(StrEnum):
 
 
 @cache
-def firestore_client(project: str) -> firestore.Client:
-    """One Firestore client per process (honours ``FIRESTORE_EMULATOR_HOST``)."""
+def firestore_client(project: str, database: str = "(default)") -> firestore.Client:
+    """One Firestore client per process and database (honours ``FIRESTORE_EMULATOR_HOST``).
+
+    Organizers' grants and OAuth flow states may live in a database of their own
+    (``Settings.grants_database``), readable only by the functions that need them."""
     from google.cloud import firestore
 
-    return firestore.Client(project=project)
+    return firestore.Client(project=project, database=database)
 
 
 def as_document(model: Any) -> dict[str, Any]:
