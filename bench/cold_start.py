@@ -6,7 +6,11 @@ in a fresh interpreter several times and reports the median of each phase and
 the heavy client libraries each function had imported after loading and after
 its first request.
 
-    ./run python bench/cold_start.py [--runs 5]
+    ./run python bench/cold_start.py [--runs 5] [--against REF]
+
+``--against REF`` also loads every function from ``git archive REF`` (for example the commit
+before a refactoring), alternating the two trees run by run in the same stack, and adds the
+ratio of this tree's total to REF's per function.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from calsync_dev.dates import at
 from calsync_dev.stack import LocalStack, StackConfig, repo_root
@@ -94,7 +98,11 @@ def _seed_tenant() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--against", metavar="REF", help="also measure this git commit's tree")
     args = parser.parse_args()
+    trees = {"this tree": repo_root()}
+    if args.against:
+        trees[args.against] = _archive(args.against)
     from calsync_sandbox import SandboxControl
 
     stack = LocalStack(StackConfig.ephemeral(Path(tempfile.mkdtemp(prefix="calsync-cold-"))))
@@ -111,30 +119,79 @@ def main() -> None:
             "CALSYNC_TASKS_URL": endpoints["google_sandbox"] + "/_sandbox/sink",
         }
         names = sorted(p.parent.name for p in (repo_root() / "functions").glob("*/main.py"))
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        rows: dict[str, dict[str, list[dict[str, Any]]]] = {
+            tree: {name: [] for name in names} for tree in trees
+        }
         for run in range(args.runs):
             for name, request in _requests(100 + run).items():
-                if name not in rows:
+                if name not in names:
                     continue
                 with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
                     json.dump(request, handle)
-                probe = subprocess.run(
-                    [
-                        sys.executable,
-                        str(Path(__file__).with_name("cold_start_probe.py")),
-                        name,
-                        handle.name,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    check=True,
-                )
-                rows[name].append(json.loads(probe.stdout.strip().splitlines()[-1]))
-                time.sleep(0.2)
-        print(_table(rows))
+                for tree, root in trees.items():
+                    rows[tree][name].append(_probe(name, handle.name, root, env))
+                    time.sleep(0.2)
+        for tree, tree_rows in rows.items():
+            print(f"\n{tree}:\n{_table(tree_rows)}")
+        if args.against:
+            print(f"\n{_ratios(rows['this tree'], rows[args.against], args.against)}")
     finally:
         stack.stop()
+
+
+def _archive(ref: str) -> Path:
+    """``ref``'s tree, unpacked into a temporary directory (no worktree left behind)."""
+    target = Path(tempfile.mkdtemp(prefix="calsync-cold-ref-"))
+    archive = subprocess.run(
+        ["git", "-C", str(repo_root()), "archive", ref], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def _probe(name: str, request_file: str, root: Path, env: dict[str, str]) -> dict[str, Any]:
+    """One cold start of ``name`` loaded from the checkout at ``root``."""
+    tree_env = {
+        **env,
+        "CALSYNC_PROBE_ROOT": str(root),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "shared"), env.get("PYTHONPATH")])),
+    }
+    probe = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("cold_start_probe.py")), name, request_file],
+        capture_output=True,
+        text=True,
+        env=tree_env,
+        check=True,
+    )
+    return cast(dict[str, Any], json.loads(probe.stdout.strip().splitlines()[-1]))
+
+
+def _total(run: dict[str, Any]) -> float:
+    return float(run["import_framework_s"] + run["load_function_s"] + run["first_request_s"])
+
+
+def _ratios(
+    this: dict[str, list[dict[str, Any]]], other: dict[str, list[dict[str, Any]]], ref: str
+) -> str:
+    """Median load and total time of this tree over ``ref``'s, per function."""
+    lines = [
+        f"| function | load main.py, this / {ref} | total, this / {ref} | HTTP this, {ref} |",
+        "|---|---|---|---|",
+    ]
+    for name in this:
+        if not this[name] or not other[name]:
+            continue
+        load = statistics.median(r["load_function_s"] for r in this[name]) / statistics.median(
+            r["load_function_s"] for r in other[name]
+        )
+        total = statistics.median(map(_total, this[name])) / statistics.median(
+            map(_total, other[name])
+        )
+        lines.append(
+            f"| {name} | {load:.2f} | {total:.2f} | "
+            f"{this[name][-1]['status']}, {other[name][-1]['status']} |"
+        )
+    return "\n".join(lines)
 
 
 def _table(rows: dict[str, list[dict[str, Any]]]) -> str:

@@ -2,6 +2,9 @@
 
     python bench/cold_start_probe.py <function> <request.json>
 
+``CALSYNC_PROBE_ROOT`` names another checkout to load the function from (its ``shared/`` must
+come first on ``PYTHONPATH``; ``bench/cold_start.py --against`` sets both).
+
 Prints one JSON line: seconds to import functions_framework, to load the
 function's module (``create_app``), to answer the first request, and which heavy
 libraries were imported after loading and after the first request.
@@ -10,6 +13,7 @@ libraries were imported after loading and after the first request.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,7 +35,8 @@ def _heavy() -> list[str]:
 
 def main() -> None:
     name, request_file = sys.argv[1], Path(sys.argv[2])
-    source = Path(__file__).resolve().parents[1] / "functions" / name / "main.py"
+    root = Path(os.environ.get("CALSYNC_PROBE_ROOT") or Path(__file__).resolve().parents[1])
+    source = root / "functions" / name / "main.py"
     started = time.perf_counter()
     import functions_framework
 

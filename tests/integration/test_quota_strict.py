@@ -31,9 +31,7 @@ def _gateway(svc: Services, key: dict[str, str], identity: str, subject: str | N
 
 
 def _quota_user(gateway: CalendarGateway) -> list[str]:
-    request = gateway.prepare(
-        lambda: gateway._service.events().list(calendarId=gateway.identity)
-    )
+    request = gateway.prepare(lambda: gateway._service.events().list(calendarId=gateway.identity))
     return parse_qs(urlsplit(request.uri).query).get("quotaUser", [])
 
 

@@ -159,9 +159,7 @@ def test_meet_retries_are_bounded(alice: str, sandbox: Any, results: Any) -> Non
     assert [t for t in sandbox.tasks() if t["state"] == "scheduled"] == []
 
 
-def test_meet_turned_off_and_on_again_gets_a_link(
-    alice: str, sandbox: Any, results: Any
-) -> None:
+def test_meet_turned_off_and_on_again_gets_a_link(alice: str, sandbox: Any, results: Any) -> None:
     """Off, then on: the new request is not ignored as a repeat of the first."""
     if hasattr(sandbox, "strictness"):
         sandbox.strictness(meet_request_id_reuse_ignored=True)

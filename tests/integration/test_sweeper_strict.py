@@ -48,9 +48,7 @@ def test_moved_event_is_found_without_its_private_properties(
     _moved_to_dan(tenant, sandbox)
 
 
-def test_moved_event_with_a_new_id_is_found_by_its_ical_uid(
-    tenant: Services, sandbox: Any
-) -> None:
+def test_moved_event_with_a_new_id_is_found_by_its_ical_uid(tenant: Services, sandbox: Any) -> None:
     """The transfer gives the event a new id too: its iCalUID still names it."""
     before = tenant.store.mappings("acme", EVT.key)
     _synced_then_suspended(tenant, sandbox, transfer_changes_event_ids=True)
