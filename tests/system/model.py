@@ -136,6 +136,7 @@ class Exploration:
             (2, self.fault),
             (1, self.quota_that_lasts),
             (1, self.suspend_and_sweep),
+            (1, self.crashed_worker_lease),
         ]
         weights = [w for w, _ in choices]
         action = self.rng.choices([a for _, a in choices], weights)[0]
@@ -352,6 +353,18 @@ class Exploration:
         )
         if reply.status_code != 200:
             raise ExplorationFailed(f"sweep: HTTP {reply.status_code} {reply.text[:300]}")
+
+    def crashed_worker_lease(self) -> None:
+        """A worker took an item's lease and crashed: the item waits until the short lease
+        expires, then the next delivery or task syncs it (nothing lost, nothing doubled)."""
+        from calsync.entrypoints.services import services
+
+        key = self.rng.choice(sorted(self.platform.items) or [f"event:{ITEMS[0]}"])
+        seconds = round(self.rng.uniform(1.0, 4.0), 1)
+        self._do(
+            f"a crashed worker holds {key}'s lease for {seconds}s",
+            lambda: services().store.acquire_lease(TENANT, key, "crashed-worker", seconds),
+        )
 
     # -- Google's moods -------------------------------------------------------------------------
     def fault(self) -> None:
