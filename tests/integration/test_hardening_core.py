@@ -22,7 +22,7 @@ from calsync.records import PartMapping
 from calsync.sync.reconciler import Reconciler
 from tests.integration.conftest import Deliver, calendar, wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import settings_message, upsert_message
+from tests.unit.factories import delete_message, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -96,6 +96,27 @@ def test_quota_retries_wait_longer_each_time(acme: str, deliver: Deliver, sandbo
     assert 60 < delays[0] <= 180
     assert delays[1] > delays[0] + 60
     assert delays[2] > delays[1] + 120
+
+
+def test_item_deleted_while_its_quota_retry_waits_reports_each_part_deleted(
+    acme: str, deliver: Deliver, sandbox: Any, results: Any
+) -> None:
+    """An item whose first write Google's limiter refused, then deleted before the retry:
+    the platform hears ``deleted`` for every part, not only the item-level ``failed``.
+
+    Defect (found by the model-based test, seed 3): a deletion reported only parts that had
+    a mapping, so parts Google never held kept ``failed: quotaExceeded`` as their last word.
+    """
+    sandbox.inject_fault("calendar.events.insert", status=403, reason="quotaExceeded")
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    assert results.wait_for(1, status="failed")[0]["error_code"] == "quotaExceeded"
+    sandbox.clear_faults()
+    assert deliver(delete_message(version=2)) is Outcome.ACK
+    deleted = results.wait_for(2, status="deleted")
+    assert sorted(r["part_key"] for r in deleted) == ["day1", "day2"]
+    sandbox.run_tasks(include_future=True)  # the retry finds the item deleted: nothing written
+    wait_for_tasks(sandbox)
+    assert calendar(sandbox, "alice@acme.com") == []
 
 
 # -- e. a move whose cancel fails ------------------------------------------------------------

@@ -125,6 +125,10 @@ class Reconciler:
         keys = list(parts) + [
             k for k in mappings if k not in parts and mappings[k].state == "synced"
         ]
+        if not live and record.needs_sync and record.item is not None:
+            # A deletion: every part the platform last named hears its final state, also one
+            # Google never held (its write was deferred or refused before the delete came).
+            keys += [p.key for p in record.item.parts if p.key not in mappings]
         for attempt in range(3):
             try:
                 results: list[Result] = []
