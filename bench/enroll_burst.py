@@ -122,7 +122,7 @@ def run(
         gap = publish_seconds / enrollments
         started = time.monotonic()
         for index, email in enumerate(people):
-            platform.enroll_async("event", ITEM["id"], {email: "enrolled"})
+            platform.enroll_async("event", str(ITEM["id"]), {email: "enrolled"})
             sleep_for = started + (index + 1) * gap - time.monotonic()
             if sleep_for > 0:
                 time.sleep(sleep_for)
