@@ -19,6 +19,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -142,6 +143,8 @@ def main() -> None:
             print(f"\n{_ratios(rows['this tree'], rows[ref], ref)}")
     finally:
         stack.stop()
+        for ref in args.against:
+            shutil.rmtree(trees[ref], ignore_errors=True)
 
 
 def _archive(ref: str) -> Path:

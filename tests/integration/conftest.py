@@ -49,10 +49,15 @@ def calendar(sandbox: Any, email: str) -> list[dict[str, Any]]:
     return list(sandbox.calendar_view(email))
 
 
-def wait_for_tasks(sandbox: Any, timeout: float = 30.0) -> None:
-    """Wait until every Cloud Task in the sandbox has run (succeeded or given up)."""
+def wait_for_tasks(sandbox: Any, timeout: float = 30.0, *, run_future: bool = False) -> None:
+    """Wait until every Cloud Task in the sandbox has run (succeeded or given up).
+
+    ``run_future``: also run tasks scheduled for later, again and again, so the follow-ups
+    the tasks themselves schedule (rooms and Meet re-checks) run too."""
     live = ("scheduled", "running", "retrying")
     deadline = time.monotonic() + timeout
     while any(t["state"] in live for t in sandbox.tasks()):
         assert time.monotonic() < deadline, sandbox.tasks()
+        if run_future:
+            sandbox.run_tasks(include_future=True)
         time.sleep(0.1)

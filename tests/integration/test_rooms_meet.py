@@ -52,7 +52,7 @@ def answers_after_follow_ups(sandbox: Any, results: Any, count: int) -> list[dic
     rooms answer and the follow-up tasks read them, then every synced result so far."""
     sandbox.complete_pending()
     sandbox.run_tasks(include_future=True)
-    wait_for_tasks(sandbox)
+    wait_for_tasks(sandbox, run_future=True)
     return list(results.wait_for(count, status="synced"))
 
 
