@@ -25,7 +25,7 @@ from typing import Any
 
 from calsync_dev.emulators import check_prerequisites, start_firestore, start_pubsub
 from calsync_dev.processes import ManagedProcess, StackError, free_port, port_is_free
-from calsync_dev.wiring import PushRoute, wire_pubsub
+from calsync_dev.wiring import PushRoute, drop_pending_pushes, wire_pubsub
 
 __all__ = ["FUNCTION_ROUTES", "LocalStack", "StackConfig", "repo_root"]
 
@@ -83,6 +83,7 @@ class LocalStack:
         self.sandbox: Any = None
         self.endpoints: dict[str, Any] = {}
         self.environment: dict[str, str] = {}
+        self.push_routes: list[PushRoute] = []
 
     # -- lifecycle --------------------------------------------------------
     def start(self, with_functions: bool = True) -> dict[str, Any]:
@@ -124,6 +125,7 @@ class LocalStack:
             if name in functions
         ]
         wire_pubsub(cfg.project, routes)
+        self.push_routes = routes
         self.endpoints = {
             "project": cfg.project,
             "firestore_emulator": self.environment["FIRESTORE_EMULATOR_HOST"],
@@ -139,6 +141,10 @@ class LocalStack:
             "logs": str(cfg.log_dir),
         }
         return self.endpoints
+
+    def drop_pending_pushes(self) -> None:
+        """Forget the messages Pub/Sub still means to push (``wiring.drop_pending_pushes``)."""
+        drop_pending_pushes(self.config.project, self.push_routes)
 
     def stop(self) -> None:
         """Stop functions, emulators and the sandbox; leaves no process behind."""

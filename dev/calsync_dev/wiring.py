@@ -11,7 +11,13 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-__all__ = ["RESULTS_PULL_SUBSCRIPTION", "TOPICS", "PushRoute", "wire_pubsub"]
+__all__ = [
+    "RESULTS_PULL_SUBSCRIPTION",
+    "TOPICS",
+    "PushRoute",
+    "drop_pending_pushes",
+    "wire_pubsub",
+]
 
 TOPICS = ("platform-events", "platform-enrollments", "calsync-results")
 RESULTS_PULL_SUBSCRIPTION = "calsync-results-local"
@@ -80,6 +86,21 @@ def wire_pubsub(project: str, routes: list[PushRoute]) -> None:
             "topic": publisher.topic_path(project, "calsync-results"),
         },
     )
+
+
+def drop_pending_pushes(project: str, routes: list[PushRoute]) -> None:
+    """Forget every message the push subscriptions still hold (waiting in a retry backoff):
+    delete and re-create them, so a test's late redeliveries cannot reach the next test."""
+    from google.api_core import exceptions
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    subscriber = pubsub_v1.SubscriberClient()
+    for route in routes:
+        with contextlib.suppress(exceptions.NotFound):
+            subscriber.delete_subscription(
+                request={"subscription": subscriber.subscription_path(project, route.subscription)}
+            )
+    wire_pubsub(project, routes)
 
 
 def _create_subscription(subscriber: object, request: dict[str, object]) -> None:
