@@ -135,14 +135,13 @@ def test_two_concurrent_callbacks_with_one_state_succeed_once(browser: Browser, 
     import threading
 
     url = callback_url(browser)
-    app = browser.client.application
     start = threading.Barrier(2)
     statuses: list[int] = []
 
     def deliver() -> None:
-        client = app.test_client()
+        twin = browser.twin(url)  # the browser that started the flow, on two connections
         start.wait()
-        statuses.append(Browser(client).callback(url).status_code)
+        statuses.append(twin.callback(url).status_code)
 
     threads = [threading.Thread(target=deliver) for _ in range(2)]
     for thread in threads:
