@@ -169,7 +169,10 @@ def _route(request: Any, path: str, settings: Settings) -> Response:
         return _json(organizer_grants(settings).status(tenant, organizer))
     if path == "/disconnect" and request.method == "GET":
         action = "disconnect?" + urlencode({"tenant": tenant, "organizer": organizer})
-        return _html(confirm_disconnect_page(tenant, organizer, action), 200, settings)
+        answer = _html(confirm_disconnect_page(tenant, organizer, action), 200, settings)
+        # its button's POST carries this page's Origin (no-referrer would make it "null")
+        answer[2]["Referrer-Policy"] = "same-origin"
+        return answer
     if starts:
         purpose: Purpose = "connect" if path == "/connect" else "disconnect"
         if purpose == "disconnect":
