@@ -12,6 +12,7 @@ in ``.artifacts/browser/`` (git-ignored; emptied at the start of a session).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -47,7 +48,13 @@ def _start_chromium() -> Any:
         "--window-size=1000,800",
     ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # The browser keeps the real clock under ./run test-shifted (libfaketime makes chromedriver
+    # crash or hang), as the emulators' JVMs do; cookie lifetimes are relative (Max-Age).
+    env = {
+        k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")
+    }
+    service = Service(str(CHROMEDRIVER), env=env)
+    driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
     return driver
 
