@@ -37,7 +37,7 @@ locals {
     oauth_callback = {
       name         = "oauth-callback"
       ingress      = "all"
-      description  = "Organizers' browsers (public): /connect, /callback, /status, /disconnect."
+      description  = "Organizers' browsers (public): /connect, /start, /callback, /status, /disconnect."
       invoker      = "public"
       timeout      = 60
       memory       = "512Mi"

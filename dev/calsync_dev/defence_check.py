@@ -25,6 +25,7 @@ LIB = "shared/calsync/"
 ATTACKS = "tests/integration/test_oauth_attacks.py::"
 TOKENS = "tests/unit/test_id_tokens.py::"
 DOMAINS = "tests/integration/test_tenant_domains.py::"
+BROWSER = "tests/browser/test_oauth_in_chromium.py::"
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,8 @@ DEFENCES = (
             ),
             (
                 LIB + "organizers/flow_states.py",
-                '        if record["expires_at"] <= now():',
-                "        if False:",
+                '    if record["expires_at"] <= now():',
+                "    if False:",
             ),
         ),
         (
@@ -210,11 +211,64 @@ DEFENCES = (
         (
             (
                 LIB + "organizers/flow_states.py",
-                "        if bound != (claims.purpose, claims.tenant_id, claims.organizer):",
-                "        if False:",
+                "    if bound != (claims.purpose, claims.tenant_id, claims.organizer):",
+                "    if False:",
             ),
         ),
         (ATTACKS + "test_state_from_another_tenant_is_refused",),
+    ),
+    Defence(
+        "flow-bound-to-browser",
+        (
+            (
+                LIB + "organizers/connect_flow.py",
+                "        if not browser_binding.matches(flow.browser, cookie):",
+                "        if False:",
+            ),
+        ),
+        (
+            ATTACKS + "test_a_callback_without_the_flows_cookie_is_refused",
+            ATTACKS + "test_a_callback_with_a_wrong_cookie_is_refused",
+            ATTACKS + "test_a_disconnect_started_by_someone_else_never_revokes_alices_grant",
+            ATTACKS + "test_a_hop_nobody_opened_cannot_be_finished",
+            BROWSER + "test_a_disconnect_started_in_another_browser_is_refused_in_alices_chromium",
+        ),
+    ),
+    Defence(
+        "hop-opens-once",
+        (
+            (
+                LIB + "organizers/flow_states.py",
+                '            if flow.browser:\n                raise InvalidState("opened")',
+                '            if False:\n                raise InvalidState("opened")',
+            ),
+        ),
+        (ATTACKS + "test_a_hop_opened_by_a_second_browser_is_refused",),
+    ),
+    Defence(
+        "hops-for-the-platform-only",
+        (
+            (
+                LIB + "entrypoints/oauth_callback.py",
+                '    if path == "/status" or (starts and _wants_json(request)):',
+                '    if path == "/status":',
+            ),
+        ),
+        (ATTACKS + "test_only_the_platform_gets_a_hop",),
+    ),
+    Defence(
+        "disconnect-same-origin",
+        (
+            (
+                LIB + "entrypoints/oauth_callback.py",
+                "            _same_origin(request)\n",
+                "            pass\n",
+            ),
+        ),
+        (
+            ATTACKS + "test_a_form_on_another_site_cannot_start_a_disconnect",
+            BROWSER + "test_a_form_on_another_site_cannot_start_a_disconnect_in_chromium",
+        ),
     ),
     Defence(
         "id-token-email-is-the-organizer",

@@ -1,7 +1,8 @@
 """oauth_callback: organizers connect (and disconnect) their Google Calendar.
 
-Thin entry point: ``/connect``, ``/callback``, ``/status`` and ``/disconnect`` are routed
-by ``calsync.entrypoints.oauth_callback`` (docs/oauth.md). The only public function.
+Thin entry point: ``/connect``, ``/start``, ``/callback``, ``/status`` and ``/disconnect``
+are routed by ``calsync.entrypoints.oauth_callback`` (docs/oauth.md). The only public
+function.
 """
 
 from typing import Any

@@ -4,12 +4,16 @@
 oauth_callback function (in-process, functions-framework's test client), follow the 302 to
 the sandbox's consent screen, follow its 302 back to ``/callback`` and return that answer.
 ``tamper`` lets a test change the consent URL on the way (another account, a stolen state).
-Test modules load it with ``pytest_plugins`` (PYTEST_DONT_REWRITE: they import it first).
+The test client keeps the cookies the function sets (the flow's ``__Host-`` cookie among
+them) and sends them back, as a browser does; ``Browser(app.test_client())`` is another
+browser with an empty cookie jar. Test modules load it with ``pytest_plugins``
+(PYTEST_DONT_REWRITE: they import it first).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +25,9 @@ from functions_framework import create_app
 
 from calsync.config import get_settings
 from calsync.entrypoints.platform_events import handle_platform_event
+from calsync.organizers.browser_binding import cookie_name
 from calsync.organizers.grants import OrganizerGrants, organizer_grants
+from calsync.organizers.oauth_flow import StateSigner
 from calsync_dev.stack import LocalStack, repo_root
 from tests.unit.factories import settings_message
 
@@ -75,11 +81,47 @@ class Browser:
         assert started.status_code == 302, started.get_data(as_text=True)
         return self.callback(self.consent(started.headers["Location"], tamper))
 
+    def flow_cookie(self, url: str) -> tuple[str, str]:
+        """(name, value) of the cookie of the flow whose state ``url`` carries (this browser
+        holds it)."""
+        state = query_of(url)["state"]
+        name = cookie_name(
+            StateSigner(os.environ["CALSYNC_STATE_SIGNING_KEY"]).verify(state).record_id
+        )
+        cookie = self.client.get_cookie(name)
+        assert cookie is not None, f"this browser has no cookie for the flow ({name})"
+        return name, str(cookie.value)
+
+    def twin(self, url: str) -> Browser:
+        """Another client holding this browser's cookie for the flow of ``url`` (the same
+        browser seen twice)."""
+        other = Browser(self.client.application.test_client())
+        other.client.set_cookie(*self.flow_cookie(url))
+        return other
+
     def disconnect(self, organizer: str, tenant: str = "acme") -> Any:
         """The whole disconnect flow (sign in again to prove who you are)."""
         started = self.start(organizer, tenant, path="/disconnect")
         assert started.status_code == 302, started.get_data(as_text=True)
         return self.callback(self.consent(started.headers["Location"]))
+
+
+def id_token_of(sandbox: Any, stack: LocalStack, account: str, audience: str) -> str:
+    """An ID token of the service account ``account`` for ``audience``, as it gets it from
+    IAM Credentials ``generateIdToken`` (the sandbox's)."""
+    sandbox.create_service_account(account)
+    sandbox.grant_token_creator(account, account)
+    access = sandbox.mint_token(account)["access_token"]
+    reply = requests.post(
+        f"{stack.endpoints['google_sandbox']}/v1/projects/-/serviceAccounts/{account}"
+        ":generateIdToken",
+        headers={"Authorization": f"Bearer {access}"},
+        json={"audience": audience, "includeEmail": True},
+        timeout=10,
+    )
+    assert reply.status_code == 200, reply.text
+    token: str = reply.json()["token"]
+    return token
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -25,7 +25,8 @@ from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.oauth_flow import InvalidState, StateClaims, StateSigner
 from calsync.organizers.vault import DecryptionFailed, vault_from_settings
 from calsync.state.store import firestore_client
-from tests.integration.oauth_fixtures import Browser, query_of, with_query
+from tests.integration.conftest import wait_for_tasks
+from tests.integration.oauth_fixtures import Browser, id_token_of, query_of, with_query
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -135,14 +136,13 @@ def test_two_concurrent_callbacks_with_one_state_succeed_once(browser: Browser, 
     import threading
 
     url = callback_url(browser)
-    app = browser.client.application
     start = threading.Barrier(2)
     statuses: list[int] = []
 
     def deliver() -> None:
-        client = app.test_client()
+        twin = browser.twin(url)  # the browser that started the flow, on two connections
         start.wait()
-        statuses.append(Browser(client).callback(url).status_code)
+        statuses.append(twin.callback(url).status_code)
 
     threads = [threading.Thread(target=deliver) for _ in range(2)]
     for thread in threads:
@@ -194,6 +194,168 @@ def test_state_of_another_organizer_is_refused(browser: Browser) -> None:
     )
     not_connected(browser, ALICE)
     not_connected(browser, BOB)
+
+
+# ---- the browser that started the flow -------------------------------------------------
+
+
+def another_browser(browser: Browser) -> Browser:
+    """A second browser (its own, empty cookie jar) on the same function."""
+    return Browser(browser.client.application.test_client())
+
+
+def token_requests(sandbox: Any) -> int:
+    """How many requests reached Google's token endpoint (code exchanges among them)."""
+    return len(sandbox.requests(method_id="oauth2.token"))
+
+
+def test_a_callback_without_the_flows_cookie_is_refused(browser: Browser, sandbox: Any) -> None:
+    """Attack: a connect started in one browser, its Google URL finished in another that
+    never had the flow's cookie; refused before the code is exchanged."""
+    url = callback_url(browser)
+    exchanges = token_requests(sandbox)
+    reply = another_browser(browser).callback(url)
+    refused(reply, 403, "started in another browser", "browser_mismatch", "no cookie")
+    assert token_requests(sandbox) == exchanges
+    not_connected(browser)
+
+
+def test_a_callback_with_a_wrong_cookie_is_refused(browser: Browser) -> None:
+    """Attack: the flow's cookie name with a value calsync never handed out."""
+    url = callback_url(browser)
+    name, _ = browser.flow_cookie(url)
+    other = another_browser(browser)
+    other.client.set_cookie(name, "a-guessed-or-planted-value")
+    reply = other.callback(url)
+    refused(reply, 403, "started in another browser", "browser_mismatch", "another browser's")
+    not_connected(browser)
+
+
+def test_a_refused_browser_uses_the_flow_up(browser: Browser) -> None:
+    """After a callback in the wrong browser, the flow is gone: not even the browser that
+    started it can finish it with that code."""
+    url = callback_url(browser)
+    assert another_browser(browser).callback(url).status_code == 403
+    refused(browser.callback(url), 400, "already used", "invalid_state", "replayed")
+    not_connected(browser)
+
+
+def test_a_disconnect_started_by_someone_else_never_revokes_alices_grant(
+    browser: Browser, grants: OrganizerGrants, sandbox: Any, stack: Any
+) -> None:
+    """Attack (issue 14, item 3): someone starts a /disconnect for alice in his own browser
+    and sends her Google's URL; she clicks her account on the chooser. Her browser never
+    started that flow, so nothing is revoked or scheduled and her grant keeps working."""
+    from google.auth.transport.requests import Request
+
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_tasks(sandbox)
+    before = {t["name"] for t in sandbox.tasks()}
+    attacker = another_browser(browser)
+    lure = attacker.start(ALICE, path="/disconnect").headers["Location"]
+    reply = browser.callback(browser.consent(lure))  # alice's own browser
+    refused(reply, 403, "started in another browser", "browser_mismatch", "no cookie")
+    assert {t["name"] for t in sandbox.tasks()} == before  # no revoke_grant task
+    assert _revoked(stack, ALICE) == [False]
+    credentials = grants.credentials("acme", ALICE)
+    assert credentials is not None
+    credentials.refresh(Request())
+    status = browser.client.get(f"/status?tenant=acme&organizer={ALICE}").get_json()
+    assert status["health"] == "connected"
+
+
+PLATFORM = "learning-platform@platform-project.iam.gserviceaccount.com"
+AUDIENCE = "https://oauth-callback-123.us-central1.run.app"
+
+
+@pytest.fixture
+def platform_only(browser: Browser) -> Browser:
+    """oauth-callback as Terraform deploys it: only PLATFORM is the platform."""
+    from calsync.entrypoints.services import reset_services
+
+    os.environ["CALSYNC_STATUS_CALLERS"] = PLATFORM
+    os.environ["CALSYNC_STATUS_AUDIENCE"] = AUDIENCE
+    reset_services()
+    return browser
+
+
+def hop_for(browser: Browser, sandbox: Any, stack: Any, path: str = "/connect") -> str:
+    """The hop URL the platform gets for alice (path and query, for the test client)."""
+    token = id_token_of(sandbox, stack, PLATFORM, AUDIENCE)
+    method = browser.client.post if path == "/disconnect" else browser.client.get
+    reply = method(
+        f"{path}?tenant=acme&organizer={ALICE}&format=json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    parts = urlsplit(reply.get_json()["url"])
+    assert parts.path == "/start"
+    return f"{parts.path}?{parts.query}"
+
+
+def test_only_the_platform_gets_a_hop(platform_only: Browser, sandbox: Any, stack: Any) -> None:
+    """Attack: an outsider asks calsync for a hop URL for alice's disconnect (to send her):
+    the JSON start answers the platform's identity only."""
+    outsider = id_token_of(sandbox, stack, "someone@other.iam.gserviceaccount.com", AUDIENCE)
+    for headers, status in (({}, 401), ({"Authorization": f"Bearer {outsider}"}, 403)):
+        reply = platform_only.client.post(
+            f"/disconnect?tenant=acme&organizer={ALICE}&format=json", headers=headers
+        )
+        assert reply.status_code == status, reply.get_data(as_text=True)
+        assert "url" not in reply.get_json()
+    assert hop_for(platform_only, sandbox, stack, "/disconnect").startswith("/start?flow=")
+
+
+def test_a_hop_opened_by_a_second_browser_is_refused(
+    platform_only: Browser, sandbox: Any, stack: Any
+) -> None:
+    """Attack: the hop URL the platform handed alice is opened again in another browser
+    (forwarded, or read off her screen): refused, no cookie, no Google URL; alice's browser,
+    which opened it first, finishes the flow."""
+    hop = hop_for(platform_only, sandbox, stack)
+    alice, other = another_browser(platform_only), another_browser(platform_only)
+    opened = alice.client.get(hop)
+    assert opened.status_code == 302
+    second = other.client.get(hop)
+    refused(second, 403, "already opened in another browser", "hop_used")
+    assert "Location" not in second.headers
+    assert "Set-Cookie" not in second.headers
+    done = alice.callback(alice.consent(opened.headers["Location"]))
+    assert done.status_code == 200, done.get_data(as_text=True)
+
+
+def test_a_hop_nobody_opened_cannot_be_finished(
+    platform_only: Browser, sandbox: Any, stack: Any, grants: OrganizerGrants
+) -> None:
+    """Attack: the state is lifted out of a hop URL and taken straight to Google, skipping
+    the hop: the flow is bound to no browser, so no callback finishes it."""
+    hop = hop_for(platform_only, sandbox, stack)
+    state = query_of(hop)["flow"]
+    lure = platform_only.start(ALICE).headers["Location"]  # any consent URL, then its state
+    url = platform_only.consent(with_query(lure, {**query_of(lure), "state": state}))
+    reply = platform_only.callback(url)
+    refused(reply, 403, "started in another browser", "browser_mismatch")
+    assert grants.credentials("acme", ALICE) is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}],
+    ids=["sec-fetch-site", "origin"],
+)
+def test_a_form_on_another_site_cannot_start_a_disconnect(
+    browser: Browser, sandbox: Any, headers: dict[str, str]
+) -> None:
+    """Attack: a page on another site auto-submits a form POSTing /disconnect for alice in
+    her browser (which would get the flow's cookie): refused, no flow starts."""
+    reply = browser.client.post(f"/disconnect?tenant=acme&organizer={ALICE}", headers=headers)
+    refused(reply, 403, "did not come from calendar sync", "cross_site_request")
+    assert "Set-Cookie" not in reply.headers
+    own = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    assert (
+        browser.client.post(f"/disconnect?tenant=acme&organizer={ALICE}", headers=own).status_code
+        == 302
+    )
 
 
 # ---- identity ---------------------------------------------------------------------------

@@ -55,8 +55,13 @@ def test_connect_redirects_to_google_with_pkce_offline_consent(
     assert query["nonce"]
 
 
-def test_connect_json_variant_returns_the_url(browser: Browser) -> None:
-    """The platform can ask for the URL (format=json or Accept: application/json)."""
+def test_the_platform_gets_a_hop_that_binds_the_browser_opening_it(
+    browser: Browser, stack: Any
+) -> None:
+    """The platform asks for the URL (format=json or Accept: application/json) and gets
+    calsync's hop; the browser that opens it gets the flow's cookie and goes on to Google,
+    and finishes the flow."""
+    base = stack.endpoints["functions"]["oauth_callback"]
     for reply in (
         browser.client.get(f"/connect?tenant=acme&organizer={ALICE}&format=json"),
         browser.client.get(
@@ -64,7 +69,34 @@ def test_connect_json_variant_returns_the_url(browser: Browser) -> None:
         ),
     ):
         assert reply.status_code == 200
-        assert "/o/oauth2/v2/auth?" in reply.get_json()["url"]
+        hop = reply.get_json()["url"]
+        assert hop.startswith(base + "start?flow=")
+        assert "set-cookie" not in {k.lower() for k in reply.headers.keys()}  # noqa: SIM118
+    person = Browser(browser.client.application.test_client())
+    opened = person.client.get(hop.removeprefix(base.rstrip("/")))
+    assert opened.status_code == 302
+    assert "/o/oauth2/v2/auth?" in opened.headers["Location"]
+    assert opened.headers["Set-Cookie"].startswith("__Host-calsync-flow-")
+    page = person.callback(person.consent(opened.headers["Location"]))
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert "Google Calendar connected" in page.get_data(as_text=True)
+
+
+def test_a_browser_start_sets_the_flows_host_cookie(browser: Browser) -> None:
+    """/connect hands the browser a __Host- cookie (Secure, HttpOnly, Path=/, SameSite=Lax, no
+    Domain) for this flow; the callback clears it."""
+    reply = browser.start(ALICE)
+    cookie = reply.headers["Set-Cookie"]
+    name = cookie.split("=", 1)[0]
+    assert name.startswith("__Host-calsync-flow-")
+    attributes = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+    assert attributes == {"max-age", "path", "secure", "httponly", "samesite"}
+    assert "Path=/;" in cookie
+    assert "SameSite=Lax" in cookie
+    done = browser.callback(browser.consent(reply.headers["Location"]))
+    assert done.status_code == 200
+    assert done.headers["Set-Cookie"].startswith(f"{name}=; Max-Age=0;")
+    assert browser.client.get_cookie(name) is None
 
 
 def test_connect_stores_a_working_grant(
@@ -214,18 +246,20 @@ def test_a_browser_connects_through_the_running_function(
     """What a person does with `calsync dev`: open /connect, end on the success page."""
     import requests
 
+    from calsync_dev.http_callers import OrganizerBrowser
+
     base = stack.endpoints["functions"]["oauth_callback"]
-    page = requests.get(f"{base}connect?tenant=acme&organizer={ALICE}", timeout=30)
+    page = OrganizerBrowser().open(f"{base}connect?tenant=acme&organizer={ALICE}")
     assert page.status_code == 200
     assert page.url.startswith(base + "callback?")
     assert "Google Calendar connected" in page.text
     health = requests.get(f"{base}status?tenant=acme&organizer={ALICE}", timeout=30).json()
     assert health["health"] == "connected"
     assert grants.credentials("acme", ALICE) is not None
-    session = requests.Session()
-    confirm = session.get(f"{base}disconnect?tenant=acme&organizer={ALICE}", timeout=30)
+    person = OrganizerBrowser()
+    confirm = person.open(f"{base}disconnect?tenant=acme&organizer={ALICE}")
     assert 'method="post"' in confirm.text
-    done = session.post(f"{base}disconnect?tenant=acme&organizer={ALICE}", timeout=30)
+    done = person.open(f"{base}disconnect?tenant=acme&organizer={ALICE}", "POST")
     assert "Google Calendar disconnected" in done.text
     wait_for_tasks(sandbox)
     health = requests.get(f"{base}status?tenant=acme&organizer={ALICE}", timeout=30).json()

@@ -10,10 +10,9 @@ import os
 from typing import Any
 
 import pytest
-import requests
 
 from calsync.entrypoints.services import reset_services
-from tests.integration.oauth_fixtures import Browser
+from tests.integration.oauth_fixtures import Browser, id_token_of
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -25,19 +24,7 @@ STATUS = "/status?tenant=acme&organizer=alice@acme.com"
 
 def _id_token(sandbox: Any, stack: Any, account: str, audience: str = AUDIENCE) -> str:
     """An ID token of ``account`` for ``audience``, as the account gets it from IAM."""
-    sandbox.create_service_account(account)
-    sandbox.grant_token_creator(account, account)
-    access = sandbox.mint_token(account)["access_token"]
-    reply = requests.post(
-        f"{stack.endpoints['google_sandbox']}/v1/projects/-/serviceAccounts/{account}"
-        ":generateIdToken",
-        headers={"Authorization": f"Bearer {access}"},
-        json={"audience": audience, "includeEmail": True},
-        timeout=10,
-    )
-    assert reply.status_code == 200, reply.text
-    token: str = reply.json()["token"]
-    return token
+    return id_token_of(sandbox, stack, account, audience)
 
 
 @pytest.fixture

@@ -174,3 +174,40 @@ def test_rotated_signing_keys_stay_published_until_retired(
             audience=client["client_id"],
             certs_url=base_url + "/oauth2/v1/certs",
         )
+
+
+def test_the_consent_screen_can_wait_for_the_persons_click(
+    ctl: SandboxControl, base_url: str
+) -> None:
+    """set_consent(screen=True): a page naming the account and the permissions; its Allow
+    POSTs back and redirects with a code, its Cancel with error=access_denied."""
+    ctl.seed_user("alice@acme.com")
+    client = ctl.create_oauth_client()
+    ctl.set_consent("alice@acme.com", screen=True)
+    params = {
+        "client_id": client["client_id"],
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": SCOPES,
+        "state": "st",
+        "login_hint": "alice@acme.com",
+    }
+    page = requests.get(base_url + "/o/oauth2/v2/auth", params=params, timeout=10)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "alice@acme.com" in page.text
+    assert CALENDAR_SCOPE in page.text
+    assert 'id="allow"' in page.text
+    for decision, expected in (("allow", {"code", "scope", "state"}), ("deny", {"error", "state"})):
+        reply = requests.post(
+            base_url + "/o/oauth2/v2/auth",
+            data={**params, "decision": decision},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert reply.status_code == 302
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(reply.headers["Location"]).query)
+        assert set(query) == expected
+        assert query["state"] == ["st"]
+    ctl.set_consent("alice@acme.com")
+    assert "code" in consent(base_url, client, "alice@acme.com")

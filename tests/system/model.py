@@ -29,10 +29,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from calsync_dev.dates import at
+from calsync_dev.http_callers import OrganizerBrowser
 from calsync_dev.platform import FakePlatform
 from calsync_dev.report import actual_calendars, differences, title_of
 from calsync_dev.results_reader import ResultsReader
@@ -270,12 +272,10 @@ class Exploration:
     # -- organizers ---------------------------------------------------------------------------
     def _oauth(self, organizer: str, path: str) -> None:
         base = self.stack.endpoints["functions"]["oauth_callback"]
+        query = urlencode({"tenant": TENANT, "organizer": organizer})
         for _ in range(4):  # a person whose page says "try again" tries again
-            session = requests.Session()
-            method = session.post if path == "disconnect" else session.get
-            reply = method(
-                f"{base}{path}", params={"tenant": TENANT, "organizer": organizer}, timeout=60
-            )
+            method = "POST" if path == "disconnect" else "GET"
+            reply = OrganizerBrowser(timeout=60).open(f"{base}{path}?{query}", method)
             if reply.status_code < 500:
                 break
             time.sleep(1)

@@ -107,9 +107,10 @@ class OAuthRoutes:
         rule = ConsentRule(
             deny=bool(body.get("deny", False)),
             scopes=tuple(str(s) for s in scopes) if scopes is not None else None,
+            screen=bool(body.get("screen", False)),
         )
         self.world.consent[email] = rule
-        return {"email": email, "deny": rule.deny, "scopes": rule.scopes}
+        return {"email": email, "deny": rule.deny, "scopes": rule.scopes, "screen": rule.screen}
 
     def rotate_signing_key(self, body: JSON) -> JSON:
         kid = self.signer.rotate()
@@ -221,11 +222,19 @@ class OAuthCalls(ControlTransport):
         )
 
     def set_consent(
-        self, email: str, *, deny: bool = False, scopes: list[str] | None = None
+        self,
+        email: str,
+        *,
+        deny: bool = False,
+        scopes: list[str] | None = None,
+        screen: bool = False,
     ) -> dict[str, Any]:
         """How the consent screen answers for ``email`` from now on: deny, or grant only
-        ``scopes`` (of those requested); ``set_consent(email)`` restores "grant everything"."""
-        return self._call("POST", "oauth/consent", {"email": email, "deny": deny, "scopes": scopes})
+        ``scopes`` (of those requested); with ``screen``, show the page and wait for a click
+        on Allow or Cancel (a browser test); ``set_consent(email)`` restores "grant
+        everything at once"."""
+        body = {"email": email, "deny": deny, "scopes": scopes, "screen": screen}
+        return self._call("POST", "oauth/consent", body)
 
     def rotate_signing_key(self, *, retire_previous: bool = False) -> dict[str, Any]:
         """Sign id_tokens with a new key: ``{"kid", "published": [kids]}``."""

@@ -3,6 +3,8 @@
     POST /token                  grant_type=refresh_token | authorization_code | jwt-bearer
     POST /revoke                 token=...
     GET  /o/oauth2/v2/auth       auto-consent for login_hint -> 302 to redirect_uri?code=&state=
+                                 (or the consent page, when the user's rule asks for it)
+    POST /o/oauth2/v2/auth       the consent page's Allow / Cancel -> 302 as above
     GET  /oauth2/v3/certs        JWK set of the sandbox's id_token keys (current + previous)
     GET  /oauth2/v1/certs        {kid: x509 PEM} map of the same keys
 
@@ -25,7 +27,7 @@ from ..errors import OAuthError
 from ..responses import drop_connection, json_response
 from ..state.world import World
 from . import jwt
-from .consent import authorize
+from .consent import authorize, consent_screen
 from .signing_keys import Signer
 from .token_endpoint import basic_credentials, token_endpoint
 from .tokens import revoke
@@ -50,12 +52,8 @@ class OAuthEndpoints:
             return self._token(request)
         if path == "/revoke" and request.method == "POST":
             return self._revoke(request)
-        if path == "/o/oauth2/v2/auth" and request.method == "GET":
-            with self.world.lock:
-                try:
-                    return redirect(authorize(self.world, request.args.to_dict()), 302)
-                except OAuthError as exc:
-                    return json_response(exc.code, exc.body())
+        if path == "/o/oauth2/v2/auth" and request.method in ("GET", "POST"):
+            return self._consent(request)
         if path == "/oauth2/v3/certs":
             keys = [jwt.jwk(key, kid) for key, kid in self.signer.published()]
             return _certs_response({"keys": keys})
@@ -64,6 +62,21 @@ class OAuthEndpoints:
                 {kid: self._cert(key, kid) for key, kid in self.signer.published()}
             )
         return json_response(405, {"error": "method_not_allowed"})
+
+    def _consent(self, request: Request) -> Response:
+        with self.world.lock:
+            try:
+                if request.method == "POST":  # a click on the consent page
+                    form = request.form.to_dict()
+                    decision = form.pop("decision", "deny")
+                    return redirect(authorize(self.world, form, decision), 302)
+                args = request.args.to_dict()
+                screen = consent_screen(self.world, args)
+                if screen is not None:
+                    return Response(screen, status=200, content_type="text/html; charset=utf-8")
+                return redirect(authorize(self.world, args), 302)
+            except OAuthError as exc:
+                return json_response(exc.code, exc.body())
 
     def _cert(self, key: rsa.RSAPrivateKey, kid: str) -> str:
         if kid not in self._certs:

@@ -35,11 +35,13 @@ class Grant:
 
 @dataclass(frozen=True)
 class ConsentRule:
-    """How the consent screen answers for one user: deny, or grant only ``scopes``."""
+    """How the consent screen answers for one user: deny, or grant only ``scopes``; with
+    ``screen``, it shows a page and waits for the person's click instead of answering."""
 
     deny: bool = False
     scopes: tuple[str, ...] | None = None
     """None = every requested scope; otherwise only the requested scopes listed here."""
+    screen: bool = False
 
 
 @dataclass

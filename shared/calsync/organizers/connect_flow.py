@@ -1,8 +1,12 @@
 """The organizer connect and disconnect flows: start at Google, finish on the callback.
 
-``start`` checks the tenant and organizer, records the flow (PKCE verifier, OpenID nonce)
-in ``oauth_states`` and returns Google's consent URL. ``finish`` takes the callback's query:
-it verifies the signed state and uses it up, exchanges the code with the verifier,
+``start`` checks the tenant and organizer, records the flow (PKCE verifier, OpenID nonce,
+the digest of a fresh browser secret) in ``oauth_states`` and returns Google's consent URL
+with the cookie that binds the flow to the starting browser. For the platform (``hop=True``)
+it returns instead the URL of calsync's hop, ``/start?flow=…``: the first browser to open
+it is bound (``open_hop``) and sent on to Google; any other is refused. ``finish`` takes
+the callback's query and cookies: it verifies the signed state and uses it up, requires the
+flow's cookie from the browser it is bound to, exchanges the code with the verifier,
 verifies the id_token (JWKS signature, ``aud``, ``iss``, ``exp``, ``nonce``,
 ``email_verified``, the email, ``hd``) and then, for a connect, checks every scope was
 granted and stores the encrypted grant; for a disconnect (the person proved who they are)
@@ -11,9 +15,9 @@ forgets the stored grant in ``reconcile`` (the public function cannot decrypt gr
 Whatever Google handed over is revoked again when the flow fails after the exchange.
 Failures raise :class:`FlowRefused` with a ``code`` the pages explain::
 
-    flow = ConnectFlow.from_settings(settings, store, grants)
-    url = flow.start("connect", "acme", "alice@acme.com")
-    done = flow.finish(request.args)               # FlowRefused / TransientError
+    started = flow.start("connect", "acme", "alice@acme.com")     # .url, .cookie
+    started = flow.open_hop(request.args.get("flow"))             # the platform's hop
+    done = flow.finish(request.args, request.cookies)   # FlowRefused / TransientError
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urljoin
 
 import requests
 
@@ -31,6 +36,7 @@ from calsync.contracts import TenantSettings
 from calsync.errors import CalsyncError, ConfigurationError, TransientError
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
+from calsync.organizers import browser_binding
 from calsync.organizers.flow_states import FlowSecrets, OAuthStates
 from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.id_tokens import (
@@ -40,6 +46,7 @@ from calsync.organizers.id_tokens import (
     verify_organizer,
 )
 from calsync.organizers.oauth_flow import (
+    STATE_LIFETIME_SECONDS,
     InvalidState,
     Pkce,
     Purpose,
@@ -52,7 +59,7 @@ from calsync.organizers.oauth_flow import (
 if TYPE_CHECKING:
     from calsync.state.store import FirestoreStore
 
-__all__ = ["ConnectFlow", "FlowDone", "FlowRefused", "TenantLookup"]
+__all__ = ["ConnectFlow", "FlowDone", "FlowRefused", "FlowStart", "TenantLookup"]
 
 _LOG = get_logger(__name__)
 _TOKEN_TIMEOUT_SECONDS = 15.0
@@ -69,6 +76,15 @@ class FlowRefused(CalsyncError):
         self.detail = detail
         self.missing = missing or []
         self.status = status
+
+
+@dataclass(frozen=True)
+class FlowStart:
+    """Where to send the browser, and the ``Set-Cookie`` value binding the flow to it (none
+    for a hop URL handed to the platform: the browser that opens it gets its cookie there)."""
+
+    url: str
+    cookie: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +151,12 @@ class ConnectFlow:
             raise ConfigurationError(f"CALSYNC_STATE_SIGNING_KEY: {exc}") from exc
 
     # -- start --------------------------------------------------------------
-    def start(self, purpose: Purpose, tenant_id: str, organizer: str) -> str:
-        """Google's consent URL for this organizer (the flow is recorded for 10 minutes)."""
+    def start(
+        self, purpose: Purpose, tenant_id: str, organizer: str, *, hop: bool = False
+    ) -> FlowStart:
+        """Record a flow for this organizer (10 minutes). For a browser: Google's consent URL
+        and the cookie binding the flow to it. With ``hop`` (the platform asks): the URL of
+        calsync's hop, which binds the first browser that opens it."""
         signer = self._signer
         organizer = organizer.strip().lower()
         try:
@@ -147,32 +167,84 @@ class ConnectFlow:
         if "@" not in organizer or domain not in {d.lower() for d in domains}:
             raise FlowRefused("foreign_organizer", status=403)
         claims = StateClaims.new(purpose, tenant_id, organizer)
-        pkce, nonce = Pkce.new(), secrets.token_urlsafe(24)
-        self._states.put(claims, FlowSecrets(code_verifier=pkce.verifier, oidc_nonce=nonce))
+        secret = None if hop else browser_binding.new_secret()
+        flow = FlowSecrets(
+            code_verifier=Pkce.new().verifier,
+            oidc_nonce=secrets.token_urlsafe(24),
+            browser=browser_binding.digest(secret) if secret else "",
+        )
+        self._states.put(claims, flow)
         _LOG.info(
             "OAuth flow started",
-            extra={"fields": {"purpose": purpose, "tenant_id": tenant_id, "organizer": organizer}},
+            extra={
+                "fields": {
+                    "purpose": purpose,
+                    "tenant_id": tenant_id,
+                    "organizer": organizer,
+                    "via": "hop" if hop else "browser",
+                }
+            },
         )
+        if secret is None:
+            hop_url = urljoin(self._settings.oauth.redirect_uri, "start")
+            return FlowStart(hop_url + "?" + urlencode({"flow": signer.sign(claims)}))
+        return FlowStart(self._consent_url(claims, flow), self._cookie(claims, secret))
+
+    def open_hop(self, flow_state: str | None) -> FlowStart:
+        """The platform's hop: bind the flow to this browser (the first to open it) and send
+        it on to Google. FlowRefused("hop_used") for any later browser."""
+        try:
+            claims = self._signer.verify(flow_state)
+            secret = browser_binding.new_secret()
+            flow = self._states.bind(claims, browser_binding.digest(secret))
+        except InvalidState as exc:
+            if exc.reason == "opened":
+                raise FlowRefused("hop_used", "opened by another browser", status=403) from exc
+            raise FlowRefused("invalid_state", exc.reason) from exc
+        _LOG.info(
+            "OAuth hop opened",
+            extra={"fields": {"purpose": claims.purpose, "tenant_id": claims.tenant_id}},
+        )
+        return FlowStart(self._consent_url(claims, flow), self._cookie(claims, secret))
+
+    def cookie_name(self, state: str | None) -> str | None:
+        """The name of the cookie of the flow ``state`` belongs to, if calsync signed it."""
+        try:
+            return browser_binding.cookie_name(self._signer.verify(state).record_id)
+        except InvalidState:
+            return None
+
+    def _cookie(self, claims: StateClaims, secret: str) -> str:
+        name = browser_binding.cookie_name(claims.record_id)
+        return browser_binding.set_cookie(name, secret, STATE_LIFETIME_SECONDS)
+
+    def _consent_url(self, claims: StateClaims, flow: FlowSecrets) -> str:
+        oauth = self._settings.oauth
         return consent_url(
             self._settings.google.auth_uri,
-            client_id=self._settings.oauth.client_id,
-            redirect_uri=self._settings.oauth.redirect_uri,
-            state=signer.sign(claims),
-            code_challenge=pkce.challenge,
-            login_hint=organizer,
-            hd=domain,
-            oidc_nonce=nonce,
-            purpose=purpose,
+            client_id=oauth.client_id,
+            redirect_uri=oauth.redirect_uri,
+            state=self._signer.sign(claims),
+            code_challenge=Pkce.for_verifier(flow.code_verifier).challenge,
+            login_hint=claims.organizer,
+            hd=claims.organizer.rpartition("@")[2],
+            oidc_nonce=flow.oidc_nonce,
+            purpose=claims.purpose,
         )
 
     # -- finish -------------------------------------------------------------
-    def finish(self, query: Mapping[str, str]) -> FlowDone:
-        """Complete the flow the callback's ``query`` belongs to."""
+    def finish(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> FlowDone:
+        """Complete the flow the callback's ``query`` belongs to, in the browser it is bound
+        to (``cookies``: the request's)."""
         try:
             claims = self._signer.verify(query.get("state"))
             flow = self._states.take(claims)
         except InvalidState as exc:
             raise FlowRefused("invalid_state", exc.reason) from exc
+        cookie = cookies.get(browser_binding.cookie_name(claims.record_id))
+        if not browser_binding.matches(flow.browser, cookie):
+            reason = "no cookie" if not cookie else "another browser's cookie"
+            raise FlowRefused("browser_mismatch", reason, status=403)
         if query.get("error"):
             raise FlowRefused("access_denied", str(query["error"])[:64], status=403)
         if not query.get("code"):

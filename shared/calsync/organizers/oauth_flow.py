@@ -160,7 +160,11 @@ class Pkce:
     @classmethod
     def new(cls) -> Pkce:
         """A 64-character verifier from ``[A-Za-z0-9_-]`` and its S256 challenge."""
-        verifier = secrets.token_urlsafe(48)
+        return cls.for_verifier(secrets.token_urlsafe(48))
+
+    @classmethod
+    def for_verifier(cls, verifier: str) -> Pkce:
+        """The pair of a verifier kept server-side (its challenge is recomputed)."""
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
         return cls(verifier, _b64(digest))
 

@@ -22,6 +22,23 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "Links to connect Google Calendar work once and for 10 minutes. "
         "Go back to the event form and start again.",
     ),
+    "browser_mismatch": (
+        "This sign-in was started in another browser",
+        "For your safety, a calendar connection can only be finished in the browser that "
+        "started it, and nothing was changed. If you meant to do this, start again from the "
+        "event form in this browser. If you did not start it, someone may have sent you "
+        "this link: you can ignore it.",
+    ),
+    "hop_used": (
+        "This link was already opened in another browser",
+        "A calendar connection link works in one browser only, and nothing was changed. "
+        "Start again from the event form.",
+    ),
+    "cross_site_request": (
+        "This request did not come from calendar sync",
+        "Nothing was changed. To disconnect your calendar, open the disconnect link again "
+        "and press the button on that page.",
+    ),
     "unknown_tenant": (
         "Unknown organization",
         "This link does not belong to an organization that uses calendar sync. "
