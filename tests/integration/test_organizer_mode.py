@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from calsync.entrypoints.disconnects import hand_back_and_revoke
 from calsync.entrypoints.platform_events import Outcome, handle_platform_event
 from calsync.entrypoints.services import Services, services
 from calsync.organizers.grants import OrganizerGrants
@@ -178,3 +179,57 @@ def test_connecting_brings_waiting_items_back_to_the_organizer(
     wait_for_tasks(sandbox)
     assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
     assert len(view(sandbox, "alice@acme.com")) == 2
+
+
+def test_disconnecting_moves_the_organizers_future_events_to_the_platform_calendar(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants
+) -> None:
+    """Her grant still works while the disconnect is handled: each future event is cancelled in
+    her calendar and recreated in the platform calendar, then the grant is revoked. (Before,
+    the grant went first and her events stayed, stale, in her calendar for good.)"""
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    credentials = grants.credentials("acme", "alice@acme.com")
+    assert credentials is not None
+    assert browser.disconnect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    bob = view(sandbox, "bob@acme.com")
+    assert len(bob) == 1
+    assert bob[0]["organizer"].endswith("@group.calendar.google.com")
+    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
+    assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
+    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+    kinds = [n["kind"] for n in sandbox.notifications(recipient="bob@acme.com")]
+    assert kinds == ["invitation", "cancellation", "invitation"]
+
+
+def test_an_item_changed_after_a_disconnect_is_updated_in_the_platform_calendar(
+    team: tuple[str, ...], browser: Browser, sandbox: Any
+) -> None:
+    """The next version after a disconnect lands on the moved events, not on stale copies."""
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    browser.disconnect("alice@acme.com")
+    wait_for_tasks(sandbox)
+    deliver(upsert_message(version=2, title="Renamed"))
+    bob = view(sandbox, "bob@acme.com")
+    assert [e["summary"].startswith("Renamed") for e in bob] == [True]
+
+
+def test_connecting_again_before_the_disconnect_task_runs_keeps_the_new_grant(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants, svc: Services
+) -> None:
+    """The revoke_grant task revokes only the grant that was disconnecting, never a newer one
+    (the task is played here after the reconnect, as a slow queue would deliver it)."""
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    leaving = grants.begin_disconnect("acme", "alice@acme.com")
+    assert leaving is not None
+    connect(browser, sandbox, "alice@acme.com")
+    hand_back_and_revoke(svc, "acme", "alice@acme.com", leaving)
+    wait_for_tasks(sandbox)
+    assert grants.status("acme", "alice@acme.com")["health"] == "connected"
+    credentials = grants.credentials("acme", "alice@acme.com")
+    assert credentials is not None
+    assert credentials.grant_id != leaving
+    assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}

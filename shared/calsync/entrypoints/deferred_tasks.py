@@ -15,12 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from calsync.contracts import ItemRef, TenantId, Version
 from calsync.entrypoints import tenant_resync as resync
+from calsync.entrypoints.disconnects import hand_back_and_revoke
 from calsync.entrypoints.platform_events import describe_validation_error
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, TransientError
 from calsync.logs import configure, get_logger, log_context
-from calsync.organizers.grants import organizer_grants
 
 __all__ = ["ReconcileTask", "cloud_task"]
 
@@ -31,9 +31,9 @@ class ReconcileTask(BaseModel):
     """Reconcile one item now (coalesced enrollments, deferred retries), re-check its
     rooms and Meet links (``followup``), sweep one organizer (``sweep_organizer``), finish
     an interrupted hand-over to a successor (``finish_handover``) or walk one page of a
-    tenant's re-sync after a settings change (``resync_page``), or revoke and forget an
-    organizer's grant after they disconnected (``revoke_grant``: oauth_callback cannot decrypt
-    grants, this function can)."""
+    tenant's re-sync after a settings change (``resync_page``), or move a disconnecting
+    organizer's events back to the platform calendar, then revoke and forget their grant
+    (``revoke_grant``: oauth_callback cannot decrypt grants, this function can)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +48,8 @@ class ReconcileTask(BaseModel):
     chain: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] = ""
     """``followup``: which series of re-checks this is (``calsync.sync.follow_ups``)."""
     organizer: str | None = None
+    grant_id: Annotated[str, Field(max_length=64, pattern=r"^[a-f0-9]*$")] | None = None
+    """``revoke_grant``: the grant marked ``disconnecting``; only it is revoked."""
     settings_version: Version | None = None
     settings_nonce: Annotated[str, Field(max_length=64)] = ""
     cursor: Annotated[str, Field(max_length=256)] = ""
@@ -78,7 +80,13 @@ def cloud_task(request: Any, services: Services) -> Response:
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
                 elif task.action == "revoke_grant" and task.organizer:
-                    organizer_grants(services.settings).disconnect(task.tenant_id, task.organizer)
+                    hand_back_and_revoke(
+                        services,
+                        task.tenant_id,
+                        task.organizer,
+                        task.grant_id,
+                        retries=_retry_count(request),
+                    )
                 elif task.action == "resync_page" and task.settings_version is not None:
                     run = resync.Run(
                         task.tenant_id, task.settings_version, task.settings_nonce, task.page_size
@@ -102,3 +110,11 @@ def cloud_task(request: Any, services: Services) -> Response:
                 )
                 return json.dumps({"outcome": "retry", "error": str(exc)}), 503, {}
     return json.dumps({"outcome": "done"}), 200, {}
+
+
+def _retry_count(request: Any) -> int:
+    """How often Cloud Tasks already retried this task (``X-CloudTasks-TaskRetryCount``)."""
+    try:
+        return max(0, int(request.headers.get("X-CloudTasks-TaskRetryCount", "0")))
+    except ValueError:
+        return 0

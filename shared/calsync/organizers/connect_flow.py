@@ -270,8 +270,12 @@ class ConnectFlow:
         except IdentityRejected as exc:
             raise FlowRefused(exc.code, str(exc), status=403) from exc
         if claims.purpose == "disconnect":
-            self._revoke_quietly(tokens)
-            self._schedule_revocation(claims.tenant_id, claims.organizer)
+            handing_back = self._grants.begin_disconnect(claims.tenant_id, claims.organizer)
+            if handing_back is None:
+                self._revoke_quietly(tokens)
+            # else the stored grant moves the organizer's events out first; revoking it then
+            # revokes this sign-in too (Google revokes the whole grant: docs/google-behaviour.md)
+            self._schedule_revocation(claims.tenant_id, claims.organizer, handing_back)
             return FlowDone("disconnect", claims.tenant_id, claims.organizer)
         granted = str(tokens.get("scope", "")).split()
         missing = missing_scopes(granted)
@@ -328,10 +332,18 @@ class ConnectFlow:
             return
         self._revoke_quietly(tokens)
 
-    def _schedule_revocation(self, tenant_id: str, organizer: str) -> None:
+    def _schedule_revocation(self, tenant_id: str, organizer: str, grant_id: str | None) -> None:
         """The stored grant is revoked and forgotten by a ``revoke_grant`` task on ``reconcile``:
-        this public function may only encrypt grants, never decrypt them (docs/deployment.md)."""
-        payload = {"action": "revoke_grant", "tenant_id": tenant_id, "organizer": organizer}
+        this public function may only encrypt grants, never decrypt them (docs/deployment.md).
+        With ``grant_id`` (a grant marked ``disconnecting``), the task first moves the
+        organizer's events back to the platform calendar, then revokes that grant only."""
+        payload: dict[str, Any] = {
+            "action": "revoke_grant",
+            "tenant_id": tenant_id,
+            "organizer": organizer,
+        }
+        if grant_id is not None:
+            payload["grant_id"] = grant_id
         name = task_name("revoke_grant", tenant_id, organizer, secrets.token_hex(8))
         self._tasks.schedule(name, payload, 0)
 

@@ -15,7 +15,7 @@ from calsync.config import Settings
 from calsync.google.calendar import CalendarGateway, build_calendar_gateway
 from calsync.google.directory import delegated_credentials
 from calsync.organizers.grants import organizer_grants
-from calsync.sync.owners import DELEGATED_GRANT
+from calsync.sync.owners import DELEGATED_GRANT, OrganizerGateway
 
 __all__ = ["GrantGateways"]
 
@@ -37,13 +37,14 @@ class GrantGateways:
 
     def gateway(
         self, tenant_id: str, email: str, delegated_by: str | None = None
-    ) -> tuple[CalendarGateway, str] | None:
+    ) -> OrganizerGateway | None:
         """A gateway acting as ``email`` and its grant id, or None if they are not connected.
 
         ``delegated_by`` (a tenant admin's email) allows falling back to the admin
         identity's domain-wide delegation for a user without a grant (sweeper successors).
         """
         credentials: Any = organizer_grants(self._settings).credentials(tenant_id, email)
+        leaving = bool(getattr(credentials, "leaving", False))
         if credentials is None:
             if not (delegated_by and self._settings.admin_credentials):
                 return None
@@ -60,7 +61,7 @@ class GrantGateways:
                 self._settings.google.calendar,
                 self._settings.retry_deadline_seconds,
             )
-        return cache[key], grant_id
+        return OrganizerGateway(cache[key], grant_id, leaving)
 
     def needs_consent(self, tenant_id: str, email: str, reason: str, grant_id: str) -> None:
         """The organizer must connect again (their grant is revoked or expired)."""

@@ -6,15 +6,17 @@ The refresh token is stored only as an envelope whose associated data is
 stored inside the document), so it opens for that document alone: a whole document copied to
 another organizer or tenant does not decrypt, and a record whose stored ``tenant_id`` or
 ``email`` differ from its path is refused outright (:class:`GrantMisplaced`). A record is
-``connected`` (with an envelope) or ``needs_consent`` (without: Google said the grant is
-dead, or it never became usable); no document means the organizer never connected or
-disconnected::
+``connected`` (with an envelope), ``disconnecting`` (with an envelope: the organizer asked to
+disconnect, and their events are being moved back to the platform calendar before the grant is
+revoked) or ``needs_consent`` (without: Google said the grant is dead, or it never became
+usable); no document means the organizer never connected or disconnected::
 
     store = GrantStore(firestore_client(project), vault)
     grant_id = store.save("acme", "alice@acme.com", refresh_token, scopes, google_sub)
     record = store.get("acme", "alice@acme.com")         # GrantMisplaced if copied here
     token = store.refresh_token("acme", "alice@acme.com", record)   # DecryptionFailed if moved
     store.mark_needs_consent("acme", "alice@acme.com", "invalid_grant", grant_id=grant_id)
+    store.mark_disconnecting("acme", "alice@acme.com", grant_id)  # False: not that grant now
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Health(StrEnum):
     """An organizer's connection health (``/status``)."""
 
     CONNECTED = "connected"
+    DISCONNECTING = "disconnecting"
     NEEDS_CONSENT = "needs_consent"
     NOT_CONNECTED = "not_connected"
 
@@ -167,9 +170,49 @@ class GrantStore:
 
         return cast(bool, mark(self._db.transaction()))
 
-    def delete(self, tenant_id: str, email: str) -> None:
-        """Forget the organizer's grant."""
-        self._ref(tenant_id, email).delete()
+    def mark_disconnecting(self, tenant_id: str, email: str, grant_id: str) -> bool:
+        """The organizer asked to disconnect: grant ``grant_id`` (if still the current, connected
+        one) only serves to move their events out until it is revoked. True if marked."""
+        from google.cloud import firestore
+
+        ref = self._ref(tenant_id, email)
+
+        @firestore.transactional
+        def mark(transaction: firestore.Transaction) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            current = snapshot.to_dict() if snapshot.exists else None
+            if (
+                current is None
+                or current.get("grant_id") != grant_id
+                or current.get("health") != Health.CONNECTED.value
+            ):
+                return False
+            transaction.update(
+                ref, {"health": Health.DISCONNECTING.value, "updated_at": now().isoformat()}
+            )
+            return True
+
+        return cast(bool, mark(self._db.transaction()))
+
+    def delete(self, tenant_id: str, email: str, grant_id: str | None = None) -> bool:
+        """Forget the organizer's grant; with ``grant_id``, only if that grant is still the
+        current one (a reconnect in between wins). True if deleted."""
+        from google.cloud import firestore
+
+        ref = self._ref(tenant_id, email)
+        if grant_id is None:
+            ref.delete()
+            return True
+
+        @firestore.transactional
+        def delete(transaction: firestore.Transaction) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            if snapshot.exists and (snapshot.to_dict() or {}).get("grant_id") != grant_id:
+                return False
+            transaction.delete(ref)
+            return True
+
+        return cast(bool, delete(self._db.transaction()))
 
     def replace_envelope(self, record: GrantRecord, envelope: Envelope) -> None:
         """Store a re-encrypted envelope, unless the grant changed meanwhile."""

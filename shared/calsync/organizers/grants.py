@@ -21,14 +21,19 @@ The API reconcile uses (organizer mode, DESIGN §2)::
   stored ``grant_id`` is unchanged, so a reconnect or disconnect elsewhere is seen at once.
   Concurrent refreshes of one cached credential coalesce into one token request. A stored
   token that does not decrypt (tampered, copied from another organizer or tenant, or the key
-  is gone) is logged once and answered ``None``; nothing is changed.
+  is gone) is logged once and answered ``None``; nothing is changed. While the organizer is
+  ``disconnecting`` the credentials still work and say ``leaving``: calsync uses them only to
+  move the organizer's events out, never to place new ones.
 - ``mark_needs_consent(tenant_id, email, reason, grant_id=None)``: the organizer's health
   becomes ``needs_consent`` (``/status`` shows it, with ``reason``) and the dead token is
   dropped. Pass the credential's ``grant_id`` so a reconnect that happened meanwhile is not
   overwritten. Reconnecting clears it.
 - ``status(tenant_id, email) -> dict``: what ``/status`` answers.
-- ``connect(...)``, ``disconnect(...)`` and ``reencrypt(...)``: used by the OAuth
-  function and by operators (key rotation).
+- ``connect(...)``, ``begin_disconnect(...)``, ``disconnect(...)`` and ``reencrypt(...)``:
+  used by the OAuth function, the ``revoke_grant`` task and operators (key rotation). A
+  disconnect is two steps: ``begin_disconnect`` marks the grant ``disconnecting`` (the OAuth
+  function, which cannot decrypt it); the task moves the organizer's events back to the
+  platform calendar with it, then ``disconnect`` revokes it at Google and forgets it.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class OrganizerCredentials(UserCredentials):
     def __init__(self, *args: Any, grant_id: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
         self.grant_id = grant_id
+        self.leaving = False
+        """True while the organizer is disconnecting: for moving events out only."""
         self._refresh_lock = threading.Lock()
 
     def refresh(self, request: google.auth.transport.Request) -> None:
@@ -94,14 +101,17 @@ class OrganizerGrants:
         key = (tenant_id, email.lower())
         try:
             record = self._store.get(tenant_id, email)
-            if record is None or record.health is not Health.CONNECTED:
+            if record is None or record.health not in (Health.CONNECTED, Health.DISCONNECTING):
                 self._forget(key)
                 return None
+            leaving = record.health is Health.DISCONNECTING
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None and cached.grant_id == record.grant_id:
+                    cached.leaving = leaving
                     return cached
             built = self._build(tenant_id, email, record)
+            built.leaving = leaving
         except DecryptionFailed as exc:
             self._forget(key)
             _LOG.error(
@@ -172,8 +182,36 @@ class OrganizerGrants:
         self._forget((tenant_id, email.lower()))
         self._store.save(tenant_id, email, refresh_token, scopes, google_sub)
 
-    def disconnect(self, tenant_id: str, email: str) -> bool:
-        """Revoke the grant at Google and forget it; False if there was none."""
+    def begin_disconnect(self, tenant_id: str, email: str) -> str | None:
+        """Mark the organizer's connected grant ``disconnecting``; its ``grant_id``, or None
+        when there is no connected grant (nothing to move events out with)."""
+        self._forget((tenant_id, email.lower()))
+        try:
+            record = self._store.get(tenant_id, email)
+        except GrantMisplaced:
+            return None
+        if record is None or record.health is not Health.CONNECTED:
+            return None
+        if not self._store.mark_disconnecting(tenant_id, email, record.grant_id):
+            return None
+        return record.grant_id
+
+    def still_disconnecting(self, tenant_id: str, email: str, grant_id: str) -> bool:
+        """True while grant ``grant_id`` is the organizer's current one and ``disconnecting``
+        (False once they connected again, or it is gone)."""
+        try:
+            record = self._store.get(tenant_id, email)
+        except GrantMisplaced:
+            return False
+        return (
+            record is not None
+            and record.grant_id == grant_id
+            and record.health is Health.DISCONNECTING
+        )
+
+    def disconnect(self, tenant_id: str, email: str, grant_id: str | None = None) -> bool:
+        """Revoke the grant at Google and forget it; False if there was none. With
+        ``grant_id``, only that grant: one connected again since is kept."""
         self._forget((tenant_id, email.lower()))
         try:
             record = self._store.get(tenant_id, email)
@@ -186,6 +224,12 @@ class OrganizerGrants:
             return True
         if record is None:
             return False
+        if grant_id is not None and record.grant_id != grant_id:
+            _LOG.info(
+                "the organizer connected again since asking to disconnect; keeping the new grant",
+                extra={"fields": {"tenant_id": tenant_id, "organizer": email}},
+            )
+            return False
         if record.envelope:
             try:
                 self.revoke(self._store.refresh_token(tenant_id, email, record))
@@ -194,8 +238,7 @@ class OrganizerGrants:
                     "cannot decrypt the grant to revoke it; forgetting it anyway",
                     extra={"fields": {"tenant_id": tenant_id, "organizer": email}},
                 )
-        self._store.delete(tenant_id, email)
-        return True
+        return self._store.delete(tenant_id, email, record.grant_id)
 
     def account_has_working_grant(self, google_sub: str) -> bool:
         """True when a connected grant of this Google account is stored, in any tenant."""

@@ -5,21 +5,29 @@ written (``target``) and how to reach the owner of an existing mapping
 (``for_mapping``). The platform calendar is created only when a part actually
 needs it; organizers are reached through their stored grants, and an organizer
 who is not connected (or whose grant broke) yields ``None`` so the caller can
-fall back and report ``needs_consent``.
+fall back and report ``needs_consent``. An organizer who is disconnecting is still reachable
+(``Owner.leaving``) so their events can be moved out, but is never a target.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from calsync.google.calendar import CalendarGateway
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, TenantRecord
 from calsync.state.store import FirestoreStore
 
-__all__ = ["DELEGATED_GRANT", "PLATFORM_SUCCESSOR", "OrganizerAccess", "Owner", "Owners"]
+__all__ = [
+    "DELEGATED_GRANT",
+    "PLATFORM_SUCCESSOR",
+    "OrganizerAccess",
+    "OrganizerGateway",
+    "Owner",
+    "Owners",
+]
 
 PLATFORM_SUCCESSOR = "platform"
 """``ItemRecord.successor`` value meaning: the platform account looks after the item."""
@@ -39,6 +47,8 @@ class Owner:
     calendar_id: str
     gateway: CalendarGateway
     grant_id: str = ""
+    leaving: bool = False
+    """The organizer is disconnecting: their events may be moved out, none placed there."""
 
     @property
     def delegated(self) -> bool:
@@ -59,13 +69,21 @@ class Owner:
         return replace(self, calendar_id=mapping.calendar_id)
 
 
+class OrganizerGateway(NamedTuple):
+    """A gateway acting as an organizer, the grant behind it, and whether they are leaving."""
+
+    gateway: CalendarGateway
+    grant_id: str
+    leaving: bool = False
+
+
 class OrganizerAccess(Protocol):
     """Organizers' grants, as the sync core needs them."""
 
     def gateway(
         self, tenant_id: str, email: str, delegated_by: str | None = None
-    ) -> tuple[CalendarGateway, str] | None:
-        """A gateway acting as the organizer and its grant id, or None if not connected.
+    ) -> OrganizerGateway | None:
+        """A gateway acting as the organizer and its grant, or None if not connected.
 
         With ``delegated_by`` (the tenant's admin email) an organizer without a grant is
         reached through the admin identity's domain-wide delegation instead.
@@ -145,7 +163,9 @@ class Owners:
                 else None
             )
             self._organizer[key] = (
-                Owner("organizer", email, email, access[0], access[1]) if access else None
+                Owner("organizer", email, email, access.gateway, access.grant_id, access.leaving)
+                if access
+                else None
             )
         return self._organizer[key]
 
@@ -182,7 +202,7 @@ class Owners:
             return self.platform(), None
         email = record.successor or record.item.organizer_email
         owner = self.organizer(email, delegated=_placed_by_delegation(mapping, email))
-        if owner is None:
+        if owner is None or owner.leaving:
             return self.platform(), "organizer_not_connected"
         return owner, None
 
