@@ -77,11 +77,22 @@ def test_successor_order_is_host_then_fallback_then_platform() -> None:
 
     item = Item.model_validate(item_dict(host_emails=["bob@acme.com"]))  # day2 is dan's
     domains = ["acme.com"]
-    assert choose_successor(item, set(), "ops@acme.com", domains) == "bob@acme.com"
-    assert choose_successor(item, {"bob@acme.com"}, "ops@acme.com", domains) == "dan@acme.com"
-    both = {"bob@acme.com", "dan@acme.com"}
+    alice = {"alice@acme.com"}  # the organizer
+    assert choose_successor(item, alice, "ops@acme.com", domains) == "bob@acme.com"
+    bob = {*alice, "bob@acme.com"}
+    assert choose_successor(item, bob, "ops@acme.com", domains) == "dan@acme.com"
+    both = {*bob, "dan@acme.com"}
     assert choose_successor(item, both, "ops@acme.com", domains) == "ops@acme.com"
     assert choose_successor(item, both, None, domains) == "platform"
+
+
+def test_an_item_whose_own_organizer_is_active_goes_back_to_them() -> None:
+    """Parts left with a suspended person (a revoked grant blocked their move) belong to the
+    item's organizer of now, not to a host."""
+    from calsync.contracts import Item
+
+    item = Item.model_validate(item_dict(host_emails=["bob@acme.com"]))
+    assert choose_successor(item, {"dan@acme.com"}, None, ["acme.com"]) == "alice@acme.com"
 
 
 def test_a_host_outside_the_tenants_domains_is_never_the_successor() -> None:
@@ -90,8 +101,9 @@ def test_a_host_outside_the_tenants_domains_is_never_the_successor() -> None:
     from calsync.contracts import Item
 
     item = Item.model_validate(item_dict(host_emails=["ceo@globex.com"]))  # day2 is dan's
-    assert choose_successor(item, set(), "ops@acme.com", ["acme.com"]) == "dan@acme.com"
-    dan_gone = {"dan@acme.com"}
+    alice = {"alice@acme.com"}  # the organizer
+    assert choose_successor(item, alice, "ops@acme.com", ["acme.com"]) == "dan@acme.com"
+    dan_gone = {*alice, "dan@acme.com"}
     assert choose_successor(item, dan_gone, None, ["acme.com"]) == "platform"
 
 
@@ -300,3 +312,57 @@ def test_a_hand_over_to_someone_outside_the_tenants_domains_is_refused(
             SweepReport(dry_run=False),
         )
     assert tenant.store.hand_over("acme", "course:evt_1") is None
+
+
+def test_parts_left_with_a_suspended_person_go_to_the_items_active_organizer(
+    tenant: Services, sandbox: Any, grants: Any
+) -> None:
+    """Alice revoked her grant, so her event could not move when ops became its organizer;
+    once she is suspended the sweep gives it to ops (the organizer of now), not to host dan,
+    and names no successor. (Before: dan, and ops never got the item back.)"""
+    deliver(_alice_item(room_emails=[], conference=None))
+    tenant.store.record_attendance(
+        "acme",
+        ItemRef(kind="event", id="evt_123"),
+        [EnrollmentChange(email="carol@acme.com", status="enrolled", version=1)],
+    )
+    tenant.reconciler.reconcile("acme", ItemRef(kind="event", id="evt_123"))
+    credentials = grants.credentials("acme", "alice@acme.com")
+    sandbox.revoke_grant(credentials.refresh_token)
+    sandbox.expire_tokens()
+    deliver(_alice_item(version=2, organizer_email="ops@acme.com", room_emails=[], conference=None))
+    assert [e["organizer"] for e in sandbox.calendar_view("carol@acme.com")] == ["alice@acme.com"]
+    wait_for_tasks(sandbox)  # the targeted check the invalid_grant scheduled (it holds the lease)
+    sandbox.update_user("alice@acme.com", suspended=True)
+    report = Sweeper(tenant).sweep()
+    assert [a["to"] for a in report.actions] == ["ops@acme.com"]
+    wait_for_tasks(sandbox)
+    assert [e["organizer"] for e in sandbox.calendar_view("carol@acme.com")] == ["ops@acme.com"]
+    record = tenant.store.get_item("acme", "event:evt_123")
+    assert record is not None
+    assert record.successor is None
+
+
+def test_items_of_a_suspended_organizer_held_by_the_platform_go_to_a_successor(
+    tenant: Services, sandbox: Any
+) -> None:
+    """Bob never connected, so his item lives in the platform calendar with him attending; once
+    he is suspended the sweep names host dan its successor and the item moves to dan's calendar,
+    without bob. (Before: the sweep only looked at parts in suspended people's calendars.)"""
+    deliver(_alice_item(organizer_email="bob@acme.com", room_emails=[], conference=None))
+    tenant.store.record_attendance(
+        "acme",
+        ItemRef(kind="event", id="evt_123"),
+        [EnrollmentChange(email="carol@acme.com", status="enrolled", version=1)],
+    )
+    tenant.reconciler.reconcile("acme", ItemRef(kind="event", id="evt_123"))
+    carol = sandbox.calendar_view("carol@acme.com")
+    assert carol[0]["organizer"].endswith("@group.calendar.google.com")
+    sandbox.update_user("bob@acme.com", suspended=True)
+    report = Sweeper(tenant).sweep()
+    assert report.suspended_organizers == ["acme:bob@acme.com"]
+    assert [(a["method"], a["to"]) for a in report.actions] == [("reassign", "dan@acme.com")]
+    wait_for_tasks(sandbox)
+    assert [e["organizer"] for e in sandbox.calendar_view("carol@acme.com")] == ["dan@acme.com"]
+    assert sandbox.calendar_view("bob@acme.com") == []
+    assert Sweeper(tenant).sweep().actions == []  # a second sweep finds nothing

@@ -66,9 +66,9 @@ class ItemState(FirestoreState):
         return cast(Recorded, record(self._db.transaction()))
 
     def set_successor(
-        self, tenant_id: str, item_key: str, successor: str, organizer: str | None = None
+        self, tenant_id: str, item_key: str, successor: str | None, organizer: str | None = None
     ) -> bool:
-        """Record who looks after an item whose organizer was suspended.
+        """Record who looks after an item whose organizer was suspended (None: its organizer).
 
         With ``organizer``, only while the item is still organized by them: once the platform
         names someone else, the successor is moot (as in ``record_item``). True when set.

@@ -93,6 +93,42 @@ class HandOvers:
         action["remapped"] = True
         self._finish_or_retry(tenant_id, item_key, state, action, report)
 
+    def reassign(
+        self,
+        tenant_id: str,
+        item_key: str,
+        organizer: str,
+        successor: str,
+        action: dict[str, Any],
+        report: SweepReport,
+    ) -> None:
+        """Hand over an item a suspended ``organizer`` organizes but whose parts calsync holds
+        elsewhere (the platform calendar, while they were not connected): nothing to transfer
+        or re-map; the item names its successor and the reconcile moves its parts there (the
+        suspended organizer no longer attends)."""
+        self.check_inside_domains(tenant_id, successor)
+        state = {
+            "id": uuid.uuid4().hex,
+            "from": organizer,
+            "to": successor,
+            "via": None,
+            "organizer": organizer,
+            "method": action["method"],
+            "parts": [],
+            "found": {},
+            "attempt": 0,
+        }
+        self._store.save_hand_over(tenant_id, item_key, state)
+        try:
+            self._remap(tenant_id, item_key, state, report)
+        except ItemBusy as exc:
+            report.hand_overs_retrying += 1
+            action["status"] = "item busy; a task (or the next sweep) finishes it"
+            action["error"] = str(exc)
+            self._schedule_finish(tenant_id, item_key, state)
+            return
+        self._finish_or_retry(tenant_id, item_key, state, action, report)
+
     def check_inside_domains(self, tenant_id: str, *people: str | None) -> None:
         """Refuse (``OutsideDomains``) before calsync acts as anyone outside the tenant's
         domains: the successor and the receiver are impersonated through delegation."""
@@ -188,7 +224,9 @@ class HandOvers:
                 ),
             )
         organizer = state.get("organizer")
-        self._store.set_successor(tenant_id, item_key, successor, organizer=organizer)
+        # an item whose own organizer is active goes back to them: no successor to remember
+        looked_after_by = None if organizer and successor == organizer.lower() else successor
+        self._store.set_successor(tenant_id, item_key, looked_after_by, organizer=organizer)
 
     def _finish_or_retry(
         self,

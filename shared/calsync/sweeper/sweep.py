@@ -157,8 +157,61 @@ class Sweeper:
                 )
                 report.parts_failed += len(parts)
                 action["error"] = str(exc)
+        self._reassign_held_elsewhere(tenant, suspended, set(orphans), report)
         if not report.dry_run:
             self._transfers.forget_finished(tenant.tenant_id, report)
+
+    def _reassign_held_elsewhere(
+        self,
+        tenant: TenantRecord,
+        suspended: dict[str, dict[str, Any]],
+        handed_over: set[str],
+        report: SweepReport,
+    ) -> None:
+        """Items a suspended person organizes whose future parts calsync holds elsewhere (in
+        the platform calendar, while they were not connected) get a successor too: nothing to
+        transfer, the reconcile moves the parts to the successor."""
+        for organizer in sorted(suspended):
+            for item_key in self._store.item_keys_organized_by(tenant.tenant_id, organizer):
+                record = self._store.get_item(tenant.tenant_id, item_key)
+                if (
+                    item_key in handed_over
+                    or record is None
+                    or record.item is None
+                    or record.deleted
+                    or record.successor is not None
+                    or not any(part.end > now() for part in record.item.parts)
+                ):
+                    continue
+                successor = choose_successor(
+                    record.item,
+                    set(suspended),
+                    tenant.settings.fallback_organizer_email,
+                    tenant.settings.domains,
+                )
+                action: dict[str, Any] = {
+                    "tenant_id": tenant.tenant_id,
+                    "item": item_key,
+                    "from": organizer,
+                    "to": successor,
+                    "parts": [],
+                    "method": "reassign",
+                }
+                report.actions.append(action)
+                if f"{tenant.tenant_id}:{organizer}" not in report.suspended_organizers:
+                    report.suspended_organizers.append(f"{tenant.tenant_id}:{organizer}")
+                if report.dry_run:
+                    continue
+                try:
+                    self._hand_overs.reassign(
+                        tenant.tenant_id, item_key, organizer, successor, action, report
+                    )
+                except (PermanentGoogleError, CalsyncError) as exc:
+                    _LOG.error(
+                        "handing over failed",
+                        extra={"fields": {"item": item_key, "error": str(exc)}},
+                    )
+                    action["error"] = str(exc)
 
     def _hand_over(
         self,
