@@ -14,7 +14,7 @@ from calsync.organizers.grants import OrganizerGrants
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import NEW_YORK, settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, item_dict, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -233,3 +233,25 @@ def test_connecting_again_before_the_disconnect_task_runs_keeps_the_new_grant(
     assert credentials is not None
     assert credentials.grant_id != leaving
     assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
+
+
+def test_a_disconnect_also_moves_parts_of_items_she_no_longer_organizes(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants, svc: Services
+) -> None:
+    """The platform named bob organizer, but that version's reconcile has not run when her
+    revoke_grant task does (it waits for the item's lease): her event is still in her calendar,
+    so the task moves it too, while her grant works. (Before, only items she organized were
+    looked at, and the event stayed hers, stale, for good; seen in the model-based test.)"""
+    from calsync.contracts import Item, ItemRef
+
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    leaving = grants.begin_disconnect("acme", "alice@acme.com")
+    assert leaving is not None
+    item = Item.model_validate(item_dict(organizer_email="bob@acme.com"))
+    svc.store.record_item("acme", ItemRef(kind="event", id="evt_123"), 2, item)
+    hand_back_and_revoke(svc, "acme", "alice@acme.com", leaving)
+    wait_for_tasks(sandbox)
+    assert "alice@acme.com" not in organizers_of(sandbox, "bob@acme.com")
+    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
+    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"

@@ -3,9 +3,10 @@
 The OAuth function marks the stored grant ``disconnecting`` and schedules a ``revoke_grant``
 task (it may not decrypt grants). The task, on ``reconcile``:
 
-1. reconciles every item the organizer organizes. A ``disconnecting`` organizer is never a
-   target, so each future part is cancelled in their calendar (with their still-working
-   grant) and created in the tenant's platform calendar, the attendees told once;
+1. reconciles every item the organizer organizes, and every other item with a part still in
+   their calendar. A ``disconnecting`` organizer is never a target, so each future part is
+   cancelled in their calendar (with their still-working grant) and created in the tenant's
+   platform calendar, the attendees told once; a part the item no longer has is deleted;
 2. checks that none of those items still has a future part in the organizer's calendar
    (a quota deferral or a busy item leaves one): then the task is retried, up to
    ``HAND_BACK_RETRIES`` times, after which the grant is revoked anyway and the parts left
@@ -49,7 +50,7 @@ def hand_back_and_revoke(
         )
         return
     if grant_id is not None:
-        keys = services.store.item_keys_organized_by(tenant_id, organizer)
+        keys = _items_to_hand_back(services, tenant_id, organizer)
         for key in keys:
             record = services.store.get_item(tenant_id, key)
             if record is not None:
@@ -70,6 +71,15 @@ def hand_back_and_revoke(
             extra={"fields": {"organizer": organizer, "items": len(keys)}},
         )
     grants.disconnect(tenant_id, organizer, grant_id)
+
+
+def _items_to_hand_back(services: Services, tenant_id: str, organizer: str) -> list[str]:
+    """The items the organizer organizes, and any other item with a part still in their
+    calendar (its organizer changed, or a part was removed, and the reconcile that moves or
+    deletes it has not run yet: after the revoke it never could)."""
+    organized = services.store.item_keys_organized_by(tenant_id, organizer)
+    held = [key for key, _ in services.store.parts_owned_by(tenant_id, [organizer.lower()])]
+    return sorted({*organized, *held})
 
 
 def _parts_left_with(
