@@ -133,6 +133,17 @@ class FakePlatform:
         self._publish("platform-enrollments", message, wait)
         return message
 
+    def _holder(self, item: dict[str, Any]) -> list[str]:
+        """Who attends as the organizer: the item's organizer; once a successor took a
+        suspended organizer's item over, not them but the successor, in whose calendar the
+        event lives (in organizer mode; the platform account attends nothing)."""
+        successor = self.successors.get(item["title"])
+        if successor is None:
+            return [item["organizer_email"]]
+        if successor == "platform" or not self.settings.get("use_organizer_accounts"):
+            return []
+        return [successor]
+
     def expected_calendars(self) -> dict[str, set[ExpectedEntry]]:
         """Who should see what: organizer, hosts and enrolled people of every live part."""
         calendars: dict[str, set[ExpectedEntry]] = {}
@@ -153,8 +164,7 @@ class FakePlatform:
                     for email, status in self.enrollments.get(key, {}).items()
                     if status == "enrolled"
                 }
-                # a suspended organizer (whose item a successor took over) is no longer invited
-                organizer = [] if item["title"] in self.successors else [item["organizer_email"]]
+                organizer = self._holder(item)
                 for person in {*organizer, *hosts, *enrolled}:
                     calendars.setdefault(person.lower(), set()).add(entry)
         return calendars

@@ -530,7 +530,8 @@ class Exploration:
             key = (f"{item.get('kind')}:{item.get('id')}", str(result["part_key"]))
             if key not in latest or str(result.get("at", "")) >= str(latest[key].get("at", "")):
                 latest[key] = result
-        live_events = {str(e.get("event_id")) for events in actual.values() for e in events}
+        # the event exists (in any calendar: one nobody attends is in no person's view)
+        live_events = {event_id for _, event_id, _ in self._live_events()}
         found = []
         for item_key, item in self.platform.items.items():
             deleted = item_key in self.platform.deleted
