@@ -21,10 +21,12 @@ from google.cloud import tasks_v2
 from sandbox_helpers import (
     ADMIN_SCOPES,
     CALENDAR_SCOPE,
+    PushReceiver,
     QuietHandler,
     Receiver,
     build_admin,
     build_calendar,
+    push_receiver_server,
 )
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -166,3 +168,12 @@ def receiver() -> Iterator[Receiver]:
     yield holder["r"]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def push_receiver(ctl: SandboxControl) -> Iterator[PushReceiver]:
+    """A local http webhook for push notifications; the sandbox is told to accept http
+    addresses (strictness ``push_requires_https`` off) for the test."""
+    ctl.strictness(push_requires_https=False)
+    with push_receiver_server() as receiver:
+        yield receiver
