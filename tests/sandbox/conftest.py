@@ -21,17 +21,16 @@ from google.cloud import tasks_v2
 from sandbox_helpers import (
     ADMIN_SCOPES,
     CALENDAR_SCOPE,
-    PushReceiver,
     QuietHandler,
     Receiver,
     build_admin,
     build_calendar,
-    push_receiver_server,
 )
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from calsync_sandbox import Sandbox, SandboxControl
+from tests.push_receiver import PushReceiver, push_receiver_server
 
 DOMAIN = "acme.com"
 

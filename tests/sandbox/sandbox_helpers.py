@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,48 +95,3 @@ class Receiver:
             self.arrived.wait(0.02)
             self.arrived.clear()
         return list(self.received)
-
-
-@dataclass
-class PushReceiver:
-    """A local webhook that records the push notifications the sandbox POSTs to it."""
-
-    url: str
-    statuses: list[int] = field(default_factory=list)
-    """Answers to give, in turn (then 200)."""
-    received: list[dict[str, str]] = field(default_factory=list)
-    """The headers of every POST, in arrival order (``"_path"`` and ``"_body"`` added)."""
-
-    def states(self) -> list[str]:
-        """``X-Goog-Resource-State`` of each notification received."""
-        return [r["X-Goog-Resource-State"] for r in self.received]
-
-
-@contextmanager
-def push_receiver_server() -> Iterator[PushReceiver]:
-    """Run a :class:`PushReceiver` on a free local port (http.server in a thread)."""
-    holder: dict[str, PushReceiver] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            receiver = holder["r"]
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else ""
-            receiver.received.append({**dict(self.headers), "_path": self.path, "_body": body})
-            status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Stay quiet."""
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["r"] = PushReceiver(url=f"http://127.0.0.1:{server.server_address[1]}/notify")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield holder["r"]
-    finally:
-        server.shutdown()
-        server.server_close()

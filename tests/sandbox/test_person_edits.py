@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import NEW_YORK, PushReceiver, timed_event
+from sandbox_helpers import NEW_YORK, timed_event
 
 from calsync_dev.dates import at
 from calsync_sandbox import SandboxControl, SandboxControlError
+from tests.push_receiver import PushReceiver
 
 ALICE, BOB, EVE = "alice@acme.com", "bob@acme.com", "eve@acme.com"
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from googleapiclient.errors import HttpError
-from sandbox_helpers import PushReceiver, error_reason, timed_event
+from sandbox_helpers import error_reason, timed_event
 
 from calsync_sandbox import SandboxControl, SandboxControlError
+from tests.push_receiver import PushReceiver
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 WEEK = 604800
