@@ -25,7 +25,8 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .calendar import calendars, events, freebusy
+from .calendar import calendars, events, freebusy, watch
+from .calendar.push_delivery import PushDeliverer
 from .control.api import ControlApi
 from .directory import resources, users
 from .errors import ApiError
@@ -55,16 +56,20 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class Sandbox:
-    """A local stand-in for Google's REST APIs: Calendar, Directory, Data Transfer, OAuth, Tasks."""
+    """A local stand-in for Google's REST APIs: Calendar, Directory, Data Transfer, OAuth, Tasks.
+
+    ``push`` POSTs Calendar push notifications (``events.watch`` channels) in the background."""
 
     def __init__(self, *, dispatch_tick: float = 0.05) -> None:
         self.world = World()
         self.signer = Signer.create()
         self.dispatcher = Dispatcher(self.world, self.signer, tick=dispatch_tick)
+        self.push = PushDeliverer(self.world, tick=dispatch_tick)
         handlers = {
             **calendars.HANDLERS,
             **events.HANDLERS,
             **freebusy.HANDLERS,
+            **watch.HANDLERS,
             **users.HANDLERS,
             **resources.HANDLERS,
             **transfers.HANDLERS,
@@ -114,11 +119,13 @@ class Sandbox:
         )
         self._thread.start()
         self.dispatcher.start()
+        self.push.start()
         return self._base_url
 
     def stop(self) -> None:
-        """Stop serving and dispatching."""
+        """Stop serving, dispatching and push delivery."""
         self.dispatcher.stop()
+        self.push.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from calsync_sandbox import Sandbox, SandboxControl
+from tests.push_receiver import PushReceiver, push_receiver_server
 
 DOMAIN = "acme.com"
 
@@ -166,3 +167,12 @@ def receiver() -> Iterator[Receiver]:
     yield holder["r"]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def push_receiver(ctl: SandboxControl) -> Iterator[PushReceiver]:
+    """A local http webhook for push notifications; the sandbox is told to accept http
+    addresses (strictness ``push_requires_https`` off) for the test."""
+    ctl.strictness(push_requires_https=False)
+    with push_receiver_server() as receiver:
+        yield receiver

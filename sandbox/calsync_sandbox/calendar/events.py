@@ -31,18 +31,15 @@ from ..state.calendars import Calendar, EventRecord
 from .calendars import find_event, resolve_calendar
 from .conference import apply_conference
 from .event_rules import (
-    SEQUENCE_FIELDS,
     check_event_id,
     check_times,
     clean_extended_properties,
     merge_patch,
-    normalise_times,
     render,
     writable_fields,
 )
+from .event_store import store_change
 from .events_list import list_events
-from .notifications import plan_notifications
-from .rooms import book
 
 __all__ = ["HANDLERS"]
 
@@ -129,10 +126,6 @@ def _organizer(call: Call, calendar: Calendar) -> dict[str, Any]:
     return {"email": calendar.id, "displayName": calendar.summary}
 
 
-def _guests(event: dict[str, Any] | None) -> set[str]:
-    return {str(a.get("email", "")).lower() for a in (event or {}).get("attendees") or []}
-
-
 def _html_link(calendar_id: str, event_id: str) -> str:
     eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
     return f"https://www.google.com/calendar/event?eid={eid}"
@@ -145,45 +138,16 @@ def _save(
     after: dict[str, Any],
     order: int | None = None,
 ) -> EventRecord:
-    """Stamp server fields, store, log the emails this change sends."""
-    world = call.world
-    now = rfc3339(world.clock.now())
-    book(world, calendar.id, before, after)
-    if world.strictness.normalise_datetimes:
-        normalise_times(after)
-    after["etag"] = world.new_etag()
-    after["updated"] = now
-    if before is not None:
-        bump = any(before.get(f) != after.get(f) for f in SEQUENCE_FIELDS)
-        after["sequence"] = int(before.get("sequence", 0)) + (1 if bump else 0)
-    record = EventRecord(calendar.id, after, order if order is not None else world.next_seq(), 0)
-    world.put_event(record)
-    if call.caller.email and _guests(before) != _guests(after):
-        strict = world.strictness
-        world.abuse.record(
-            call.caller.email,
-            world.clock.time(),
-            limit=strict.abuse_limit_writes,
-            window=strict.abuse_limit_window_seconds,
-            block=strict.abuse_block_seconds,
-        )
-    for recipient, kind in plan_notifications(
+    """Stamp server fields, store, log the emails this change sends (:mod:`.event_store`)."""
+    return store_change(
+        call.world,
+        calendar,
         before,
         after,
-        _send_updates(call),
-        owner=calendar.owner,
-        is_internal=world.is_internal,
-        notify_all_on_attendee_change=world.strictness.notify_all_guests_on_attendee_change,
-    ):
-        world.notifications.add(
-            recipient,
-            kind,
-            calendar_id=calendar.id,
-            event_id=record.id,
-            summary=str(after.get("summary", "")),
-            actor=call.caller.email,
-        )
-    return record
+        actor=call.caller.email,
+        send_updates=_send_updates(call),
+        order=order,
+    )
 
 
 def _insert(call: Call) -> Reply:

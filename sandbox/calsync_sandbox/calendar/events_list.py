@@ -4,14 +4,24 @@ Supported: ``showDeleted``, ``privateExtendedProperty`` / ``sharedExtendedProper
 (``name=value``; repeated constraints are ANDed, as the reference says), ``timeMin``/``timeMax``
 (overlap), ``updatedMin``, ``iCalUID``, ``q`` (substring of summary, description, location,
 attendee emails), ``orderBy`` (``startTime`` needs ``singleEvents=true``; ``updated``),
-``maxResults``/``pageToken`` and ``syncToken`` (changes since the token, tombstones included;
-a token not made here is 410 ``fullSyncRequired``). Recurring events are not expanded:
+``maxResults``/``pageToken`` and ``syncToken``. Recurring events are not expanded:
 ``singleEvents`` only enables ``orderBy=startTime``.
+
+Incremental sync (Google's guide "Synchronize resources efficiently", facts §8.4): the last page
+of every list carries ``nextSyncToken`` (the other pages ``nextPageToken`` only); a list with
+``syncToken`` returns every event of the calendar changed since that token, deletions included
+(``status: cancelled``), and ends with a new ``nextSyncToken``. It refuses the filters Google
+forbids with it, and ``showDeleted=false`` ("it is not allowed to set showDeleted to False",
+discovery ``events.list.syncToken``), with 400. A token that this world did not make (another
+calendar's, one from before a reset, garbage) or one older than the strictness switch
+``sync_token_max_age_seconds`` (sandbox clock; default 7 days, a strict guess: Google only says
+tokens expire) is 410 ``fullSyncRequired``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from ..clock import parse_rfc3339, rfc3339
@@ -38,18 +48,28 @@ _NOT_WITH_SYNC = (
 )
 
 
-def _sync_token(calendar_id: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_SYNC_PREFIX}{calendar_id}:{seq}".encode()).decode()
+def _sync_token(world: World, calendar_id: str, seq: int) -> str:
+    """An opaque token: this world's epoch, the calendar, the change position, when issued."""
+    state = {"e": world.epoch, "c": calendar_id, "s": seq, "t": world.clock.time()}
+    return base64.urlsafe_b64encode((_SYNC_PREFIX + json.dumps(state)).encode()).decode()
 
 
-def _sync_position(calendar_id: str, token: str) -> int:
+def _sync_position(world: World, calendar_id: str, token: str) -> int:
+    """The change position ``token`` stands for, or 410 ``fullSyncRequired``."""
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        prefix, _, seq = text.rpartition(":")
-        if prefix != f"{_SYNC_PREFIX}{calendar_id}":
+        if not text.startswith(_SYNC_PREFIX):
             raise ValueError(token)
-        return int(seq)
-    except ValueError:
+        state = json.loads(text.removeprefix(_SYNC_PREFIX))
+        age = world.clock.time() - float(state["t"])
+        if (
+            state["e"] != world.epoch
+            or state["c"] != calendar_id
+            or age > world.strictness.sync_token_max_age_seconds
+        ):
+            raise ValueError(token)
+        return int(state["s"])
+    except (ValueError, KeyError, TypeError):
         raise ApiError(
             410,
             "fullSyncRequired",
@@ -149,7 +169,15 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
                     location_type="parameter",
                     location=name,
                 )
-        since = _sync_position(calendar.id, sync)
+        if "showDeleted" in params and not params.flag("showDeleted"):
+            raise ApiError(
+                400,
+                "invalid",
+                "showDeleted=false cannot be combined with syncToken.",
+                location_type="parameter",
+                location="showDeleted",
+            )
+        since = _sync_position(world, calendar.id, sync)
         chosen = [(r, o) for r, o in candidates if r.change_seq > since]
     else:
         show_deleted = params.flag("showDeleted")
@@ -190,7 +218,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
         body["nextPageToken"] = next_token
     else:
         latest = max((r.change_seq for r, _ in candidates), default=0)
-        body["nextSyncToken"] = _sync_token(calendar.id, max(latest, world.next_seq()))
+        body["nextSyncToken"] = _sync_token(world, calendar.id, max(latest, world.next_seq()))
     return body
 
 

@@ -6,9 +6,9 @@ Bad input answers 400 ``{"error": "..."}``; unknown things 404.
 
 The routes live with the concept they control, one group per module: :mod:`.people`,
 :mod:`.oauth`, :mod:`.faults`, :mod:`.logs`, :mod:`.calendars`, :mod:`.tasks`, :mod:`.transfers`,
-:mod:`.clock`, :mod:`.strictness` and :mod:`.iam`. Each handler runs with ``world.lock`` held
-after the due pending work has run (``world.settle()``), except the routes marked
-``under_lock=False``.
+:mod:`.clock`, :mod:`.strictness`, :mod:`.iam`, :mod:`.push` and :mod:`.edits`. Each handler
+runs with ``world.lock`` held after the due pending work has run (``world.settle()``), except
+the routes marked ``under_lock=False``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from ..state.world import World
 from ..tasks.dispatcher import Dispatcher
 from .calendars import CalendarRoutes
 from .clock import ClockRoutes
+from .edits import EditRoutes
 from .faults import FaultRoutes
 from .iam import IamRoutes
 from .logs import LogRoutes
 from .oauth import OAuthRoutes
 from .people import PeopleRoutes
+from .push import PushRoutes
 from .routes import ControlError, Route
 from .strictness import StrictnessRoutes
 from .tasks import TaskRoutes
@@ -60,6 +62,8 @@ class ControlApi:
             *ClockRoutes(world).routes(),
             *StrictnessRoutes(world).routes(),
             *IamRoutes(world, base_url).routes(),
+            *PushRoutes(world).routes(),
+            *EditRoutes(world).routes(),
         ]
         self._routes = {f"{r.verb} {r.path}": r for r in routes}
         self._map = Map(

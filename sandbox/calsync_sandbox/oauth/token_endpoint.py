@@ -86,7 +86,13 @@ def _refresh(world: World, form: Mapping[str, str], signer: Signer) -> dict[str,
         raise OAuthError(400, "unauthorized_client", "Unauthorized")
     if world.active_user(grant.email) is None:
         raise OAuthError(400, "invalid_grant", _REVOKED)
-    token = mint_token(world, grant.email, scopes=grant.scopes, grant=grant.refresh_token)
+    token = mint_token(
+        world,
+        grant.email,
+        scopes=grant.scopes,
+        grant=grant.refresh_token,
+        client_id=grant.client_id,
+    )
     return _token_reply(world, token, signer, client.client_id)
 
 
@@ -111,7 +117,9 @@ def _exchange_code(world: World, form: Mapping[str, str], signer: Signer) -> dic
     refresh: str | None = None
     if code.offline:
         refresh = create_grant(world, code.email, client.client_id, list(code.scopes)).refresh_token
-    token = mint_token(world, code.email, scopes=code.scopes, grant=refresh)
+    token = mint_token(
+        world, code.email, scopes=code.scopes, grant=refresh, client_id=code.client_id
+    )
     reply = _token_reply(world, token, signer, client.client_id, code.nonce)
     if refresh:
         reply["refresh_token"] = refresh
@@ -160,9 +168,15 @@ def _jwt_bearer(world: World, form: Mapping[str, str]) -> dict[str, Any]:
             raise OAuthError(401, "unauthorized_client", _NOT_DELEGATED)
         if world.active_user(str(subject)) is None:
             raise OAuthError(400, "invalid_grant", "Invalid email or User ID")
-        token = mint_token(world, str(subject), scopes=tuple(scope))
+        token = mint_token(world, str(subject), scopes=tuple(scope), client_id=account.client_id)
     else:
-        token = mint_token(world, account.email, service_account=True, scopes=tuple(scope))
+        token = mint_token(
+            world,
+            account.email,
+            service_account=True,
+            scopes=tuple(scope),
+            client_id=account.client_id,
+        )
     return {
         "access_token": token.token,
         "expires_in": world.settings.token_lifetime,

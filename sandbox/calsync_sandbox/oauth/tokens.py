@@ -49,6 +49,7 @@ def mint_token(
     service_account: bool = False,
     scopes: tuple[str, ...] | None = None,
     grant: str | None = None,
+    client_id: str | None = None,
 ) -> AccessToken:
     """Create an access token that lives for the configured lifetime."""
     token = AccessToken(
@@ -58,6 +59,7 @@ def mint_token(
         scopes=frozenset(scopes) if scopes is not None else None,
         expires_at=world.clock.time() + world.settings.token_lifetime,
         grant=grant,
+        client_id=client_id,
     )
     world.tokens[token.token] = token
     return token
@@ -82,7 +84,7 @@ def authenticate(
         raise ApiError(
             403, "insufficientPermissions", "Request had insufficient authentication scopes."
         )
-    return Principal(token.email, token.service_account, token.scopes)
+    return Principal(token.email, token.service_account, token.scopes, token.client_id)
 
 
 def revoke(world: World, token: str) -> None:

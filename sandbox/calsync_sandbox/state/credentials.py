@@ -72,3 +72,6 @@ class AccessToken:
     expires_at: float
     grant: str | None = None
     """Refresh token this access token came from, if any."""
+    client_id: str | None = None
+    """The OAuth client, or the service account's client id, it was issued to (None: minted
+    by the control API)."""

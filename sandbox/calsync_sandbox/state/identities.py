@@ -49,3 +49,6 @@ class Principal:
     email: str
     service_account: bool = False
     scopes: frozenset[str] | None = None
+    client_id: str | None = None
+    """The OAuth client (or service account's client id) the token was issued to; None for
+    tokens minted by the control API."""

@@ -55,6 +55,14 @@ class Strictness:
     """N > 0: every N-th Cloud Tasks dispatch is delivered twice (0: never)."""
     rooms_answer_async: bool = True
     """Rooms answer invitations after a delay, not in the write's answer."""
+    push_requires_https: bool = True
+    """events.watch refuses an ``http://`` address (400 ``push.webhookUrlNotHttps``), and
+    notifications to ``https://`` addresses check the certificate. False: the local stack's
+    http addresses are accepted."""
+    watch_max_ttl_seconds: float = 604800.0
+    """The longest a watch channel lives, whatever ``params.ttl``/``expiration`` ask for."""
+    sync_token_max_age_seconds: float = 604800.0
+    """A syncToken older than this (sandbox clock) is 410 ``fullSyncRequired``."""
 
     def as_dict(self) -> dict[str, Any]:
         """Every switch by name."""

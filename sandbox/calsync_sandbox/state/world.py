@@ -35,6 +35,7 @@ from .iam_policies import IamPolicies
 from .identities import ServiceAccount, User
 from .notification_log import NotificationLog
 from .pending import PendingQueue
+from .push_channels import PushState
 from .request_log import RequestLog
 from .strictness import Strictness
 
@@ -64,6 +65,8 @@ class World:
         self.tasks = TaskState()
         self.clock = SandboxClock()
         self.pending: PendingQueue[World] = PendingQueue()
+        self.push = PushState(self.lock)
+        """Watch channels and the notifications to POST (``calendar.watch``, ``push_delivery``)."""
         self._init_state()
 
     def reset(self) -> None:
@@ -102,6 +105,9 @@ class World:
         """(old calendar id, event id) -> calendar the event was moved to (Data Transfer)."""
         self.iam = IamPolicies()
         """Keys held for keyless service accounts, and token creators (``calsync_sandbox.iam``)."""
+        self.epoch = secrets.token_hex(8)
+        """Changes at every reset: sync tokens of an earlier world are 410 ``fullSyncRequired``."""
+        self.push.clear()
         self.tasks.clear()
         self.clock.reset()
         self.pending.clear()
@@ -187,7 +193,10 @@ class World:
     # ---- events ---------------------------------------------------------------------------
 
     def put_event(self, record: EventRecord) -> None:
-        """Store an event and keep the attendee index in step."""
+        """Store an event, keep the attendee index in step, and queue an ``exists``
+        notification for every live channel watching the organizer's calendar or a guest's
+        (their calendars show the event too). Every write path (API, control, pending work)
+        goes through here."""
         calendar_events = self.events.setdefault(record.calendar_id, {})
         old = calendar_events.get(record.id)
         if old is not None:
@@ -197,6 +206,10 @@ class World:
         calendar_events[record.id] = record
         for email in record.attendee_emails():
             self.attendance.setdefault(email, set()).add((record.calendar_id, record.id))
+        touched = {record.calendar_id, *record.attendee_emails()}
+        if old is not None:
+            touched.update(old.attendee_emails())
+        self.push.changed(touched, self.clock.time())
 
     def live_record(self, calendar_id: str, event_id: str) -> EventRecord | None:
         """The event stored as ``calendar_id/event_id``, following moves (Data Transfer)."""
@@ -212,9 +225,12 @@ class World:
 
     def drop_calendar(self, calendar_id: str) -> None:
         """Delete a calendar with all its events."""
+        touched = {calendar_id}
         for record in self.events.pop(calendar_id, {}).values():
             for email in record.attendee_emails():
                 self.attendance.get(email, set()).discard((calendar_id, record.id))
+                touched.add(email)
+        self.push.changed(touched, self.clock.time())
         self.calendars.pop(calendar_id, None)
 
     def invitations_for(self, email: str) -> list[EventRecord]:
