@@ -255,3 +255,19 @@ def test_a_disconnect_also_moves_parts_of_items_she_no_longer_organizes(
     assert "alice@acme.com" not in organizers_of(sandbox, "bob@acme.com")
     assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
     assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+
+
+def test_a_disconnect_while_the_tenants_sync_is_off_still_moves_her_events(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants
+) -> None:
+    """Sync paused, then alice disconnects: her events leave her calendar anyway, since after
+    the revoke nobody could move or delete them. (Before: the hand-back's reconcile skipped
+    them, and they stayed hers; seen in the model-based test, seed 89320526.)"""
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    deliver(settings_message(version=2, use_organizer_accounts=True, sync_enabled=False))
+    assert browser.disconnect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    assert "alice@acme.com" not in organizers_of(sandbox, "bob@acme.com")
+    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
+    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"

@@ -6,7 +6,8 @@ task (it may not decrypt grants). The task, on ``reconcile``:
 1. reconciles every item the organizer organizes, and every other item with a part still in
    their calendar. A ``disconnecting`` organizer is never a target, so each future part is
    cancelled in their calendar (with their still-working grant) and created in the tenant's
-   platform calendar, the attendees told once; a part the item no longer has is deleted;
+   platform calendar, the attendees told once; a part the item no longer has is deleted.
+   This runs even while the tenant's sync is off: after the revoke nobody could move them;
 2. checks that none of those items still has a future part in the organizer's calendar
    (a quota deferral or a busy item leaves one): then the task is retried, up to
    ``HAND_BACK_RETRIES`` times, after which the grant is revoked anyway and the parts left
@@ -53,8 +54,8 @@ def hand_back_and_revoke(
         keys = _items_to_hand_back(services, tenant_id, organizer)
         for key in keys:
             record = services.store.get_item(tenant_id, key)
-            if record is not None:
-                services.reconciler.reconcile(tenant_id, record.ref)
+            if record is not None:  # also while the tenant's sync is off: see the module
+                services.reconciler.reconcile(tenant_id, record.ref, even_when_paused=True)
         left = _parts_left_with(services, tenant_id, organizer, keys)
         if left and retries < HAND_BACK_RETRIES:
             raise TransientError(

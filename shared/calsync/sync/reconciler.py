@@ -68,33 +68,42 @@ class Reconciler:
         self._organizers = organizers
         self._parts = PartSync(PartWriter(store))
 
-    def reconcile(self, tenant_id: str, ref: ItemRef, deferrals: int = 0) -> list[Result]:
+    def reconcile(
+        self, tenant_id: str, ref: ItemRef, deferrals: int = 0, even_when_paused: bool = False
+    ) -> list[Result]:
         """Reconcile every part of one item, publish the results, mark the version synced.
 
         Holds the item's lease meanwhile: two reconciles of one item never overlap, so a
         slower one can never write an attendee list older than a faster one's. A held
         lease raises ``ItemBusy`` (transient: the message or task comes back later).
         ``deferrals`` counts how often Google's limiter already refused this item in a row
-        (set by the retry task), so each further refusal waits longer.
+        (set by the retry task), so each further refusal waits longer. ``even_when_paused``
+        reconciles while the tenant's sync is off (a disconnecting organizer's events must
+        leave their calendar before the grant is revoked, or they are stranded there).
         """
         holder = uuid.uuid4().hex
         if not self._store.acquire_lease(tenant_id, ref.key, holder, self._lease_seconds):
             raise ItemBusy(f"{ref.key} is being reconciled by another worker")
         lease = ItemLease(self._store, tenant_id, ref.key, holder, self._lease_seconds)
         try:
-            return self._reconcile_item(tenant_id, ref, deferrals, lease)
+            return self._reconcile_item(tenant_id, ref, deferrals, lease, even_when_paused)
         finally:
             self._store.release_lease(tenant_id, ref.key, holder)
 
     def _reconcile_item(
-        self, tenant_id: str, ref: ItemRef, deferrals: int, lease: ItemLease
+        self,
+        tenant_id: str,
+        ref: ItemRef,
+        deferrals: int,
+        lease: ItemLease,
+        even_when_paused: bool = False,
     ) -> list[Result]:
         tenant = self._store.get_tenant(tenant_id)
         record = self._store.get_item(tenant_id, ref.key)
         if tenant is None or record is None:
             return []
         lease.planned_with(record)
-        if not tenant.settings.sync_enabled:
+        if not tenant.settings.sync_enabled and not even_when_paused:
             # Not marked synced: turning sync on later brings this version to Google.
             results = [skipped(record, "sync is disabled for this tenant")]
             self._results.publish(results)
