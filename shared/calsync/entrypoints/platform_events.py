@@ -9,6 +9,7 @@ maximum attempts, dead-letters the message with nothing lost).
 from __future__ import annotations
 
 import json
+import secrets
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from calsync.contracts import (
 )
 from calsync.entrypoints import tenant_resync as resync
 from calsync.entrypoints.services import Services
-from calsync.errors import BadInput
+from calsync.errors import BadInput, ItemBusy
 from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger, log_context
 from calsync.records import now
@@ -188,5 +189,26 @@ def handle_platform_event(services: Services, data: bytes) -> Outcome:
                 },
             )
             return Outcome.ACK
-        services.reconciler.reconcile(message.tenant_id, ref)
+        try:
+            services.reconciler.reconcile(message.tenant_id, ref)
+        except ItemBusy:
+            # The version is recorded; a task brings it to Google once the item is free.
+            # Answering 503 instead would let Pub/Sub dead-letter it after a few quick
+            # redeliveries while a long reconcile (or a crashed worker's lease) holds the item.
+            reconcile_soon(services, message.tenant_id, ref, message.version)
         return Outcome.ACK
+
+
+BUSY_RETRY_SECONDS = 5.0
+"""When the task for an item that was busy first runs (Cloud Tasks then backs off)."""
+
+
+def reconcile_soon(services: Services, tenant_id: str, ref: ItemRef, version: int) -> None:
+    """Schedule a reconcile of an item another worker holds (one task per delivery)."""
+    payload = {"action": "reconcile", "tenant_id": tenant_id, "item": ref.model_dump(mode="json")}
+    name = task_name("busy", tenant_id, ref.key, str(version), secrets.token_hex(4))
+    services.tasks.schedule(name, payload, BUSY_RETRY_SECONDS)
+    _LOG.info(
+        "item busy; its reconcile is scheduled",
+        extra={"fields": {"item": ref.key, "version": version, "delay": BUSY_RETRY_SECONDS}},
+    )
