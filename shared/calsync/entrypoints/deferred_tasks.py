@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from calsync.contracts import ItemRef, TenantId, Version
 from calsync.entrypoints import tenant_resync as resync
-from calsync.entrypoints.disconnects import hand_back_and_revoke
 from calsync.entrypoints.platform_events import describe_validation_error
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
@@ -80,6 +79,10 @@ def cloud_task(request: Any, services: Services) -> Response:
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
                 elif task.action == "revoke_grant" and task.organizer:
+                    # imported here: grants load the vault (cryptography), which a cold start
+                    # of reconcile need not pay for (bench/cold_start)
+                    from calsync.entrypoints.disconnects import hand_back_and_revoke
+
                     hand_back_and_revoke(
                         services,
                         task.tenant_id,
