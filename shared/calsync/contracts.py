@@ -249,6 +249,10 @@ class TenantSettings(_Wire):
     attendee_domains: Annotated[list[Domain], Field(max_length=50)] | None = None
     """None: anyone may be invited. A list: only addresses in these domains are (calsync
     does not relay invitations to arbitrary addresses); others are left out of the events."""
+    two_way_sync: bool = False
+    """Watch the calendars calsync writes to (Calendar push channels) and read their changes
+    back (issue 15). Off by default while two-way sync lands in slices; turning it off, or
+    sync off, stops the tenant's channels."""
 
     @model_validator(mode="after")
     def _people_inside_domains(self) -> Self:

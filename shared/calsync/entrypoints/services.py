@@ -17,7 +17,9 @@ from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.google.platform_identity import platform_identity
 from calsync.google.results_topic import PubSubResults
 from calsync.state.store import FirestoreStore, firestore_client
+from calsync.sync.calendar_changes import CalendarChanges
 from calsync.sync.reconciler import Reconciler
+from calsync.sync.watch_channels import ChannelKeeper
 
 if TYPE_CHECKING:
     from calsync.organizers.gateways import GrantGateways
@@ -67,6 +69,18 @@ class Services:
         return _organizers(self.settings)
 
     @property
+    def channels(self) -> ChannelKeeper:
+        """The watch channels of the calendars calsync writes to (two-way sync)."""
+        return ChannelKeeper(
+            self.store, self.tasks, self.platform_gateway, self.organizers, self.settings
+        )
+
+    @property
+    def changes(self) -> CalendarChanges:
+        """Reads watched calendars' changes back (two-way sync)."""
+        return CalendarChanges(self.store, self.channels)
+
+    @property
     def reconciler(self) -> Reconciler:
         """The sync core wired to these adapters."""
         return Reconciler(
@@ -76,6 +90,7 @@ class Services:
             self.tasks,
             self.organizers,
             lease_seconds=self.settings.lease_seconds,
+            channels=self.channels,
         )
 
 
