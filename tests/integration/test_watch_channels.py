@@ -49,8 +49,10 @@ def live_channels(sandbox: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def two_way(acme: str, deliver: Deliver) -> str:
-    """Tenant acme (platform-account mode) with two-way sync on."""
-    assert deliver(settings_message(version=2, two_way_sync=True)) is Outcome.ACK
+    """Tenant acme (platform-account mode) with two-way sync on (drift reported, not repaired:
+    these tests count the tasks notifications cause)."""
+    message = settings_message(version=2, two_way_sync=True, drift_policy="report")
+    assert deliver(message) is Outcome.ACK
     return acme
 
 

@@ -18,6 +18,7 @@ from calsync.google.platform_identity import platform_identity
 from calsync.google.results_topic import PubSubResults
 from calsync.state.store import FirestoreStore, firestore_client
 from calsync.sync.calendar_changes import CalendarChanges
+from calsync.sync.drift import Drift
 from calsync.sync.reconciler import Reconciler
 from calsync.sync.watch_channels import ChannelKeeper
 
@@ -78,7 +79,8 @@ class Services:
     @property
     def changes(self) -> CalendarChanges:
         """Reads watched calendars' changes back (two-way sync)."""
-        return CalendarChanges(self.store, self.channels)
+        drift = Drift(self.store, self.results, self.tasks)
+        return CalendarChanges(self.store, self.channels, drift.check)
 
     @property
     def reconciler(self) -> Reconciler:

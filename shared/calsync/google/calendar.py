@@ -220,7 +220,9 @@ class CalendarGateway:
     def changed_events(self, calendar_id: str, sync_token: str) -> tuple[list[dict[str, Any]], str]:
         """Events changed since ``sync_token`` (deletions included), every page, and the next
         token; with ``""`` the whole calendar (a full sync). No filter goes with a token
-        (facts §8.4). ``Gone`` when the token is no longer valid: list in full again."""
+        (facts §8.4). ``showDeleted`` on both, as Google wants the parameters of a full sync
+        and its incremental ones to match: a full list then also shows events deleted before
+        it. ``Gone`` when the token is no longer valid: list in full again."""
         items: list[dict[str, Any]] = []
         page_token: str | None = None
         since = {"syncToken": sync_token} if sync_token else {}
@@ -232,6 +234,7 @@ class CalendarGateway:
                     calendarId=calendar_id,
                     pageToken=page_token,
                     maxResults=2500,
+                    showDeleted=True,
                     **since,
                 ),
             )

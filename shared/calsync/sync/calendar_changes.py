@@ -62,7 +62,7 @@ class CalendarChanges:
         self,
         store: FirestoreStore,
         keeper: ChannelKeeper,
-        on_change: Callable[[ManagedChange], None] | None = None,
+        on_change: Callable[[ManagedChange], object] | None = None,
     ) -> None:
         self._store = store
         self._keeper = keeper
