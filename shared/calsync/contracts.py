@@ -330,10 +330,15 @@ class ResultStatus(StrEnum):
     DRIFTED = "drifted"
     """Someone changed calsync's event in Google Calendar (two-way sync): ``drifted_fields``
     names what differs, ``error_code`` what calsync did (``repaired`` or ``reported``)."""
+    RESPONDED = "responded"
+    """An attendee answered the invitation in Google Calendar (two-way sync): ``email`` and
+    ``response``."""
 
 
 DriftField = Literal["time", "title", "location", "description", "attendees", "status"]
 """A managed field of an event that someone changed in Google Calendar."""
+AttendeeResponse = Literal["accepted", "declined", "tentative", "needsAction"]
+"""An attendee's ``responseStatus`` in Google Calendar."""
 
 
 class Result(BaseModel):
@@ -357,6 +362,10 @@ class Result(BaseModel):
     error_message: str | None = None
     drifted_fields: list[DriftField] | None = None
     """``drifted``: the managed fields that differ from what the platform asked for."""
+    email: str | None = None
+    """``responded``: the attendee who answered."""
+    response: AttendeeResponse | None = None
+    """``responded``: their answer, as Google Calendar holds it."""
     at: datetime | None = None
 
     def to_json(self) -> bytes:

@@ -161,3 +161,24 @@ def test_report_leaves_the_edit_and_says_so(
     }
     assert {e.outcome for e in ledger(svc, "drift")} == {"reported"}
     assert svc.store.mappings("acme", ITEM)["day2"].generation == 0
+
+
+def test_an_attendee_declining_is_published_as_responded(
+    repair: str, svc: Services, sandbox: Any, results: Any
+) -> None:
+    """Bob (a host) declines day 1 in Google: the platform receives responded/declined for
+    him, once; an answer is no drift, so nothing is written back."""
+    mapping = svc.store.mappings("acme", ITEM)["day1"]
+    sandbox.respond(BOB, repair, mapping.event_id, "declined")
+    settle(sandbox)
+    (answer,) = results.wait_for(1, status="responded")
+    assert (answer["email"], answer["response"], answer["part_key"]) == (BOB, "declined", "day1")
+    assert answer["item"] == {"kind": "event", "id": "evt_123"}
+    sandbox.respond(BOB, repair, mapping.event_id, "accepted")
+    settle(sandbox)
+    seen = [r for r in results.drain() if r["status"] in ("responded", "drifted")]
+    assert [(r["status"], r.get("response")) for r in seen] == [
+        ("responded", "declined"),
+        ("responded", "accepted"),
+    ]
+    assert ledger(svc, "drift") == []

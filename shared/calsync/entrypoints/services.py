@@ -17,9 +17,10 @@ from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.google.platform_identity import platform_identity
 from calsync.google.results_topic import PubSubResults
 from calsync.state.store import FirestoreStore, firestore_client
-from calsync.sync.calendar_changes import CalendarChanges
+from calsync.sync.calendar_changes import CalendarChanges, ManagedChange
 from calsync.sync.drift import Drift
 from calsync.sync.reconciler import Reconciler
+from calsync.sync.responses import Responses
 from calsync.sync.watch_channels import ChannelKeeper
 
 if TYPE_CHECKING:
@@ -80,7 +81,13 @@ class Services:
     def changes(self) -> CalendarChanges:
         """Reads watched calendars' changes back (two-way sync)."""
         drift = Drift(self.store, self.results, self.tasks)
-        return CalendarChanges(self.store, self.channels, drift.check)
+        responses = Responses(self.store, self.results)
+
+        def on_change(change: ManagedChange) -> None:
+            responses.check(change)  # first: whatever the etag (see calsync.sync.responses)
+            drift.check(change)
+
+        return CalendarChanges(self.store, self.channels, on_change)
 
     @property
     def reconciler(self) -> Reconciler:

@@ -3,6 +3,7 @@ where each watched calendar's incremental sync stands.
 
     watch_channels/{channel id}                 WatchChannel (found from X-Goog-Channel-ID)
     tenants/{tenant}/watched/{calendar hash}    WatchedCalendar (current channel, sync token)
+    tenants/{tenant}/items/{item}/responses/{part}   attendees' last answers seen in Google
 
 A channel's token is kept only as its SHA-256; channel documents outlive their channels
 (``replaced``, ``stopped``) so a late notification of an old channel is recognised as stale.
@@ -110,4 +111,30 @@ class WatchState(FirestoreState):
         """Remember where the calendar's incremental sync stands (empty: list in full next)."""
         self._watched(tenant_id, calendar_id).set(
             {"sync_token": token, "updated_at": now()}, merge=True
+        )
+
+    def known_responses(
+        self, tenant_id: str, item_key: str, part_key: str, event_id: str
+    ) -> dict[str, str]:
+        """Attendees' answers last seen on the part's event ``event_id`` (email → status)."""
+        snapshot = self._responses(tenant_id, item_key, part_key).get()
+        data = snapshot.to_dict() if snapshot.exists else None
+        if not data or data.get("event_id") != event_id:
+            return {}
+        return {str(k): str(v) for k, v in (data.get("responses") or {}).items()}
+
+    def save_responses(
+        self, tenant_id: str, item_key: str, part_key: str, event_id: str, responses: dict[str, str]
+    ) -> None:
+        """Remember the answers seen on the part's event."""
+        self._responses(tenant_id, item_key, part_key).set(
+            {"event_id": event_id, "responses": responses, "updated_at": now()}
+        )
+
+    def _responses(
+        self, tenant_id: str, item_key: str, part_key: str
+    ) -> firestore.DocumentReference:
+        return cast(
+            "firestore.DocumentReference",
+            self._item(tenant_id, item_key).collection("responses").document(part_key),
         )
