@@ -216,3 +216,27 @@ def test_disconnect_stops_the_organizers_channel_before_revoking(
     stops = sandbox.requests(method_id="calendar.channels.stop")
     assert [s["user"] for s in stops if s["status"] == 204] == [ALICE]
     assert svc.store.watched("acme", ALICE) is None
+
+
+def test_a_switch_to_platform_mode_stops_the_organizers_channels(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, deliver: Deliver
+) -> None:
+    """Organizer mode → platform-account mode: alice's calendar is no longer written to, so
+    its channel is stopped (as alice); the platform calendar the events move to is watched."""
+    sandbox.seed_user("dan@acme.com")
+    message = settings_message(
+        version=2, use_organizer_accounts=True, two_way_sync=True, drift_policy="report"
+    )
+    assert deliver(message) is Outcome.ACK
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_due_tasks(sandbox)
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    (alices,) = live_channels(sandbox)
+    assert alices["calendar_id"] == ALICE
+    message = settings_message(version=3, two_way_sync=True, drift_policy="report")
+    assert deliver(message) is Outcome.ACK
+    wait_for_due_tasks(sandbox)
+    channels = {c["id"]: c for c in sandbox.push_channels()}
+    assert channels[alices["id"]]["stopped"]
+    assert [c["owner"] for c in live_channels(sandbox)] == [svc.settings.platform_subject]
+    assert svc.store.watched("acme", ALICE) is None
