@@ -76,14 +76,25 @@ class WatchState(FirestoreState):
         before Google's answer, and must find it)."""
         self._channel(channel.id).set(as_document(channel))
 
-    def record_channel(self, channel: WatchChannel, watched: WatchedCalendar) -> None:
+    def channels(self, tenant_id: str) -> list[WatchChannel]:
+        """Every channel the tenant's sync ever opened (any state)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self._db.collection("watch_channels").where(
+            filter=FieldFilter("tenant_id", "==", tenant_id)
+        )
+        return [WatchChannel.model_validate(s.to_dict()) for s in query.stream()]
+
+    def record_channel(self, channel: WatchChannel, watched: WatchedCalendar) -> str:
         """Remember a channel just opened as the calendar's current one; the one it replaces
-        (if any) is marked ``replaced`` in the same batch."""
+        (if any) is marked ``replaced`` in the same batch. Returns the calendar's sync token
+        (empty: its changes were never read)."""
         batch = self._db.batch()
         previous = self.watched(channel.tenant_id, channel.calendar_id)
         if previous is not None and previous.channel_id and previous.channel_id != channel.id:
             batch.set(self._channel(previous.channel_id), {"state": "replaced"}, merge=True)
         batch.set(self._channel(channel.id), as_document(channel))
+        token = previous.sync_token if previous else watched.sync_token
         batch.set(
             self._watched(channel.tenant_id, channel.calendar_id),
             as_document(
@@ -91,13 +102,14 @@ class WatchState(FirestoreState):
                     update={
                         "channel_id": channel.id,
                         "expires_at": channel.expires_at,
-                        "sync_token": previous.sync_token if previous else watched.sync_token,
+                        "sync_token": token,
                         "updated_at": now(),
                     }
                 )
             ),
         )
         batch.commit()
+        return token
 
     def mark_channel(self, channel_id: str, state: str) -> None:
         """Set a channel's state (``stopped``, ``replaced``)."""

@@ -127,7 +127,8 @@ class ChannelKeeper:
             owner_kind=owner.kind,
             via_delegation=owner.delegated,
         )
-        self._store.record_channel(channel, watched)
+        if not self._store.record_channel(channel, watched):
+            self._read_now(channel)
         self._schedule_renewal(channel)
         _LOG.info(
             "watch channel opened",
@@ -141,6 +142,19 @@ class ChannelKeeper:
             },
         )
         return channel
+
+    def _read_now(self, channel: WatchChannel) -> None:
+        """A calendar watched afresh is read once at once (a full list): what changed while
+        nobody watched it (sync turned off and on, a new calendar) would otherwise wait for
+        the next notification."""
+        if self._tasks is None:
+            return
+        payload = {
+            "action": "calendar_changed",
+            "tenant_id": channel.tenant_id,
+            "calendar": channel.calendar_id,
+        }
+        self._tasks.schedule(task_name("calendar_changed", "opened", channel.id), payload, 0)
 
     def _schedule_renewal(self, channel: WatchChannel) -> None:
         if self._tasks is None:
