@@ -240,3 +240,41 @@ def test_a_switch_to_platform_mode_stops_the_organizers_channels(
     assert channels[alices["id"]]["stopped"]
     assert [c["owner"] for c in live_channels(sandbox)] == [svc.settings.platform_subject]
     assert svc.store.watched("acme", ALICE) is None
+
+
+def test_a_forged_notification_with_a_stolen_channel_id_is_refused(
+    two_way: str, deliver: Deliver, sandbox: Any, svc: Services, stack: LocalStack
+) -> None:
+    """Attack: someone who learned a channel's id (not its token) posts exists notifications
+    to the public function: 403, no read scheduled, the channel stays calsync's."""
+    deliver(upsert_message(version=1))
+    sandbox.drain_push()
+    wait_for_due_tasks(sandbox)
+    (channel,) = sandbox.push_channels()
+    before = len(sandbox.tasks())
+    url = stack.endpoints["functions"]["on_calendar_change"]
+    for token in ("", "guess", channel["token"][:-1]):
+        headers = {
+            "X-Goog-Channel-ID": channel["id"],
+            "X-Goog-Resource-State": "exists",
+            **({"X-Goog-Channel-Token": token} if token else {}),
+        }
+        assert requests.post(url, headers=headers, timeout=10).status_code == 403
+    assert len(sandbox.tasks()) == before
+    assert [c["id"] for c in live_channels(sandbox)] == [channel["id"]]
+
+
+def test_a_channel_id_that_is_a_firestore_path_is_never_looked_up(
+    two_way: str, sandbox: Any, stack: LocalStack
+) -> None:
+    """Attack: a channel id such as ``../tenants/acme`` aimed at Firestore paths: answered 200
+    as unknown, nothing read under it and no stop task scheduled."""
+    wait_for_due_tasks(sandbox)
+    before = len(sandbox.tasks())
+    url = stack.endpoints["functions"]["on_calendar_change"]
+    for bad in ("../tenants/acme", "tenants/acme/watched/x", "a" * 65):
+        headers = {"X-Goog-Channel-ID": bad, "X-Goog-Resource-State": "exists"}
+        answer = requests.post(url, headers=headers, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["outcome"] == "unknown_channel"
+    assert len(sandbox.tasks()) == before

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hmac
 import json
 import math
+import re
 import time
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = ["WINDOW_MARGIN_SECONDS", "handle"]
 
 _LOG = get_logger(__name__)
 _JSON = {"Content-Type": "application/json"}
+_CHANNEL_ID = re.compile(r"[A-Za-z0-9\-_+=]{1,64}")
 WINDOW_MARGIN_SECONDS = 1.0
 """Extra delay after a window ends (skew between Firestore's and Cloud Tasks' clocks)."""
 
@@ -108,8 +110,8 @@ def _handle(
 
 def _stop_later(services: Services, tenant_id: str, channel_id: str, resource_id: str) -> None:
     """One named task per channel stops it (``ChannelKeeper.stop_stale``)."""
-    if not channel_id or len(channel_id) > 64 or len(resource_id) > 256:
-        return
+    if not _CHANNEL_ID.fullmatch(channel_id) or len(resource_id) > 256:
+        return  # not an id calsync could have given a channel: nothing to stop
     services.tasks.schedule(
         task_name("stop_channel", channel_id),
         {
