@@ -62,10 +62,12 @@ resource "google_firestore_field" "oauth_states_ttl" {
 # defaults it replaces:
 # - parts.calendar_id: Store.forget_calendar, collection group "parts" where calendar_id ==.
 # - parts.owner_email: Store.parts_owned_by (the orphan sweeper), where owner_email in [...].
+# - parts.event_id: Store.mapping_of_event (two-way sync: a deleted event is known by its id).
 resource "google_firestore_field" "collection_group" {
   for_each = {
     "parts/calendar_id" = { collection = "parts", field = "calendar_id" }
     "parts/owner_email" = { collection = "parts", field = "owner_email" }
+    "parts/event_id"    = { collection = "parts", field = "event_id" }
   }
 
   project    = var.project_id

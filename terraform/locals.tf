@@ -14,7 +14,7 @@ locals {
       invoker      = "pubsub_push"
       timeout      = 300
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt", "watch"]
     }
     on_enroll = {
       name         = "on-enroll"
@@ -32,7 +32,7 @@ locals {
       invoker      = "tasks"
       timeout      = 600
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt", "watch"]
     }
     oauth_callback = {
       name         = "oauth-callback"
@@ -50,7 +50,16 @@ locals {
       invoker      = "scheduler"
       timeout      = 1800
       memory       = "1Gi"
-      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt"]
+      capabilities = ["firestore", "results", "tasks", "platform", "admin", "oauth_client", "grants", "kms_decrypt", "watch"]
+    }
+    on_calendar_change = {
+      name         = "on-calendar-change"
+      ingress      = "all"
+      description  = "Google Calendar push notifications (public; only known channel tokens get in): schedules coalesced reads."
+      invoker      = "public"
+      timeout      = 30
+      memory       = "512Mi"
+      capabilities = ["firestore", "tasks"]
     }
     rooms = {
       name         = "rooms"
@@ -116,6 +125,8 @@ locals {
     }
     kms_encrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
     kms_decrypt = { CALSYNC_KMS_KEY = google_kms_crypto_key.grants.id }
+    # two-way sync: whoever writes to calendars opens watch channels aimed at on_calendar_change
+    watch = { CALSYNC_WATCH_URL = local.function_urls.on_calendar_change }
   }
 
   # ---- capabilities -> secret environment variables (env name => secret key) -------------
@@ -133,6 +144,7 @@ locals {
     oauth_flow   = { CALSYNC_STATE_SIGNING_KEY = "state_signing_key" }
     kms_encrypt  = {}
     kms_decrypt  = {}
+    watch        = {}
   }
 
   function_env = {

@@ -68,9 +68,13 @@ def owner_problems(platform: FakePlatform, actual: dict[str, list[dict[str, Any]
 def wait_for_results(
     reader: ResultsReader, message: dict[str, Any] | None, timeout: float
 ) -> list[str]:
-    """Wait until calsync reported on this item version (settings have no results)."""
+    """Wait until calsync reported on this item version (settings have no results), or, for
+    ``{"type": "expect", "match": {...}}`` (an edit in Google), until a matching result."""
     if message is None or message["type"] in ("settings.updated", "enrollment.changed"):
         return []  # no per-message result: convergence of the calendars is the check
+    if message["type"] == "expect":
+        match = message["match"]
+        return [] if reader.wait_for(1, timeout, **match) else [f"no result matching {match}"]
     ref = {"kind": message["item"]["kind"], "id": message["item"]["id"]}
     version = message["version"]
     if not reader.wait_for(1, timeout, item=ref, source_version=version):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -64,10 +66,23 @@ def start_pubsub(port: int, project: str, logs: Path) -> ManagedProcess:
     return process
 
 
-def reset_firestore(host: str, project: str) -> None:
-    """Delete every document in the emulator's default database."""
+def reset_firestore(host: str, project: str, attempts: int = 20) -> None:
+    """Delete every document in the emulator's default database.
+
+    The emulator answers 409 ("Transaction lock timeout") while a transaction of background
+    work still holds a document (a task, or a push notification's task, of the test before):
+    tried again, a quarter of a second apart, ``attempts`` times."""
     url = f"http://{host}/emulator/v1/projects/{project}/databases/(default)/documents"
-    request = urllib.request.Request(url, method="DELETE")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        if response.status != 200:
-            raise StackError(f"resetting the Firestore emulator failed: HTTP {response.status}")
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, method="DELETE")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status != 200:
+                    raise StackError(
+                        f"resetting the Firestore emulator failed: HTTP {response.status}"
+                    )
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409 or attempt == attempts - 1:
+                raise
+        time.sleep(0.25)

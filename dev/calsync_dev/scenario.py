@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from calsync_dev.cast import (
@@ -35,6 +36,7 @@ from calsync_dev.cast import (
     seed_people,
 )
 from calsync_dev.convergence import wait_for_convergence, wait_for_results
+from calsync_dev.dates import at
 from calsync_dev.google_activity import (
     amenities_section,
     burst_section,
@@ -70,7 +72,9 @@ def run_scenario(
     """Play every step, checking convergence after each one."""
     seed_people(control)
     control.seed_room(THAMES, "Thames", 12, "London", "1", domain=GLOBEX_DOMAIN)
-    platform = FakePlatform(project, "acme", {"sync_enabled": True, "domains": [DOMAIN]})
+    platform = FakePlatform(
+        project, "acme", {"sync_enabled": True, "domains": [DOMAIN], "two_way_sync": True}
+    )
     globex = FakePlatform(
         project,
         "globex",
@@ -130,6 +134,15 @@ def run_scenario(
                     "Two mornings of hands-on Python. Bring a laptop.",
                 )
             ),
+        ),
+        (
+            "alice drags day 1 to another morning in Google Calendar: two-way sync puts it "
+            "back (drift_policy repair; attendees are told) and reports it as drifted",
+            lambda: in_google(control, "bob@acme.com", "Intro to Python (1/2)", "move"),
+        ),
+        (
+            "bob declines day 1 in Google Calendar: the platform receives responded/declined",
+            lambda: in_google(control, "bob@acme.com", "Intro to Python (1/2)", "decline"),
         ),
         ("frank cancels 'Security awareness'", lambda: platform.delete("session", "ses_security")),
         ("tenant globex (organizer accounts on) sends its settings", globex.publish_settings),
@@ -204,12 +217,41 @@ def run_scenario(
     return ScenarioResult(converged=not problems, problems=problems, report=report)
 
 
+def in_google(control: Any, attendee: str, title: str, edit: str) -> dict[str, Any]:
+    """A person's edit in Google Calendar of the entry ``title`` that ``attendee`` holds:
+    its organizer moves it to 7:00 thirty days on (``move``), or ``attendee`` declines it
+    (``decline``). Returns what the platform should then receive (``wait_for_results``)."""
+    entry = next(e for e in control.calendar_view(attendee) if e.get("summary") == title)
+    calendar_id, event_id = entry["calendar_id"], entry["event_id"]
+    if edit == "move":
+        zone = "America/New_York"
+        control.edit_move(
+            calendar_id,
+            event_id,
+            {"dateTime": at(30, "07:00", zone), "timeZone": zone},
+            {"dateTime": at(30, "08:00", zone), "timeZone": zone},
+        )
+        return {"type": "expect", "match": {"status": "drifted", "event_id": event_id}}
+    control.respond(attendee, calendar_id, event_id, "declined")
+    return {
+        "type": "expect",
+        "match": {"status": "responded", "email": attendee, "response": "declined"},
+    }
+
+
 def _run_follow_ups(control: Any, timeout: float) -> None:
     """Rooms answer after the write, as at Google: run the follow-up tasks that read their
-    answers now (the sandbox clock), so the report shows them rather than ``needsAction``."""
+    answers now (the sandbox clock), so the report shows them rather than ``needsAction``.
+    Watch channels' renewals (days ahead, each scheduling the next) are not waited for."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        control.run_tasks(include_future=True)
-        if not any(t["state"] in ("scheduled", "running", "retrying") for t in control.tasks()):
+        soon = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        live = [
+            t
+            for t in control.tasks()
+            if t["state"] in ("scheduled", "running", "retrying") and t["schedule_time"] < soon
+        ]
+        if not live:
             return
+        control.run_tasks(include_future=True)
         time.sleep(0.3)

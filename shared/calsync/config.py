@@ -126,6 +126,15 @@ class Settings:
     """How long a reconcile holds an item between renewals (``CALSYNC_LEASE_SECONDS``)."""
     resync_page_size: int = 100
     """Items per task when a settings change re-syncs a tenant, 1-500 (``tenant_resync``)."""
+    watch_url: str = ""
+    """Where Google posts calendar changes: the ``on_calendar_change`` function's https URL
+    (``CALSYNC_WATCH_URL``). Empty: calsync opens no watch channels (two-way sync off)."""
+    watch_ttl_seconds: int = 604800
+    """Lifetime asked for each watch channel, ``params.ttl`` (``CALSYNC_WATCH_TTL_SECONDS``;
+    Google's default and, in the sandbox, its cap: 7 days)."""
+    calendar_change_seconds: float = 5.0
+    """Coalescing window of a calendar's change notifications (``CALSYNC_CALENDAR_CHANGE_SECONDS``):
+    one incremental read per calendar per window, however many notifications Google sends."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -166,6 +175,9 @@ def get_settings() -> Settings:
         grants_database=_env("CALSYNC_GRANTS_DATABASE", "(default)"),
         lease_seconds=float(_env("CALSYNC_LEASE_SECONDS", "300")),
         resync_page_size=min(max(int(_env("CALSYNC_RESYNC_PAGE_SIZE", "100")), 1), 500),
+        watch_url=_env("CALSYNC_WATCH_URL"),
+        watch_ttl_seconds=max(int(_env("CALSYNC_WATCH_TTL_SECONDS", "604800")), 60),
+        calendar_change_seconds=float(_env("CALSYNC_CALENDAR_CHANGE_SECONDS", "5")),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

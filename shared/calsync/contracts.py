@@ -226,6 +226,7 @@ class ItemDeleted(_Wire):
 
 
 AttendeeNotifications = Literal["none", "external_only", "all"]
+DriftPolicy = Literal["repair", "report"]
 
 
 class TenantSettings(_Wire):
@@ -249,6 +250,15 @@ class TenantSettings(_Wire):
     attendee_domains: Annotated[list[Domain], Field(max_length=50)] | None = None
     """None: anyone may be invited. A list: only addresses in these domains are (calsync
     does not relay invitations to arbitrary addresses); others are left out of the events."""
+    two_way_sync: bool = False
+    """Watch the calendars calsync writes to (Calendar push channels) and read their changes
+    back (issue 15). Off by default while two-way sync lands in slices; turning it off, or
+    sync off, stops the tenant's channels."""
+    drift_policy: DriftPolicy = "repair"
+    """What two-way sync does when someone changes calsync's event in Google Calendar:
+    ``repair`` (put it back with one write: attendees are told when time or place is put back,
+    cosmetic repairs are silent; a deleted event is created again under a new id; guests added
+    by hand are removed) or ``report`` (leave it). Both publish a ``drifted`` result."""
 
     @model_validator(mode="after")
     def _people_inside_domains(self) -> Self:
@@ -317,6 +327,18 @@ class ResultStatus(StrEnum):
     ROOM_DECLINED = "room_declined"
     MEET_FAILED = "meet_failed"
     TRANSFERRED = "transferred"
+    DRIFTED = "drifted"
+    """Someone changed calsync's event in Google Calendar (two-way sync): ``drifted_fields``
+    names what differs, ``error_code`` what calsync did (``repaired`` or ``reported``)."""
+    RESPONDED = "responded"
+    """An attendee answered the invitation in Google Calendar (two-way sync): ``email`` and
+    ``response``."""
+
+
+DriftField = Literal["time", "title", "location", "description", "attendees", "status"]
+"""A managed field of an event that someone changed in Google Calendar."""
+AttendeeResponse = Literal["accepted", "declined", "tentative", "needsAction"]
+"""An attendee's ``responseStatus`` in Google Calendar."""
 
 
 class Result(BaseModel):
@@ -338,6 +360,12 @@ class Result(BaseModel):
     room_responses: dict[str, str] | None = None
     error_code: str | None = None
     error_message: str | None = None
+    drifted_fields: list[DriftField] | None = None
+    """``drifted``: the managed fields that differ from what the platform asked for."""
+    email: str | None = None
+    """``responded``: the attendee who answered."""
+    response: AttendeeResponse | None = None
+    """``responded``: their answer, as Google Calendar holds it."""
     at: datetime | None = None
 
     def to_json(self) -> bytes:

@@ -6,6 +6,8 @@ Layout::
     tenants/{tenant}/items/{kind:id}              ItemRecord
     tenants/{tenant}/items/{kind:id}/parts/{key}  PartMapping
     tenants/{tenant}/ledger/{auto id}             LedgerEntry
+    tenants/{tenant}/watched/{calendar hash}      WatchedCalendar
+    watch_channels/{channel id}                   WatchChannel
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from calsync.contracts import Item, ItemRef, TenantSettings
 
-__all__ = ["ItemRecord", "LedgerEntry", "PartMapping", "TenantRecord", "now"]
+__all__ = [
+    "ItemRecord",
+    "LedgerEntry",
+    "PartMapping",
+    "TenantRecord",
+    "WatchChannel",
+    "WatchedCalendar",
+    "now",
+]
 
 
 def now() -> datetime:
@@ -106,3 +116,37 @@ class LedgerEntry(_Record):
     outcome: str
     send_updates: str = "none"
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class WatchChannel(_Record):
+    """A Calendar push channel calsync opened (``events.watch``), found by its id when Google
+    posts to ``on_calendar_change``. The channel's token is never stored: only its SHA-256
+    (``token_sha256``), compared in constant time with the hash of the token Google echoes."""
+
+    id: str
+    tenant_id: str
+    calendar_id: str
+    owner_email: str
+    """Who opened it: ``channels.stop`` needs the same identity (and OAuth client)."""
+    owner_kind: str = "platform"
+    via_delegation: bool = False
+    resource_id: str = ""
+    token_sha256: str
+    expires_at: datetime
+    state: str = "live"
+    """``live``, ``replaced`` (a renewal opened its successor) or ``stopped``."""
+    created_at: datetime = Field(default_factory=now)
+
+
+class WatchedCalendar(_Record):
+    """A calendar calsync writes to and watches: its current channel and incremental sync."""
+
+    calendar_id: str
+    owner_email: str
+    owner_kind: str = "platform"
+    via_delegation: bool = False
+    channel_id: str = ""
+    expires_at: datetime | None = None
+    sync_token: str = ""
+    """``nextSyncToken`` of the last read of the calendar's changes (empty: list in full)."""
+    updated_at: datetime = Field(default_factory=now)

@@ -9,7 +9,8 @@ the Firestore emulator), then lets everything settle on the sandbox clock and ch
 1. every person holds exactly one live calsync entry per live future part they should attend,
    and nothing else (``differences``), in the owner's calendar the mode calls for;
 2. no live event calsync created lacks a mapping (found by mapping, not by private property);
-3. the latest result the platform received for each part names its final state: ``synced``
+3. the latest result the platform received for each part (two-way sync's ``drifted`` and
+   ``responded`` reports aside) names its final state: ``synced``
    with an event that exists (or ``needs_consent`` while its organizer is not connected), or
    ``deleted``.
 
@@ -83,6 +84,8 @@ class Exploration:
                 "domains": [DOMAIN],
                 "use_organizer_accounts": False,
                 "admin_email": ADMIN,
+                "two_way_sync": True,
+                "drift_policy": "repair",
             },
         )
         self.reader = ResultsReader(self.stack.config.project, f"model-{uuid.uuid4().hex[:12]}")
@@ -143,6 +146,7 @@ class Exploration:
             (1, self.quota_that_lasts),
             (1, self.suspend_and_sweep),
             (1, self.crashed_worker_lease),
+            (3, self.edit_in_google),
         ]
         weights = [w for w, _ in choices]
         action = self.rng.choices([a for _, a in choices], weights)[0]
@@ -249,6 +253,43 @@ class Exploration:
             self._do(
                 f"late delivery of {_describe(message)}", lambda: self.platform.republish(message)
             )
+
+    # -- someone edits in Google Calendar (two-way sync puts it back) -------------------------
+    def edit_in_google(self) -> None:
+        """A person moves, retitles or deletes one of calsync's events, or adds a guest, in
+        Google Calendar; under ``drift_policy: repair`` the settled calendars are unchanged."""
+        from calsync.entrypoints.services import services
+
+        store = services().store
+        synced = [
+            (key, mapping)
+            for key in sorted(store.item_keys(TENANT))
+            for _, mapping in sorted(store.mappings(TENANT, key).items())
+            if mapping.state == "synced"
+        ]
+        if not synced:
+            return self.upsert()
+        key, mapping = self.rng.choice(synced)
+        where, eid = mapping.calendar_id, mapping.event_id
+        edits: dict[str, Callable[[], Any]] = {
+            "moves": lambda: self.control.edit_move(
+                where,
+                eid,
+                {"dateTime": at(30, "07:00", ZONE), "timeZone": ZONE},
+                {"dateTime": at(30, "08:00", ZONE), "timeZone": ZONE},
+            ),
+            "retitles": lambda: self.control.edit_retitle(where, eid, "Renamed by hand"),
+            "deletes": lambda: self.control.edit_delete(where, eid),
+            "adds a guest to": lambda: self.control.edit_add_guest(
+                where, eid, self.rng.choice(LEARNERS)
+            ),
+        }
+        what = self.rng.choice(sorted(edits))
+        try:
+            self._do(f"someone {what} {key}/{mapping.part_key} in Google", edits[what])
+        except Exception as exc:  # a deleted event, a guest already there
+            self.log.append(f"  (Google refused the edit: {exc})")
+        return None
 
     # -- settings ---------------------------------------------------------------------------
     def _settings(self, what: str, **changes: Any) -> None:
@@ -435,9 +476,25 @@ class Exploration:
         found += self._owner_problems(actual)
         found += self._orphans(actual)
         found += self._result_problems(actual)
-        if any(t["state"] in ("scheduled", "running", "retrying") for t in self.control.tasks()):
+        renewals = self._renewals()
+        if any(
+            t["state"] in ("scheduled", "running", "retrying") and t["name"] not in renewals
+            for t in self.control.tasks()
+        ):
             found.append("tasks still pending")
         return found
+
+    def _renewals(self) -> set[str]:
+        """The watch channels' renewal tasks: each renewal schedules the next (days ahead),
+        so they are never "done"; running them early only replaces channels."""
+        from calsync.entrypoints.services import services
+        from calsync.google.cloud_tasks import task_name
+
+        svc = services()
+        queue = svc.settings.tasks_queue
+        return {
+            f"{queue}/tasks/{task_name('renew_channel', c.id)}" for c in svc.store.channels(TENANT)
+        }
 
     def _excused(self, actual: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
         """Calendars without the entries calsync cannot remove by design (``EXCEPTIONS``): a
@@ -526,6 +583,8 @@ class Exploration:
         for result in self.reader.drain():
             if result.get("tenant_id") != TENANT or not result.get("part_key"):
                 continue
+            if result.get("status") in ("drifted", "responded"):
+                continue  # two-way sync's reports; a repair's own write reports the state
             item = result.get("item") or {}
             key = (f"{item.get('kind')}:{item.get('id')}", str(result["part_key"]))
             if key not in latest or str(result.get("at", "")) >= str(latest[key].get("at", "")):

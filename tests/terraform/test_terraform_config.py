@@ -2,8 +2,8 @@
 
 What must hold: every function declared, gen2/python312, with its own service account;
 no primitive roles; every subscription dead-lettered (dead-letter holds aside) with the
-IAM the Pub/Sub service agent needs; only oauth_callback public; the KMS key protected
-from destroy; secrets only through Secret Manager; `terraform fmt`-clean files.
+IAM the Pub/Sub service agent needs; only oauth_callback and on_calendar_change public; the
+KMS key protected from destroy; secrets only through Secret Manager; `terraform fmt`-clean files.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ EXPECTED_FUNCTIONS = {
     "oauth_callback": ("oauth-callback", "public"),
     "orphan_sweeper": ("orphan-sweeper", "scheduler"),
     "rooms": ("rooms", "platform"),
+    "on_calendar_change": ("on-calendar-change", "public"),
 }
 
 # The environment contract the functions read; the last four only as secrets.
@@ -46,6 +47,7 @@ PLAIN_ENV = {
     "CALSYNC_STATUS_CALLERS",
     "CALSYNC_STATUS_AUDIENCE",
     "CALSYNC_GRANTS_DATABASE",
+    "CALSYNC_WATCH_URL",
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
@@ -150,10 +152,11 @@ def test_ingress_internal_for_google_invoked_functions(tf: TerraformConfig) -> N
 # ---- who may invoke what ---------------------------------------------------------------
 
 
-def test_only_oauth_callback_is_public(tf: TerraformConfig) -> None:
-    """allUsers appears once: as the invoker of the one public function."""
+def test_only_oauth_callback_and_on_calendar_change_are_public(tf: TerraformConfig) -> None:
+    """allUsers appears once: as the invoker of the public functions (organizers' browsers;
+    Google's push notifications, which carry no credentials, only the channel's token)."""
     publics = [k for k, fn in tf.locals["functions"].items() if fn["invoker"] == "public"]
-    assert publics == ["oauth_callback"]
+    assert sorted(publics) == ["oauth_callback", "on_calendar_change"]
     members = tf.locals["invoker_members"]
     assert members["public"] == "allUsers"
     assert all(

@@ -32,12 +32,24 @@ class ReconcileTask(BaseModel):
     an interrupted hand-over to a successor (``finish_handover``) or walk one page of a
     tenant's re-sync after a settings change (``resync_page``), or move a disconnecting
     organizer's events back to the platform calendar, then revoke and forget their grant
-    (``revoke_grant``: oauth_callback cannot decrypt grants, this function can)."""
+    (``revoke_grant``: oauth_callback cannot decrypt grants, this function can). Two-way
+    sync: renew a watch channel (``renew_channel``), stop one that is stale
+    (``stop_channel``) or those the tenant's settings no longer call for (``stop_channels``),
+    read a watched calendar's changes (``calendar_changed``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal[
-        "reconcile", "followup", "sweep_organizer", "finish_handover", "resync_page", "revoke_grant"
+        "reconcile",
+        "followup",
+        "sweep_organizer",
+        "finish_handover",
+        "resync_page",
+        "revoke_grant",
+        "renew_channel",
+        "stop_channel",
+        "stop_channels",
+        "calendar_changed",
     ]
     tenant_id: TenantId
     item: ItemRef | None = None
@@ -53,6 +65,11 @@ class ReconcileTask(BaseModel):
     settings_nonce: Annotated[str, Field(max_length=64)] = ""
     cursor: Annotated[str, Field(max_length=256)] = ""
     page_size: Annotated[int, Field(ge=1, le=500)] = 100
+    channel: Annotated[str, Field(pattern=r"^[A-Za-z0-9\-_+=]{1,64}$")] | None = None
+    """``renew_channel``, ``stop_channel``: the watch channel (``calsync.sync.watch_channels``)."""
+    resource_id: Annotated[str, Field(max_length=256)] = ""
+    calendar: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
+    """``calendar_changed``: the watched calendar whose changes to read."""
 
     @model_validator(mode="after")
     def _page_needs_a_version(self) -> Self:
@@ -74,7 +91,9 @@ def cloud_task(request: Any, services: Services) -> Response:
             return json.dumps({"outcome": "dropped", "error": why}), 200, {}
         with log_context(tenant_id=task.tenant_id, item=task.item.key if task.item else ""):
             try:
-                if task.action == "sweep_organizer":
+                if _channel_task(services, task):
+                    pass
+                elif task.action == "sweep_organizer":
                     from calsync.sweeper.sweep import Sweeper
 
                     Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
@@ -113,6 +132,21 @@ def cloud_task(request: Any, services: Services) -> Response:
                 )
                 return json.dumps({"outcome": "retry", "error": str(exc)}), 503, {}
     return json.dumps({"outcome": "done"}), 200, {}
+
+
+def _channel_task(services: Services, task: ReconcileTask) -> bool:
+    """Run a two-way sync task; False when ``task`` is not one."""
+    if task.action == "renew_channel" and task.channel:
+        services.channels.renew(task.tenant_id, task.channel)
+    elif task.action == "stop_channel" and task.channel:
+        services.channels.stop_stale(task.channel, task.resource_id)
+    elif task.action == "stop_channels":
+        services.channels.stop_tenant(task.tenant_id)
+    elif task.action == "calendar_changed" and task.calendar:
+        services.changes.read(task.tenant_id, task.calendar)
+    else:
+        return False
+    return True
 
 
 def _retry_count(request: Any) -> int:

@@ -12,12 +12,15 @@ task (it may not decrypt grants). The task, on ``reconcile``:
    (a quota deferral or a busy item leaves one): then the task is retried, up to
    ``HAND_BACK_RETRIES`` times, after which the grant is revoked anyway and the parts left
    behind report ``needs_consent`` (an event left with an owner whose grant is gone);
-3. revokes that grant at Google and forgets it.
+3. stops the watch channels opened as the organizer (two-way sync): ``channels.stop`` only
+   accepts the identity that opened a channel, so this must come before the revoke;
+4. revokes that grant at Google and forgets it.
 
 If the organizer connected again before the task ran, the task does nothing: the newer grant
 is kept, and the connect brings their items back to them.
 
-Without a grant to move events with (never connected, ``needs_consent``) step 3 alone runs::
+Without a grant to move events with (never connected, ``needs_consent``) steps 3 and 4 alone
+run (the channels are then only forgotten: nobody can stop them, they expire)::
 
     hand_back_and_revoke(services, "acme", "alice@acme.com", grant_id, retries=0)
 """
@@ -70,6 +73,12 @@ def hand_back_and_revoke(
         _LOG.info(
             "a disconnecting organizer's events moved to the platform calendar",
             extra={"fields": {"organizer": organizer, "items": len(keys)}},
+        )
+    stopped = services.channels.stop_owner(tenant_id, organizer)
+    if stopped:
+        _LOG.info(
+            "a disconnecting organizer's calendars are no longer watched",
+            extra={"fields": {"organizer": organizer, "calendars": stopped}},
         )
     grants.disconnect(tenant_id, organizer, grant_id)
 

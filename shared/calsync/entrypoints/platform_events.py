@@ -121,7 +121,22 @@ def handle_settings(services: Services, message: SettingsUpdated) -> Outcome:
     decision, _ = services.store.apply_settings(message)
     _LOG.info("settings " + decision.value, extra={"fields": {"version": message.version}})
     resync.start(services, message.tenant_id)
+    _stop_unwanted_channels(services, message.tenant_id)
     return Outcome.ACK
+
+
+def _stop_unwanted_channels(services: Services, tenant_id: str) -> None:
+    """Sync or two-way sync turned off, or a switch to platform-account mode: a task stops
+    the watch channels no longer called for (with their creators' credentials, which only
+    ``reconcile`` may open)."""
+    tenant = services.store.get_tenant(tenant_id)
+    if tenant is None or not services.channels.unwanted(tenant):
+        return
+    services.tasks.schedule(
+        task_name("stop_channels", tenant_id, str(tenant.settings_version), tenant.settings_nonce),
+        {"action": "stop_channels", "tenant_id": tenant_id},
+        0,
+    )
 
 
 def resync_organizer(services: Services, tenant_id: str, email: str) -> int:

@@ -17,7 +17,11 @@ from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.google.platform_identity import platform_identity
 from calsync.google.results_topic import PubSubResults
 from calsync.state.store import FirestoreStore, firestore_client
+from calsync.sync.calendar_changes import CalendarChanges, ManagedChange
+from calsync.sync.drift import Drift
 from calsync.sync.reconciler import Reconciler
+from calsync.sync.responses import Responses
+from calsync.sync.watch_channels import ChannelKeeper
 
 if TYPE_CHECKING:
     from calsync.organizers.gateways import GrantGateways
@@ -67,6 +71,25 @@ class Services:
         return _organizers(self.settings)
 
     @property
+    def channels(self) -> ChannelKeeper:
+        """The watch channels of the calendars calsync writes to (two-way sync)."""
+        return ChannelKeeper(
+            self.store, self.tasks, self.platform_gateway, self.organizers, self.settings
+        )
+
+    @property
+    def changes(self) -> CalendarChanges:
+        """Reads watched calendars' changes back (two-way sync)."""
+        drift = Drift(self.store, self.results, self.tasks)
+        responses = Responses(self.store, self.results)
+
+        def on_change(change: ManagedChange) -> None:
+            responses.check(change)  # first: whatever the etag (see calsync.sync.responses)
+            drift.check(change)
+
+        return CalendarChanges(self.store, self.channels, on_change)
+
+    @property
     def reconciler(self) -> Reconciler:
         """The sync core wired to these adapters."""
         return Reconciler(
@@ -76,6 +99,7 @@ class Services:
             self.tasks,
             self.organizers,
             lease_seconds=self.settings.lease_seconds,
+            channels=self.channels,
         )
 
 

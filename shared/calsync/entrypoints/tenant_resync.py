@@ -39,12 +39,19 @@ __all__ = ["RESYNC_IGNORES", "Run", "needs_resync", "run_page", "start", "wants_
 _LOG = get_logger(__name__)
 
 RESYNC_IGNORES = frozenset(
-    {"sync_enabled", "domains", "fallback_organizer_email", "attendee_notifications"}
+    {
+        "sync_enabled",
+        "domains",
+        "fallback_organizer_email",
+        "attendee_notifications",
+        "drift_policy",
+    }
 )
 """Settings that never change an event already in Google: ``sync_enabled`` is handled
 on its own, ``domains`` only scope the sweeper's Directory queries, and
 ``fallback_organizer_email`` is read only when the sweeper picks a successor,
-``attendee_notifications`` only chooses ``sendUpdates`` for later writes. Every
+``attendee_notifications`` only chooses ``sendUpdates`` for later writes,
+``drift_policy`` only what happens after someone edits an event in Google. Every
 other setting (mode, guest visibility, the admin who reaches successors, and any
 setting added later) re-syncs the tenant's future events when it changes."""
 

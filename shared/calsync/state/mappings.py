@@ -36,6 +36,20 @@ class MappingState(LeaseState):
                     found.append((path[3], mapping))
         return found
 
+    def mapping_of_event(self, tenant_id: str, event_id: str) -> tuple[str, PartMapping] | None:
+        """(item key, mapping) of the part whose current event is ``event_id``, if any (a
+        deleted event in Google's incremental results carries nothing but its id)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self._db.collection_group("parts").where(
+            filter=FieldFilter("event_id", "==", event_id)
+        )
+        for snapshot in query.stream():
+            path = snapshot.reference.path.split("/")
+            if path[1] == tenant_id:
+                return path[3], PartMapping.model_validate(snapshot.to_dict())
+        return None
+
     def mappings(self, tenant_id: str, item_key: str) -> dict[str, PartMapping]:
         """Every known part of an item, by part key."""
         return {

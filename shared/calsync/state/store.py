@@ -1,5 +1,5 @@
 """Firestore adapter: tenants, desired item state, attendance, leases, part mappings, the
-ledger and the sweeper's records, one module per concern in ``calsync.state``.
+ledger, the sweeper's records and watch channels, one module per concern in ``calsync.state``.
 
 Messages only record desired state, inside transactions with the version check (DESIGN §5);
 the reconciler reads it back. The client is created lazily, once per process, so a function
@@ -19,6 +19,7 @@ from calsync.state.mappings import MappingState
 from calsync.state.room_cache import RoomCatalogState
 from calsync.state.sweeper_state import SweeperState
 from calsync.state.tenants import TenantState
+from calsync.state.watch_channels import WatchState
 
 __all__ = [
     "ATTENDANCE_BATCH",
@@ -32,6 +33,12 @@ __all__ = [
 
 
 class FirestoreStore(
-    TenantState, AttendanceState, MappingState, SweeperState, RoomCatalogState, LedgerState
+    TenantState,
+    AttendanceState,
+    MappingState,
+    SweeperState,
+    RoomCatalogState,
+    LedgerState,
+    WatchState,
 ):
     """Every concern's documents, behind one client (what ``Services.store`` hands out)."""

@@ -65,7 +65,7 @@ def explain(
         for entry in [e for e in ledger if e.part_key == key][-5:]:
             invited = entry.detail.get("attendees", [])
             mention = ""
-            if email:
+            if email and "attendees" in entry.detail:
                 mention = " (includes them)" if email in invited else " (without them)"
             lines.append(
                 f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.operation} v{entry.version}: "

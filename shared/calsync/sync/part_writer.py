@@ -60,6 +60,8 @@ class PartWriter:
         """Bring ``part_key``'s event in ``owner``'s calendar to ``desired`` (None: delete it);
         save the mapping under the lease's fence and return the part's result."""
         record = context.record
+        if desired is not None:
+            context.written.setdefault(owner.calendar_id, owner)
         if (
             desired is not None
             and mapping is not None

@@ -7,7 +7,8 @@
 - ``calsync.sync.part_sync``: each part's owner, moves between owners, Google's refusals;
 - ``calsync.sync.part_writer``: one part's read, plan, apply, mapping save and ledger entry;
 - ``calsync.sync.quota_deferral``: the retry task when Google's limiter refuses the item;
-- ``calsync.sync.follow_ups``: the re-checks of rooms and Meet links still pending.
+- ``calsync.sync.follow_ups``: the re-checks of rooms and Meet links still pending;
+- ``calsync.sync.watch_channels``: a push channel on each calendar written to (two-way sync).
 
 Here: the item is read, each part synced (``ReconcileContext`` carries what they share),
 the results published and the version marked synced. An organizer's grant that breaks
@@ -42,6 +43,7 @@ from calsync.sync.part_sync import CalendarVanished, PartSync
 from calsync.sync.part_writer import PartWriter
 from calsync.sync.quota_deferral import defer_item
 from calsync.sync.reconcile_context import ReconcileContext
+from calsync.sync.watch_channels import ChannelKeeper
 
 __all__ = ["Reconciler"]
 
@@ -59,8 +61,10 @@ class Reconciler:
         tasks: TaskScheduler | None = None,
         organizers: OrganizerAccess | None = None,
         lease_seconds: float = LEASE_SECONDS,
+        channels: ChannelKeeper | None = None,
     ) -> None:
         self._store = store
+        self._channels = channels
         self._lease_seconds = lease_seconds
         self._platform_gateway = platform_gateway
         self._results = results
@@ -150,6 +154,9 @@ class Reconciler:
                 if any(r.status is ResultStatus.SYNCED and pending(r) for r in results):
                     self._schedule_follow_up(record, attempt=0)
                 schedule_meet_retries(self._store, self._tasks, record)
+                if self._channels is not None:
+                    for owner in context.written.values():
+                        self._channels.ensure(owners.tenant, owner)
                 return results
             except InvalidGrant as exc:
                 # an organizer's grant broke mid-way: mark them, then plan again without them

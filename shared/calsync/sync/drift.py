@@ -1,0 +1,207 @@
+"""Drift: someone changed calsync's event in Google Calendar (two-way sync, issue 15).
+
+For each managed change the incremental read hands on (``calsync.sync.calendar_changes``),
+``Drift.check`` compares the managed fields (time, title, location, description, attendee
+set, status) of Google's event with the part's desired state, rendered as any write would
+(``calsync.sync.rendering``). An event whose etag is the one calsync last wrote is its own
+write; a change of nothing managed (an attendee's answer, a room's, a Meet link) is no drift.
+
+The tenant's ``drift_policy`` decides:
+
+- ``repair`` (default): the mapping is marked stale and a named reconcile task scheduled at
+  once (retried by Cloud Tasks while the item is busy), which reads Google's event and puts
+  it back with one write. The planner's notification rules
+  apply: attendees are told when time or place is put back, cosmetic repairs are silent,
+  guests added by hand are removed (as any attendee-only change, per
+  ``attendee_notifications``). A deleted event is created again under the part's next
+  generation of event id, so it can never be a duplicate of the tombstone;
+- ``report``: Google's version is left as it is.
+
+Either way a ``drifted`` result names the fields (``error_code`` ``repaired`` or ``reported``)
+and the decision goes into the ledger (``calsync explain`` shows it). Parts that are past,
+items deleted or with a version Google has not seen yet are left to their reconcile::
+
+    drift = Drift(store, results, tasks)
+    drift.check(change)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calsync.contracts import DriftField, Result, ResultStatus
+from calsync.google.cloud_tasks import TaskScheduler, task_name
+from calsync.google.results_topic import ResultSink
+from calsync.logs import get_logger
+from calsync.records import ItemRecord, LedgerEntry, now
+from calsync.state.store import FirestoreStore
+from calsync.sync.calendar_changes import ManagedChange
+from calsync.sync.event_ids import event_id
+from calsync.sync.planning import changed_fields
+from calsync.sync.rendering import DesiredEvent, render_part
+
+__all__ = ["Drift", "drifted_fields"]
+
+_LOG = get_logger(__name__)
+
+
+def drifted_fields(desired: DesiredEvent, event: dict[str, Any]) -> list[DriftField]:
+    """The managed fields in which Google's ``event`` differs from ``desired``."""
+    if event.get("status") == "cancelled":
+        return ["status"]
+    want = desired.body()
+    fields: list[DriftField] = []
+    if "time" in changed_fields(desired, event):
+        fields.append("time")
+    if want["summary"] != event.get("summary", ""):
+        fields.append("title")
+    if want["location"] != event.get("location", ""):
+        fields.append("location")
+    if want["description"] != event.get("description", ""):
+        fields.append("description")
+    if set(desired.attendees) | set(desired.rooms) != _guests(event):
+        fields.append("attendees")
+    return fields
+
+
+def _guests(event: dict[str, Any]) -> set[str]:
+    return {
+        str(a.get("email", "")).lower()
+        for a in event.get("attendees", [])
+        if not a.get("organizer") or not a.get("self")
+    }
+
+
+class Drift:
+    """Checks managed changes against the desired state and repairs or reports them."""
+
+    def __init__(self, store: FirestoreStore, results: ResultSink, tasks: TaskScheduler) -> None:
+        self._store = store
+        self._results = results
+        self._tasks = tasks
+
+    def check(self, change: ManagedChange) -> list[DriftField]:
+        """Repair or report ``change`` if it drifted; returns the drifted fields."""
+        mapping, tenant = change.mapping, change.tenant
+        etag = change.event.get("etag")
+        if (etag and etag == mapping.etag) or mapping.state != "synced":
+            return []  # calsync's own write, or a part on its way out
+        record = self._store.get_item(tenant.tenant_id, change.item_key)
+        desired = self._desired(change, record)
+        if record is None or desired is None:
+            return []
+        fields = drifted_fields(desired, change.event)
+        if not fields:
+            return []
+        policy = tenant.settings.drift_policy
+        if policy == "repair":
+            self._repair(change, record, str(etag or change.event.get("updated", "")))
+        self._record(
+            change, record, desired, fields, "repaired" if policy == "repair" else "reported"
+        )
+        return fields
+
+    def _desired(self, change: ManagedChange, record: ItemRecord | None) -> DesiredEvent | None:
+        """The part's desired event, or None when drift is not this check's business."""
+        if record is None or record.item is None or record.deleted or record.needs_sync:
+            return None
+        part = next((p for p in record.item.parts if p.key == change.mapping.part_key), None)
+        if part is None or part.end < now():
+            return None
+        return render_part(
+            tenant_id=record.tenant_id,
+            settings=change.tenant.settings,
+            item=record.item,
+            part=part,
+            event_id=change.mapping.event_id,
+            owner_email=change.mapping.owner_email,
+            enrolled=self._store.enrolled(record.tenant_id, record.ref.key),
+            organizer_mode=change.mapping.owner_kind == "organizer",
+            organizer_attends=record.successor is None,
+        )
+
+    def _repair(self, change: ManagedChange, record: ItemRecord, etag: str) -> None:
+        """Mark the mapping stale (a deleted event: the next generation's id) and have the item
+        reconciled now, which reads Google's event and writes the part back."""
+        mapping = change.mapping
+        update: dict[str, Any] = {"fingerprint": "", "updated_at": now()}
+        if change.deleted:
+            generation = mapping.generation + 1
+            update |= {
+                "generation": generation,
+                "event_id": event_id(
+                    record.tenant_id, change.item_key, mapping.part_key, generation
+                ),
+                "etag": "",
+            }
+        self._store.save_mapping(
+            record.tenant_id, change.item_key, mapping.model_copy(update=update)
+        )
+        self._tasks.schedule(
+            task_name("repair", record.tenant_id, change.item_key, mapping.part_key, etag),
+            {
+                "action": "reconcile",
+                "tenant_id": record.tenant_id,
+                "item": record.ref.model_dump(mode="json"),
+            },
+            0,
+        )
+
+    def _record(
+        self,
+        change: ManagedChange,
+        record: ItemRecord,
+        desired: DesiredEvent,
+        fields: list[DriftField],
+        action: str,
+    ) -> None:
+        mapping = change.mapping
+        guests = _guests(change.event)
+        wanted = set(desired.attendees) | set(desired.rooms)
+        detail = {
+            "fields": list(fields),
+            "guests_added_in_google": sorted(guests - wanted) if not change.deleted else [],
+            "guests_removed_in_google": sorted(wanted - guests) if not change.deleted else [],
+        }
+        self._store.append_ledger(
+            record.tenant_id,
+            LedgerEntry(
+                item=change.item_key,
+                part_key=mapping.part_key,
+                operation="drift",
+                event_id=mapping.event_id,
+                calendar_id=mapping.calendar_id,
+                version=record.version,
+                reason="changed in Google Calendar: " + ", ".join(fields),
+                outcome=action,
+                detail=detail,
+            ),
+        )
+        _LOG.info(
+            "drift " + action,
+            extra={"fields": {"item": change.item_key, "part_key": mapping.part_key, **detail}},
+        )
+        self._results.publish(
+            [
+                Result(
+                    tenant_id=record.tenant_id,
+                    item=record.ref,
+                    part_key=mapping.part_key,
+                    source_version=record.version,
+                    status=ResultStatus.DRIFTED,
+                    calendar_id=mapping.calendar_id,
+                    event_id=mapping.event_id,
+                    error_code=action,
+                    error_message=(
+                        f"changed in Google Calendar ({', '.join(fields)}); "
+                        + (
+                            "put back"
+                            if action == "repaired"
+                            else "left as it is (drift_policy: report)"
+                        )
+                    ),
+                    drifted_fields=fields,
+                    at=now(),
+                )
+            ]
+        )
