@@ -9,6 +9,7 @@ import pytest
 
 from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
+from calsync_dev.dates import at
 from tests.integration.conftest import Deliver
 from tests.integration.test_watch_channels import wait_for_due_tasks
 from tests.unit.factories import settings_message, upsert_message
@@ -51,8 +52,8 @@ def test_reads_keep_only_calsyncs_events_and_use_the_token_alone(
         "abc0123456789",
         {
             "summary": "lunch",
-            "start": {"dateTime": "2030-01-01T12:00:00Z"},
-            "end": {"dateTime": "2030-01-01T13:00:00Z"},
+            "start": {"dateTime": at(30, "12:00")},
+            "end": {"dateTime": at(30, "13:00")},
         },
         "none",
     )

@@ -11,6 +11,7 @@ import pytest
 from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
 from calsync.sync.event_ids import event_id
+from calsync_dev.dates import at
 from tests.integration.conftest import Deliver
 from tests.integration.test_watch_channels import wait_for_due_tasks
 from tests.unit.factories import settings_message, upsert_message
@@ -76,8 +77,8 @@ def test_a_move_in_google_is_put_back_and_attendees_told(
     and a drifted result names the time."""
     mapping = svc.store.mappings("acme", ITEM)["day1"]
     before = event(svc, repair, mapping.event_id)
-    start = {"dateTime": "2031-01-06T09:00:00+00:00", "timeZone": "UTC"}
-    end = {"dateTime": "2031-01-06T10:00:00+00:00", "timeZone": "UTC"}
+    start = {"dateTime": at(40, "09:00"), "timeZone": "UTC"}
+    end = {"dateTime": at(40, "10:00"), "timeZone": "UTC"}
     sandbox.edit_move(repair, mapping.event_id, start, end)
     settle(sandbox)
     after = event(svc, repair, mapping.event_id)

@@ -13,6 +13,7 @@ from calsync.sync.drift import drifted_fields
 from calsync.sync.planning import plan_part
 from calsync.sync.rendering import DesiredEvent, render_part
 from calsync.sync.watch_channels import renew_at, token_digest
+from calsync_dev.dates import at
 from tests.unit.factories import item_dict
 
 
@@ -43,7 +44,7 @@ def as_google(event: DesiredEvent) -> dict[str, Any]:
         ({"summary": "Pizza"}, ["title"]),
         ({"location": "Room 9"}, ["location"]),
         ({"description": "changed"}, ["description"]),
-        ({"start": {"dateTime": "2031-01-01T09:00:00Z", "timeZone": "UTC"}}, ["time"]),
+        ({"start": {"dateTime": at(40, "09:00"), "timeZone": "UTC"}}, ["time"]),
         ({"status": "cancelled"}, ["status"]),
         ({"summary": "Pizza", "location": "Room 9"}, ["title", "location"]),
     ],
@@ -62,9 +63,7 @@ def test_guests_added_or_removed_by_hand_are_attendee_drift_but_answers_are_not(
     assert drifted_fields(event, {**google, "attendees": answered}) == []
     extra = [*google["attendees"], {"email": "erin@acme.com"}]
     assert drifted_fields(event, {**google, "attendees": extra}) == ["attendees"]
-    assert drifted_fields(event, {**google, "attendees": google["attendees"][1:]}) == [
-        "attendees"
-    ]
+    assert drifted_fields(event, {**google, "attendees": google["attendees"][1:]}) == ["attendees"]
 
 
 def test_a_channel_is_renewed_a_day_before_a_week_ends_or_at_three_quarters() -> None:

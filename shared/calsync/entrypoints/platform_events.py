@@ -151,12 +151,9 @@ def _resync(services: Services, tenant_id: str, keys: list[str], reason: str) ->
         record = services.store.get_item(tenant_id, key)
         if record is None or record.item is None:
             continue
-        payload = {
-            "action": "reconcile",
-            "tenant_id": tenant_id,
-            "item": record.ref.model_dump(mode="json"),
-        }
-        services.tasks.schedule(task_name(reason, tenant_id, key), payload, 0)
+        services.tasks.schedule(
+            task_name(reason, tenant_id, key), _reconcile_task(tenant_id, record.ref), 0
+        )
         count += 1
     _LOG.info(
         "re-syncing every item of the tenant", extra={"fields": {"items": count, "reason": reason}}
@@ -220,10 +217,14 @@ BUSY_RETRY_SECONDS = 5.0
 
 def reconcile_soon(services: Services, tenant_id: str, ref: ItemRef, version: int) -> None:
     """Schedule a reconcile of an item another worker holds (one task per delivery)."""
-    payload = {"action": "reconcile", "tenant_id": tenant_id, "item": ref.model_dump(mode="json")}
     name = task_name("busy", tenant_id, ref.key, str(version), secrets.token_hex(4))
-    services.tasks.schedule(name, payload, BUSY_RETRY_SECONDS)
+    services.tasks.schedule(name, _reconcile_task(tenant_id, ref), BUSY_RETRY_SECONDS)
     _LOG.info(
         "item busy; its reconcile is scheduled",
         extra={"fields": {"item": ref.key, "version": version, "delay": BUSY_RETRY_SECONDS}},
     )
+
+
+def _reconcile_task(tenant_id: str, ref: ItemRef) -> dict[str, Any]:
+    """The body of a task that reconciles one item (``deferred_tasks.ReconcileTask``)."""
+    return {"action": "reconcile", "tenant_id": tenant_id, "item": ref.model_dump(mode="json")}

@@ -44,7 +44,7 @@ class GrantGateways:
         identity's domain-wide delegation for a user without a grant (sweeper successors).
         """
         credentials: Any = organizer_grants(self._settings).credentials(tenant_id, email)
-        leaving = bool(getattr(credentials, "leaving", False))
+        leaving = credentials is not None and credentials.leaving
         if credentials is None:
             if not (delegated_by and self._settings.admin_credentials):
                 return None

@@ -81,17 +81,7 @@ class HandOvers:
             "found": {key: list(where) for key, where in found.items()},
             "attempt": 0,
         }
-        self._store.save_hand_over(tenant_id, item_key, state)  # before any mapping changes
-        try:
-            self._remap(tenant_id, item_key, state, report)
-        except ItemBusy as exc:
-            report.hand_overs_retrying += 1
-            action["status"] = "item busy; a task (or the next sweep) re-maps and finishes it"
-            action["error"] = str(exc)
-            self._schedule_finish(tenant_id, item_key, state)
-            return
-        action["remapped"] = True
-        self._finish_or_retry(tenant_id, item_key, state, action, report)
+        self._record_and_finish(tenant_id, item_key, state, action, report)
 
     def reassign(
         self,
@@ -118,15 +108,28 @@ class HandOvers:
             "found": {},
             "attempt": 0,
         }
+        self._record_and_finish(tenant_id, item_key, state, action, report)
+
+    def _record_and_finish(
+        self,
+        tenant_id: str,
+        item_key: str,
+        state: dict[str, Any],
+        action: dict[str, Any],
+        report: SweepReport,
+    ) -> None:
+        """Record the hand-over (before any mapping changes), re-map, then finish it; a held
+        lease leaves the rest to a named task and the next sweep."""
         self._store.save_hand_over(tenant_id, item_key, state)
         try:
             self._remap(tenant_id, item_key, state, report)
         except ItemBusy as exc:
             report.hand_overs_retrying += 1
-            action["status"] = "item busy; a task (or the next sweep) finishes it"
+            action["status"] = "item busy; a task (or the next sweep) re-maps and finishes it"
             action["error"] = str(exc)
             self._schedule_finish(tenant_id, item_key, state)
             return
+        action["remapped"] = True
         self._finish_or_retry(tenant_id, item_key, state, action, report)
 
     def check_inside_domains(self, tenant_id: str, *people: str | None) -> None:
