@@ -96,13 +96,17 @@ class Services:
         drift = Drift(self.store, self.results, self.tasks)
         responses = Responses(self.store, self.results)
         tasks = self.tasks
+        rechecking: set[tuple[str, str]] = set()
 
         def on_change(change: ManagedChange) -> list[DriftField]:
             responses.check(change)  # first: whatever the etag (see calsync.sync.responses)
             try:
                 return drift.check(change)
             except ItemBusy:
-                recheck_later(tasks, change.tenant.tenant_id, change.item_key)
+                item = (change.tenant.tenant_id, change.item_key)
+                if item not in rechecking:  # one recheck covers all of the item's parts
+                    rechecking.add(item)
+                    recheck_later(tasks, *item)
                 return []
 
         return on_change

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
 from calsync.records import now
-from calsync.state.firestore_base import FirestoreState
+from calsync.state.firestore_base import FirestoreState, contended
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -57,7 +57,12 @@ class LeaseState(FirestoreState):
             )
             return True
 
-        return cast(bool, take(self._db.transaction()))
+        try:
+            return cast(bool, take(self._db.transaction()))
+        except ValueError as exc:
+            if not contended(exc):
+                raise
+            return False  # others are taking it this very moment: as good as held
 
     def renew_lease(self, tenant_id: str, item_key: str, fence: Fence, seconds: float) -> bool:
         """Extend the item's lease by ``seconds`` from now if ``fence`` still holds.

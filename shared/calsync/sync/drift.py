@@ -51,6 +51,9 @@ __all__ = ["Drift", "drifted_fields"]
 _LOG = get_logger(__name__)
 _MARK_SECONDS = 30.0
 """How long a repair's mark holds the item's lease (two Firestore calls: seconds at most)."""
+_REPAIR_DELAY = 1.0
+"""The repair reconcile waits this long, so that the read marks the item's other drifted
+parts first instead of finding the item busy (one reconcile repairs them all)."""
 
 
 def drifted_fields(desired: DesiredEvent, event: dict[str, Any]) -> list[DriftField]:
@@ -106,6 +109,9 @@ class Drift:
         self._store = store
         self._results = results
         self._tasks = tasks
+        self._run = uuid.uuid4().hex
+        self._repairing: set[tuple[str, str]] = set()
+        """Items this check (one calendar read, one verification page) has a repair task for."""
 
     def check(self, change: ManagedChange) -> list[DriftField]:
         """Repair or report ``change`` if it drifted; returns the drifted fields."""
@@ -122,7 +128,7 @@ class Drift:
             return []
         policy = tenant.settings.drift_policy
         if policy == "repair":
-            self._repair(change, record, str(etag or change.event.get("updated", "")))
+            self._repair(change, record)
         elif self._reported_before(change, fields):
             return fields
         self._record(
@@ -149,9 +155,10 @@ class Drift:
             organizer_attends=record.successor is None,
         )
 
-    def _repair(self, change: ManagedChange, record: ItemRecord, etag: str) -> None:
+    def _repair(self, change: ManagedChange, record: ItemRecord) -> None:
         """Mark the mapping stale (a deleted event: the next generation's id) and have the item
-        reconciled now, which reads Google's event and writes the part back.
+        reconciled, which reads Google's event and writes the part back: one reconcile task
+        per item per check, however many of its parts drifted.
 
         The mark is made under the item's own lease, as any mapping save: ``ItemBusy`` while a
         reconcile holds the item, or when a reconcile saved the part since the mapping was read
@@ -181,14 +188,17 @@ class Drift:
                 raise ItemBusy(f"{item_key} was taken over meanwhile")
         finally:
             self._store.release_lease(tenant_id, item_key, holder)
+        if (tenant_id, item_key) in self._repairing:
+            return  # its reconcile has yet to take the lease: it reads this mark too
+        self._repairing.add((tenant_id, item_key))
         self._tasks.schedule(
-            task_name("repair", tenant_id, item_key, mapping.part_key, etag),
+            task_name("repair", tenant_id, item_key, self._run),
             {
                 "action": "reconcile",
                 "tenant_id": tenant_id,
                 "item": record.ref.model_dump(mode="json"),
             },
-            0,
+            _REPAIR_DELAY,
         )
 
     def _reported_before(self, change: ManagedChange, fields: list[DriftField]) -> bool:
