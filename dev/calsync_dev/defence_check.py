@@ -57,7 +57,7 @@ DEFENCES = (
     ),
     Defence(
         "domains-are-host-names",
-        ((LIB + "contracts.py", "    if not _HOST.match(value):", "    if False:"),),
+        ((LIB + "contracts/fields.py", "    if not _HOST.match(value):", "    if False:"),),
         (DOMAINS + "test_a_domain_that_is_not_a_host_name_is_rejected",),
     ),
     Defence(
@@ -69,7 +69,7 @@ DEFENCES = (
         "admin-and-fallback-inside-domains",
         (
             (
-                LIB + "contracts.py",
+                LIB + "contracts/tenant_settings.py",
                 "if email is not None and not in_domains(email, self.domains):",
                 "if False:",
             ),
@@ -107,7 +107,7 @@ DEFENCES = (
         "path-parameters-checked",
         (
             (
-                LIB + "contracts.py",
+                LIB + "contracts/fields.py",
                 "    if not isinstance(tenant_id, str) or not re.match(_TENANT_ID, tenant_id):",
                 "    return None\n    if False:",
             ),
