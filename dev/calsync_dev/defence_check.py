@@ -129,7 +129,7 @@ DEFENCES = (
         "never-revoke-a-working-grant",
         (
             (
-                LIB + "organizers/connect_flow.py",
+                LIB + "organizers/flow_tokens.py",
                 "kept = sub is not None and self._grants.account_has_working_grant(sub)",
                 "kept = False",
             ),
