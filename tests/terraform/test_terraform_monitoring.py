@@ -1,7 +1,7 @@
 """Operator signals in Terraform (issue 16, item 6), read with python-hcl2 like the rest of
 the deployment checks: the log-based metrics count lines calsync really writes, the alert
-policies watch those metrics (and the dead-letter holds), and the dashboard shows every
-metric and every alert.
+policies watch those metrics (and the dead-letter holds), the dashboard shows every metric
+and every alert, and docs/operations.md explains each alert.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from tests.terraform.deploycheck import REPO, TerraformConfig, block, strings
 
 LIBRARY = REPO / "shared" / "calsync"
+OPERATIONS_DOC = REPO / "docs" / "operations.md"
 
 # metric resource name -> the module that writes the line it counts, and its labels
 METRICS: dict[str, tuple[str, set[str]]] = {
@@ -244,3 +245,28 @@ def test_one_dashboard_shows_every_metric_and_every_alert(tf: TerraformConfig) -
     assert query["numerator"]["filter"] == "${local.failed_results}"
     assert query["denominator"]["filter"] == "${local.results_metric}"
     assert ratio["thresholds"][0]["value"] == "${var.failure_ratio_threshold}"
+
+
+# ---- docs/operations.md ---------------------------------------------------------------------
+
+
+def test_operations_doc_explains_each_alert_and_lists_each_metric(tf: TerraformConfig) -> None:
+    """Each alert's documentation names its section in docs/operations.md, which exists;
+    every metric is listed there under its metric name."""
+    doc = OPERATIONS_DOC.read_text(encoding="utf-8")
+    headings = {line.lstrip("#").strip() for line in doc.splitlines() if line.startswith("#")}
+    for name, policy in tf.of_kind("google_monitoring_alert_policy").items():
+        content = block(policy, "documentation")["content"]
+        section = re.search(r'See \\?"([^"\\]+)\\?" in', content)
+        assert section, f"{name}: its documentation names no section of docs/operations.md"
+        assert section[1] in headings, f"docs/operations.md has no section {section[1]!r}"
+    for name, metric in tf.of_kind("google_logging_metric").items():
+        short = metric["name"].split("/", 1)[1]
+        assert f"`{short}`" in doc, f"docs/operations.md does not list the {short} metric"
+        assert tf.locals["log_messages"][name] in doc, name
+
+
+def test_operations_doc_is_linked(tf: TerraformConfig) -> None:
+    """The README and docs/deployment.md point operators to it."""
+    for page in (REPO / "README.md", REPO / "docs" / "deployment.md"):
+        assert "operations.md" in page.read_text(encoding="utf-8"), page.name
