@@ -17,7 +17,8 @@ locals {
     "firestore.googleapis.com",            # state
     "iam.googleapis.com",                  # service accounts
     "iamcredentials.googleapis.com",       # OIDC tokens for push, tasks and scheduler
-    "logging.googleapis.com",              # function and build logs
+    "logging.googleapis.com",              # function and build logs, log-based metrics
+    "monitoring.googleapis.com",           # alert policies and the operations dashboard
     "pubsub.googleapis.com",               # platform topics, results, dead letters
     "run.googleapis.com",                  # the functions' Cloud Run services
     "secretmanager.googleapis.com",        # OAuth client secret, signing key, credentials

@@ -79,3 +79,8 @@ output "function_bundles" {
   description = "Deployed source object of every function (name carries the bundle's MD5)."
   value       = { for key, obj in google_storage_bucket_object.bundle : key => obj.name }
 }
+
+output "operations_dashboard" {
+  description = "The Cloud Monitoring dashboard of calsync's operator signals (docs/operations.md)."
+  value       = google_monitoring_dashboard.operations.id
+}

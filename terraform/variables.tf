@@ -225,3 +225,41 @@ variable "min_instances" {
   type        = map(number)
   default     = {}
 }
+
+# ---- operator signals (monitoring.tf, docs/operations.md) -----------------------------------
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channels the alerts notify, as full names (projects/P/notificationChannels/ID). Empty: the alerts open incidents in the console only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for channel in var.notification_channels :
+      can(regex("^projects/[^/]+/notificationChannels/[^/]+$", channel))
+    ])
+    error_message = "Each notification channel is a full name: projects/PROJECT/notificationChannels/ID."
+  }
+}
+
+variable "failure_ratio_threshold" {
+  description = "Alert when this share of the results published in 15 minutes failed (quota deferrals aside: they have their own alert)."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.failure_ratio_threshold > 0 && var.failure_ratio_threshold < 1
+    error_message = "failure_ratio_threshold must be in (0, 1)."
+  }
+}
+
+variable "failure_ratio_min_results" {
+  description = "The failure-ratio alert needs at least this many results in the 15 minutes, so a single failure of a quiet platform does not page."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.failure_ratio_min_results >= 0
+    error_message = "failure_ratio_min_results cannot be negative."
+  }
+}

@@ -22,7 +22,16 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure", "get_logger", "log_context", "redact", "scrub"]
+__all__ = [
+    "JsonFormatter",
+    "configure",
+    "current_trace",
+    "get_logger",
+    "is_trace_id",
+    "log_context",
+    "redact",
+    "scrub",
+]
 
 _SEVERITY = {
     logging.DEBUG: "DEBUG",
@@ -55,6 +64,9 @@ _SECRET_VALUES = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """Text that is a credential wherever it appears (the part after ``Bearer`` or ``name=``)."""
+_TRACE_ID = re.compile(r"[0-9a-f]{32}", re.IGNORECASE)
+"""A Cloud Trace id: 32 hexadecimal characters (the part of ``X-Cloud-Trace-Context``
+before ``/``)."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "calsync_log_context", default=_EMPTY
@@ -146,3 +158,14 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def current_trace() -> str:
+    """The trace id of the lines being logged now (``log_context(trace=...)``), or empty."""
+    trace = _context.get().get("trace")
+    return trace if isinstance(trace, str) else ""
+
+
+def is_trace_id(value: str) -> bool:
+    """True when ``value`` is a Cloud Trace id (32 hexadecimal characters)."""
+    return bool(_TRACE_ID.fullmatch(value))

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from calsync.contracts import Item, TenantSettings
+from calsync.sync.channel_calls import renew_at, token_digest
 from calsync.sync.drift import drifted_fields
 from calsync.sync.planning import plan_part
 from calsync.sync.rendering import DesiredEvent, render_part
-from calsync.sync.watch_channels import renew_at, token_digest
 from calsync_dev.dates import at
 from tests.unit.factories import item_dict
 

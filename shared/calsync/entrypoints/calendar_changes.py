@@ -33,7 +33,7 @@ from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, TransientError
 from calsync.google.cloud_tasks import task_name
 from calsync.logs import configure, get_logger, log_context
-from calsync.sync.watch_channels import token_digest
+from calsync.sync.channel_calls import token_digest
 
 __all__ = ["WINDOW_MARGIN_SECONDS", "handle"]
 

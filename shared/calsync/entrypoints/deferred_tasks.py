@@ -4,6 +4,11 @@ A task body is JSON: ``{"action": "reconcile", "tenant_id": ..., "item": {"kind"
 A task that can never succeed (bad body) is answered 200 so Cloud Tasks stops
 retrying it, with an error log line; a transient failure is answered 503 so
 Cloud Tasks retries with its queue's backoff.
+
+Every line a task logs carries the trace of the request that scheduled it (the header
+``X-Calsync-Trace``, ``calsync.google.cloud_tasks``), so one Pub/Sub message's reconcile
+and the tasks it leads to share one trace; the task's own request trace is
+``request_trace``. A task without that header keeps its own trace.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from calsync.entrypoints.platform_events import describe_validation_error
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
 from calsync.errors import ConfigurationError, TransientError
-from calsync.logs import configure, get_logger, log_context
+from calsync.google.cloud_tasks import TRACE_HEADER
+from calsync.logs import configure, get_logger, is_trace_id, log_context
 
 __all__ = ["ReconcileTask", "cloud_task"]
 
@@ -88,7 +94,7 @@ def cloud_task(request: Any, services: Services) -> Response:
     """Run the task in ``request`` and answer Cloud Tasks."""
     configure(services.settings.project)
     task_name = str(request.headers.get("X-CloudTasks-TaskName", ""))
-    with log_context(task=task_name, trace=trace_id(request.headers)):
+    with log_context(task=task_name, **_traces(request.headers)):
         try:
             task = ReconcileTask.model_validate(json.loads(request.get_data() or b"null"))
         except (ValueError, RecursionError, ValidationError) as exc:
@@ -138,6 +144,15 @@ def cloud_task(request: Any, services: Services) -> Response:
                 )
                 return json.dumps({"outcome": "retry", "error": str(exc)}), 503, {}
     return json.dumps({"outcome": "done"}), 200, {}
+
+
+def _traces(headers: Any) -> dict[str, str]:
+    """The trace this task's lines join: the one its scheduler carried over, else its own."""
+    own = trace_id(headers)
+    carried = str(headers.get(TRACE_HEADER, "") or "")
+    if is_trace_id(carried) and carried != own:
+        return {"trace": carried, "request_trace": own}
+    return {"trace": own}
 
 
 def _channel_task(services: Services, task: ReconcileTask) -> bool:

@@ -42,7 +42,8 @@ from calsync.errors import ConfigurationError, TransientError
 from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.logs import get_logger, log_context
 from calsync.organizers.browser_binding import clear_cookie
-from calsync.organizers.connect_flow import ConnectFlow, FlowRefused, FlowStart, TenantLookup
+from calsync.organizers.connect_flow import ConnectFlow, TenantLookup
+from calsync.organizers.flow_outcomes import FlowRefused, FlowStart
 from calsync.organizers.flow_states import OAuthStates
 from calsync.organizers.grants import organizer_grants
 from calsync.organizers.id_tokens import GoogleKeys

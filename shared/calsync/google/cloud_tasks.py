@@ -4,6 +4,10 @@ A task's name is derived from what it does (hashed), so scheduling the same work
 twice is answered by Cloud Tasks with ``ALREADY_EXISTS``, which this adapter
 reports as "already scheduled". Uses google-cloud-tasks with the REST transport
 (which the local sandbox also speaks).
+
+A task carries the trace of the request that scheduled it (``X-Calsync-Trace``), so the
+lines the task logs join that request's trace: from the Pub/Sub push through every task
+it leads to (``calsync.entrypoints.deferred_tasks``).
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from calsync.config import Settings
 from calsync.errors import ConfigurationError, TransientError
-from calsync.logs import get_logger
+from calsync.logs import current_trace, get_logger, is_trace_id
 from calsync.records import now
 
 if TYPE_CHECKING:
     from google.cloud import tasks_v2
 
-__all__ = ["CloudTasksScheduler", "TaskScheduler", "task_name"]
+__all__ = ["TRACE_HEADER", "CloudTasksScheduler", "TaskScheduler", "task_name"]
 
 _LOG = get_logger(__name__)
+TRACE_HEADER = "X-Calsync-Trace"
+"""The header a task carries its scheduler's trace id in (Cloud Tasks passes it through)."""
 _KNOWN_NAMES = 4096
 """Task names remembered per instance (a window's name is reused by every message in it)."""
 
@@ -82,10 +88,14 @@ class CloudTasksScheduler:
             raise ConfigurationError("CALSYNC_TASKS_URL is not set: nowhere to send deferred work")
         schedule_time = timestamp_pb2.Timestamp()
         schedule_time.FromDatetime(now() + timedelta(seconds=delay_seconds))
+        headers = {"Content-Type": "application/json"}
+        trace = current_trace()
+        if is_trace_id(trace):
+            headers[TRACE_HEADER] = trace
         request = tasks_v2.HttpRequest(
             http_method=tasks_v2.HttpMethod.POST,
             url=self._settings.tasks_url,
-            headers={"Content-Type": "application/json"},
+            headers=headers,
             body=json.dumps(payload).encode(),
         )
         if self._settings.tasks_service_account:

@@ -12,8 +12,9 @@ verifies the id_token (JWKS signature, ``aud``, ``iss``, ``exp``, ``nonce``,
 granted and stores the encrypted grant; for a disconnect (the person proved who they are)
 revokes the tokens of this sign-in and schedules a ``revoke_grant`` task, which revokes and
 forgets the stored grant in ``reconcile`` (the public function cannot decrypt grants).
-Whatever Google handed over is revoked again when the flow fails after the exchange.
-Failures raise :class:`FlowRefused` with a ``code`` the pages explain::
+Whatever Google handed over is revoked again when the flow fails after the exchange
+(``flow_tokens``: the exchange and that revocation). Failures raise :class:`FlowRefused`
+(``flow_outcomes``) with a ``code`` the pages explain::
 
     started = flow.start("connect", "acme", "alice@acme.com")     # .url, .cookie
     started = flow.open_hop(request.args.get("flow"))             # the platform's hop
@@ -24,20 +25,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin
 
-import requests
-
 from calsync.config import Settings
 from calsync.contracts import TenantSettings
-from calsync.errors import CalsyncError, ConfigurationError, TransientError
+from calsync.errors import ConfigurationError
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
 from calsync.organizers import browser_binding
+from calsync.organizers.flow_outcomes import FlowDone, FlowRefused, FlowStart
 from calsync.organizers.flow_states import FlowSecrets, OAuthStates
+from calsync.organizers.flow_tokens import FlowTokens
 from calsync.organizers.grants import OrganizerGrants
 from calsync.organizers.id_tokens import (
     GoogleKeys,
@@ -59,42 +59,9 @@ from calsync.organizers.oauth_flow import (
 if TYPE_CHECKING:
     from calsync.state.store import FirestoreStore
 
-__all__ = ["ConnectFlow", "FlowDone", "FlowRefused", "FlowStart", "TenantLookup"]
+__all__ = ["ConnectFlow", "TenantLookup"]
 
 _LOG = get_logger(__name__)
-_TOKEN_TIMEOUT_SECONDS = 15.0
-
-
-class FlowRefused(CalsyncError):
-    """The flow cannot go on; ``code`` names why (see ``calsync.organizers.pages``)."""
-
-    def __init__(
-        self, code: str, detail: str = "", *, missing: list[str] | None = None, status: int = 400
-    ) -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
-        self.missing = missing or []
-        self.status = status
-
-
-@dataclass(frozen=True)
-class FlowStart:
-    """Where to send the browser, and the ``Set-Cookie`` value binding the flow to it (none
-    for a hop URL handed to the platform: the browser that opens it gets its cookie there)."""
-
-    url: str
-    cookie: str | None = None
-
-
-@dataclass(frozen=True)
-class FlowDone:
-    """A finished flow."""
-
-    purpose: Purpose
-    tenant_id: str
-    organizer: str
-    scopes: list[str] = field(default_factory=list)
 
 
 class TenantLookup:
@@ -129,6 +96,7 @@ class ConnectFlow:
         self._grants = grants
         self._keys = keys
         self._tasks = tasks
+        self._tokens = FlowTokens(settings, grants)
 
     @cached_property
     def _signer(self) -> StateSigner:
@@ -249,11 +217,11 @@ class ConnectFlow:
             raise FlowRefused("access_denied", str(query["error"])[:64], status=403)
         if not query.get("code"):
             raise FlowRefused("invalid_request", "no authorization code")
-        tokens = self._exchange(query["code"], flow.code_verifier)
+        tokens = self._tokens.exchange(query["code"], flow.code_verifier)
         try:
             return self._complete(claims, flow, tokens)
         except Exception:  # refused, or storing the grant failed: keep nothing
-            self._discard(tokens)
+            self._tokens.discard(tokens)
             raise
 
     def _complete(
@@ -272,7 +240,7 @@ class ConnectFlow:
         if claims.purpose == "disconnect":
             handing_back = self._grants.begin_disconnect(claims.tenant_id, claims.organizer)
             if handing_back is None:
-                self._revoke_quietly(tokens)
+                self._tokens.revoke_quietly(tokens)
             # else the stored grant moves the organizer's events out first; revoking it then
             # revokes this sign-in too (Google revokes the whole grant: docs/google-behaviour.md)
             self._schedule_revocation(claims.tenant_id, claims.organizer, handing_back)
@@ -288,50 +256,6 @@ class ConnectFlow:
         )
         return FlowDone("connect", claims.tenant_id, claims.organizer, sorted(granted))
 
-    def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
-        oauth = self._settings.oauth
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "code_verifier": verifier,
-            "redirect_uri": oauth.redirect_uri,
-            "client_id": oauth.client_id,
-            "client_secret": oauth.client_secret,
-        }
-        try:
-            reply = requests.post(
-                self._settings.google.token_uri, data=form, timeout=_TOKEN_TIMEOUT_SECONDS
-            )
-        except requests.RequestException as exc:
-            raise TransientError(f"Google's token endpoint is unreachable: {exc}") from exc
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise TransientError(f"Google's token endpoint answered {reply.status_code}")
-        try:
-            body = reply.json()
-        except ValueError:
-            body = {}
-        if reply.status_code != 200 or not isinstance(body, dict):
-            error = body.get("error", "") if isinstance(body, dict) else ""
-            raise FlowRefused("exchange_failed", str(error)[:64])
-        return body
-
-    def _discard(self, tokens: Mapping[str, Any]) -> None:
-        """Revoke the tokens of a flow that stored nothing, unless the same Google account has
-        a stored working grant for this client: Google revokes every grant of the account for
-        the client at once, so the revoke would kill it too (issue 13, "Grants")."""
-        sub = _claimed_subject(tokens)
-        try:
-            kept = sub is not None and self._grants.account_has_working_grant(sub)
-        except Exception:  # cannot tell: a working grant outranks hygiene
-            _LOG.exception("could not look for the account's other grants; not revoking")
-            return
-        if kept:
-            _LOG.warning(
-                "not revoking a failed flow's tokens: the same Google account has a working grant"
-            )
-            return
-        self._revoke_quietly(tokens)
-
     def _schedule_revocation(self, tenant_id: str, organizer: str, grant_id: str | None) -> None:
         """The stored grant is revoked and forgotten by a ``revoke_grant`` task on ``reconcile``:
         this public function may only encrypt grants, never decrypt them (docs/deployment.md).
@@ -346,24 +270,3 @@ class ConnectFlow:
             payload["grant_id"] = grant_id
         name = task_name("revoke_grant", tenant_id, organizer, secrets.token_hex(8))
         self._tasks.schedule(name, payload, 0)
-
-    def _revoke_quietly(self, tokens: Mapping[str, Any]) -> None:
-        token = tokens.get("refresh_token") or tokens.get("access_token")
-        if not token:
-            return
-        try:
-            self._grants.revoke(str(token))
-        except TransientError:
-            _LOG.warning("could not revoke the tokens of a refused OAuth flow")
-
-
-def _claimed_subject(tokens: Mapping[str, Any]) -> str | None:
-    """The Google account (``sub``) the token endpoint's own id_token names, unverified: it
-    only decides whether to *skip* a revoke, never whom to trust."""
-    from google.auth import jwt
-
-    try:
-        sub = jwt.decode(str(tokens.get("id_token", "")), verify=False).get("sub")
-    except Exception:  # no usable id_token: no account known
-        return None
-    return str(sub) if sub else None

@@ -2,7 +2,7 @@
 
 Every page is self-contained (no scripts, images or outside resources), escapes whatever
 it shows and never shows a token, code or state. ``refusal_page`` explains each
-:class:`calsync.oauth_connect.FlowRefused` code in words a person can act on::
+:class:`calsync.organizers.flow_outcomes.FlowRefused` code in words a person can act on::
 
     html = success_page("connect", "acme", "alice@acme.com")
     html = refusal_page("wrong_account", missing=[])

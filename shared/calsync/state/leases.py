@@ -1,12 +1,17 @@
 """Leases: an item's reconcile lease (renewed, and the fence every write checks) and tenant
-leases (one sweep at a time)."""
+leases (one sweep at a time).
+
+Taking a lease another holder let run out (a worker that crashed, timed out or stalled)
+logs ``LEASE_TAKEN_OVER`` once the take is committed (terraform/monitoring.tf counts them).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
+from calsync.logs import get_logger
 from calsync.records import now
 from calsync.state.firestore_base import FirestoreState, contended
 
@@ -14,7 +19,11 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 
-__all__ = ["Fence", "LeaseState"]
+__all__ = ["LEASE_TAKEN_OVER", "Fence", "LeaseState"]
+
+_LOG = get_logger(__name__)
+LEASE_TAKEN_OVER = "an expired lease was taken over from another worker"
+"""Logged when a lease is taken from another holder whose time ran out."""
 
 
 @dataclass(frozen=True)
@@ -33,36 +42,52 @@ class LeaseState(FirestoreState):
     def acquire_lease(self, tenant_id: str, item_key: str, holder: str, seconds: float) -> bool:
         """Take the item's reconcile lease unless someone else holds an unexpired one."""
         ref = self._item(tenant_id, item_key).collection("leases").document("reconcile")
-        return self._acquire(ref, holder, seconds)
+        about = {"tenant_id": tenant_id, "item": item_key, "lease": "reconcile"}
+        return self._acquire(ref, holder, seconds, about)
 
     def acquire_tenant_lease(self, tenant_id: str, name: str, holder: str, seconds: float) -> bool:
         """Take a tenant-wide lease (e.g. ``sweep``) unless someone else holds it."""
-        return self._acquire(self._tenant_lease(tenant_id, name), holder, seconds)
+        about = {"tenant_id": tenant_id, "lease": name}
+        return self._acquire(self._tenant_lease(tenant_id, name), holder, seconds, about)
 
     def release_tenant_lease(self, tenant_id: str, name: str, holder: str) -> None:
         """Give a tenant-wide lease back (only if still ours)."""
         self._release(self._tenant_lease(tenant_id, name), holder)
 
-    def _acquire(self, ref: firestore.DocumentReference, holder: str, seconds: float) -> bool:
+    def _acquire(
+        self,
+        ref: firestore.DocumentReference,
+        holder: str,
+        seconds: float,
+        about: dict[str, Any],
+    ) -> bool:
         from google.cloud import firestore
 
         @firestore.transactional
-        def take(transaction: firestore.Transaction) -> bool:
+        def take(transaction: firestore.Transaction) -> tuple[bool, bool, datetime | None]:
+            """(taken, from another holder, when that holder's lease ran out)."""
             current = ref.get(transaction=transaction).to_dict() or {}
             expires = current.get("expires_at")
-            if current.get("holder") not in (None, holder) and expires and expires > now():
-                return False
+            other = current.get("holder") not in (None, holder)
+            if other and expires and expires > now():
+                return False, True, expires
             transaction.set(
                 ref, {"holder": holder, "expires_at": now() + timedelta(seconds=seconds)}
             )
-            return True
+            return True, other, expires
 
         try:
-            return cast(bool, take(self._db.transaction()))
+            taken, other, expired = cast(
+                tuple[bool, bool, datetime | None], take(self._db.transaction())
+            )
         except ValueError as exc:
             if not contended(exc):
                 raise
             return False  # others are taking it this very moment: as good as held
+        if taken and other:  # logged once the take is committed (a transaction may rerun)
+            overdue = (now() - expired).total_seconds() if isinstance(expired, datetime) else None
+            _LOG.warning(LEASE_TAKEN_OVER, extra={"fields": {**about, "expired_seconds": overdue}})
+        return taken
 
     def renew_lease(self, tenant_id: str, item_key: str, fence: Fence, seconds: float) -> bool:
         """Extend the item's lease by ``seconds`` from now if ``fence`` still holds.

@@ -8,12 +8,13 @@ parts are re-mapped until its results are published, so it is never left half do
     hand_overs.finish_hand_over(tenant_id, item_key)   # the ``finish_handover`` Cloud Task
     hand_overs.resume(tenant_id, report, organizer)    # the next sweep, first thing
 
-``start`` records the hand-over, then **re-maps** each part under the item's lease: a part
-found in the receiver's calendars (``found``, from Data Transfer) points there, any other
-is marked ``orphaned`` to be recreated, and the item names its successor. It then
-**finishes**: reconciles the item as the successor (rooms re-booked, Meet re-created) and
-publishes one ``transferred`` result per part. A held lease or a failed reconcile leaves
-the rest to a named Cloud Task (``finish_handover``), or else to the next sweep.
+``start`` records the hand-over, then **re-maps** each part under the item's lease
+(``calsync.sweeper.remapping``): a part found in the receiver's calendars (``found``, from
+Data Transfer) points there, any other is marked ``orphaned`` to be recreated, and the item
+names its successor. It then **finishes**: reconciles the item as the successor (rooms
+re-booked, Meet re-created) and publishes one ``transferred`` result per part. A held lease
+or a failed reconcile leaves the rest to a named Cloud Task (``finish_handover``), or else
+to the next sweep.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from calsync.errors import (
 )
 from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger
-from calsync.records import LedgerEntry, PartMapping, now
+from calsync.records import PartMapping, now
+from calsync.sweeper.remapping import remap
 from calsync.sweeper.report import SweepReport
 from calsync.sweeper.services import SweeperServices
 from calsync.sweeper.successors import outside_domains
@@ -42,8 +44,6 @@ __all__ = ["HandOvers"]
 _LOG = get_logger(__name__)
 HAND_OVER_RETRY_SECONDS = 30.0
 """When the task finishing an interrupted hand-over first runs (Cloud Tasks then backs off)."""
-REMAP_LEASE_SECONDS = 60.0
-"""How long a re-map may hold the item's lease (a few Firestore writes)."""
 
 
 class HandOvers:
@@ -122,7 +122,7 @@ class HandOvers:
         lease leaves the rest to a named task and the next sweep."""
         self._store.save_hand_over(tenant_id, item_key, state)
         try:
-            self._remap(tenant_id, item_key, state, report)
+            remap(self._store, tenant_id, item_key, state, report)
         except ItemBusy as exc:
             report.hand_overs_retrying += 1
             action["status"] = "item busy; a task (or the next sweep) re-maps and finishes it"
@@ -143,94 +143,6 @@ class HandOvers:
             )
 
     # -- hand-over: re-map, then reconcile and report ----------------------------
-    def _remap(
-        self,
-        tenant_id: str,
-        item_key: str,
-        state: dict[str, Any],
-        report: SweepReport | None = None,
-    ) -> None:
-        """Point each part still mapped to the suspended owner at where it is now (or mark it
-        to be recreated), and name the successor. Idempotent: a resumed hand-over re-maps only
-        what a stopped sweep left.
-
-        Holds the item's lease meanwhile, so no reconcile can save a mapping planned before the
-        re-map (it would undo it); a held lease raises ``ItemBusy`` and the hand-over's task
-        (or the next sweep) re-maps later."""
-        holder = uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, item_key, holder, REMAP_LEASE_SECONDS):
-            raise ItemBusy(f"{item_key} is being reconciled; the hand-over re-maps it later")
-        try:
-            self._remap_parts(tenant_id, item_key, state, report)
-        finally:
-            self._store.release_lease(tenant_id, item_key, holder)
-
-    def _remap_parts(
-        self,
-        tenant_id: str,
-        item_key: str,
-        state: dict[str, Any],
-        report: SweepReport | None,
-    ) -> None:
-        old, successor = str(state["from"]), str(state["to"])
-        receiver = str(state.get("via") or successor)
-        current = self._store.mappings(tenant_id, item_key)
-        for part_key in state["parts"]:
-            mapping = current.get(part_key)
-            if mapping is None or mapping.owner_email != old or mapping.state != "synced":
-                continue  # re-mapped already (or gone)
-            where = state["found"].get(part_key)
-            if where is not None:
-                calendar_id, event_id = where
-                moved = mapping.model_copy(
-                    update={
-                        "owner_email": receiver,
-                        "owner_kind": "organizer",
-                        "calendar_id": calendar_id,
-                        "event_id": event_id,
-                        "fingerprint": "",
-                        "state": "synced",
-                        "via_delegation": True,  # moved there by the admin's Data Transfer
-                    }
-                )
-                if receiver == successor:
-                    note = "moved by Data Transfer"
-                else:  # the reconcile hands it on: cancelled as the receiver, created anew
-                    note = (
-                        f"moved by Data Transfer to {receiver}; handed on to the successor: "
-                        "cancelled there and created under the successor"
-                    )
-                if report is not None and receiver == successor:
-                    report.parts_transferred += 1
-                elif report is not None:
-                    report.parts_handed_on += 1
-            else:
-                moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
-                note = (
-                    "recreated under the successor; the original stays in attendees' "
-                    "calendars, owned by the suspended account, until an admin deletes it"
-                )
-                if report is not None:
-                    report.parts_recreated += 1
-            self._store.save_mapping(tenant_id, item_key, moved)
-            self._store.append_ledger(
-                tenant_id,
-                LedgerEntry(
-                    item=item_key,
-                    part_key=mapping.part_key,
-                    operation="transfer",
-                    event_id=mapping.event_id,
-                    calendar_id=mapping.calendar_id,
-                    version=-1,
-                    reason=f"{mapping.owner_email} is suspended; successor {successor}",
-                    outcome=note,
-                ),
-            )
-        organizer = state.get("organizer")
-        # an item whose own organizer is active goes back to them: no successor to remember
-        looked_after_by = None if organizer and successor == organizer.lower() else successor
-        self._store.set_successor(tenant_id, item_key, looked_after_by, organizer=organizer)
-
     def _finish_or_retry(
         self,
         tenant_id: str,
@@ -278,7 +190,7 @@ class HandOvers:
     def _finish(self, tenant_id: str, item_key: str, state: dict[str, Any]) -> None:
         """Reconcile the item as its successor (rooms re-booked, Meet requested), publish one
         ``transferred`` result per part, then forget the hand-over."""
-        self._remap(tenant_id, item_key, state)  # a stopped sweep may have left some parts
+        remap(self._store, tenant_id, item_key, state)  # a stopped sweep may have left some parts
         record = self._store.get_item(tenant_id, item_key)
         if record is None:
             self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))

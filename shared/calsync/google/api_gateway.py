@@ -1,0 +1,96 @@
+"""The base of calsync's Google API gateways: one identity's calls, retried and typed.
+
+Built on google-api-python-client: each call's request gets ``If-Match`` (an etag) and
+``quotaUser`` added (``prepare``); transient failures (5xx, 429, rate limits, timeouts) are
+retried with jittered exponential backoff inside the call (google-api-core's ``Retry``) and,
+when the deadline passes, raised as ``TransientError`` for the message to be redelivered.
+Everything else surfaces as a ``calsync.errors`` class through ``error_mapping``
+(``Duplicate``, ``PreconditionFailed``…). List calls are read page by page (``_pages``).
+``calendar.CalendarGateway`` and ``directory.DirectoryGateway`` build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from calsync.errors import TransientError
+from calsync.google.error_mapping import classify, is_transient
+from calsync.logs import get_logger
+
+__all__ = ["ApiGateway", "with_query"]
+
+_LOG = get_logger(__name__)
+
+
+class ApiGateway:
+    """Google API calls for one identity, with retries and typed errors (not thread-safe:
+    one per thread)."""
+
+    def __init__(
+        self, service: Any, identity: str, retry_deadline: float, quota_user: str | None = None
+    ) -> None:
+        self._service = service
+        self.identity = identity
+        self._retry_deadline = retry_deadline
+        self.quota_user = quota_user
+        """Sent as ``quotaUser`` on every call: the person a service account acts as, so
+        Google charges per-user quota to them rather than to the service account."""
+
+    def prepare(self, make_request: Callable[[], Any], etag: str | None = None) -> Any:
+        """The request ``make_request`` builds, with ``If-Match`` and ``quotaUser`` added."""
+        request = make_request()
+        if etag:
+            request.headers["If-Match"] = etag
+        if self.quota_user:
+            request.uri = with_query(request.uri, quotaUser=self.quota_user)
+        return request
+
+    def _call(self, what: str, make_request: Callable[[], Any], etag: str | None = None) -> Any:
+        from google.api_core import exceptions as api_exceptions
+        from google.api_core import retry as api_retry
+
+        def attempt() -> Any:
+            return self.prepare(make_request, etag).execute(num_retries=0)
+
+        retry = api_retry.Retry(
+            predicate=is_transient,
+            initial=0.2,
+            maximum=8.0,
+            multiplier=2.0,
+            timeout=self._retry_deadline,
+            on_error=lambda exc: _LOG.warning(
+                "retrying Google call after a transient failure",
+                extra={"fields": {"call": what, "error": repr(classify(exc))}},
+            ),
+        )
+        try:
+            return retry(attempt)()
+        except api_exceptions.RetryError as exc:
+            raise TransientError(f"{what}: gave up after {self._retry_deadline:g}s: {exc}") from exc
+        except Exception as exc:
+            error = classify(exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _pages(
+        self, what: str, method: Callable[..., Any], field: str, **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every entry of ``field`` over all pages of a list call."""
+        token: str | None = None
+        while True:
+            page: dict[str, Any] = self._call(what, partial(method, pageToken=token, **params))
+            yield from page.get(field, [])
+            token = page.get("nextPageToken")
+            if not token:
+                return
+
+
+def with_query(uri: str, **params: str) -> str:
+    """``uri`` with ``params`` added to (or replacing them in) its query string."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
