@@ -196,6 +196,12 @@ variable "sweeper_schedule" {
   default     = "17 * * * *"
 }
 
+variable "verification_schedule" {
+  description = "Cron schedule of two-way sync's verification pass (Cloud Scheduler syntax; time zone: sweeper_time_zone)."
+  type        = string
+  default     = "40 3 * * *"
+}
+
 variable "sweeper_time_zone" {
   description = "Time zone of sweeper_schedule (tz database name)."
   type        = string

@@ -212,6 +212,7 @@ class LocalStack:
         if "on_calendar_change" in urls:  # http: see strictness.LOCAL_STACK_LENIENCY
             self.environment["CALSYNC_WATCH_URL"] = urls["on_calendar_change"]
             self.environment["CALSYNC_CALENDAR_CHANGE_SECONDS"] = str(self.config.coalesce_seconds)
+            self.environment["CALSYNC_VERIFY_PAGE_SECONDS"] = str(self.config.coalesce_seconds)
         if "oauth_callback" in urls:
             self.environment["CALSYNC_OAUTH_REDIRECT_URI"] = urls["oauth_callback"] + "callback"
         for name in names:

@@ -135,6 +135,11 @@ class Settings:
     calendar_change_seconds: float = 5.0
     """Coalescing window of a calendar's change notifications (``CALSYNC_CALENDAR_CHANGE_SECONDS``):
     one incremental read per calendar per window, however many notifications Google sends."""
+    verify_page_size: int = 50
+    """Items per page of the verification pass, 1-500 (``CALSYNC_VERIFY_PAGE_SIZE``)."""
+    verify_page_seconds: float = 10.0
+    """Pause between two pages of a tenant's verification pass (``CALSYNC_VERIFY_PAGE_SECONDS``):
+    its pace, about ``verify_page_size`` items' parts read per pause."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -178,6 +183,8 @@ def get_settings() -> Settings:
         watch_url=_env("CALSYNC_WATCH_URL"),
         watch_ttl_seconds=max(int(_env("CALSYNC_WATCH_TTL_SECONDS", "604800")), 60),
         calendar_change_seconds=float(_env("CALSYNC_CALENDAR_CHANGE_SECONDS", "5")),
+        verify_page_size=min(max(int(_env("CALSYNC_VERIFY_PAGE_SIZE", "50")), 1), 500),
+        verify_page_seconds=max(float(_env("CALSYNC_VERIFY_PAGE_SECONDS", "10")), 0.0),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

@@ -276,6 +276,18 @@ def test_scheduler_calls_sweeper_with_oidc(tf: TerraformConfig) -> None:
     assert token["service_account_email"] == "${google_service_account.scheduler.email}"
 
 
+def test_scheduler_starts_the_verification_pass_with_oidc(tf: TerraformConfig) -> None:
+    """The verification job POSTs to orphan-sweeper's /verify as the scheduler identity; the
+    OIDC audience is the service URL (Cloud Run checks it against the service, not the path)."""
+    job = tf.resource("google_cloud_scheduler_job", "verification")
+    assert job["schedule"] == "${var.verification_schedule}"
+    target = block(job, "http_target")
+    assert target["uri"] == "${local.function_urls.orphan_sweeper}/verify"
+    token = block(target, "oidc_token")
+    assert token["service_account_email"] == "${google_service_account.scheduler.email}"
+    assert token["audience"] == "${local.function_urls.orphan_sweeper}"
+
+
 def test_tasks_queue_within_calendar_per_user_quota(tf: TerraformConfig) -> None:
     """Dispatch rate x requests per task stays within 600 requests/min/user by default."""
     limits = block(tf.resource("google_cloud_tasks_queue", "reconcile"), "rate_limits")

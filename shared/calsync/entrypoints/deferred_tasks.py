@@ -41,7 +41,9 @@ class ReconcileTask(BaseModel):
     (``revoke_grant``: oauth_callback cannot decrypt grants, this function can). Two-way
     sync: renew a watch channel (``renew_channel``), stop one that is stale
     (``stop_channel``) or those the tenant's settings no longer call for (``stop_channels``),
-    read a watched calendar's changes (``calendar_changed``)."""
+    read a watched calendar's changes (``calendar_changed``), walk one page of a tenant's
+    verification pass (``verify_page``) or check one item against Google again
+    (``verify_item``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,6 +58,8 @@ class ReconcileTask(BaseModel):
         "stop_channel",
         "stop_channels",
         "calendar_changed",
+        "verify_page",
+        "verify_item",
     ]
     tenant_id: TenantId
     item: ItemRef | None = None
@@ -76,6 +80,8 @@ class ReconcileTask(BaseModel):
     resource_id: Annotated[str, Field(max_length=256)] = ""
     calendar: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
     """``calendar_changed``: the watched calendar whose changes to read."""
+    run: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """``verify_page``: which verification pass (``calsync.entrypoints.verification_pass``)."""
 
     @model_validator(mode="after")
     def _page_needs_a_version(self) -> Self:
@@ -159,6 +165,14 @@ def _channel_task(services: Services, task: ReconcileTask) -> bool:
         services.channels.stop_tenant(task.tenant_id)
     elif task.action == "calendar_changed" and task.calendar:
         services.changes.read(task.tenant_id, task.calendar)
+    elif task.action == "verify_page" and task.run:
+        from calsync.entrypoints import verification_pass
+
+        verification_pass.run_page(services, task.tenant_id, task.run, task.cursor, task.page_size)
+    elif task.action == "verify_item" and task.item is not None:
+        from calsync.entrypoints import verification_pass
+
+        verification_pass.verify_item(services, task.tenant_id, task.item.key)
     else:
         return False
     return True

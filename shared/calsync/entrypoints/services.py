@@ -7,11 +7,14 @@ so a cold start imports only what the first request needs.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
 from calsync.config import Settings, get_settings
+from calsync.contracts import DriftField
+from calsync.errors import ItemBusy
 from calsync.google.calendar import CalendarGateway, build_calendar_gateway
 from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.google.platform_identity import platform_identity
@@ -21,6 +24,7 @@ from calsync.sync.calendar_changes import CalendarChanges, ManagedChange
 from calsync.sync.drift import Drift
 from calsync.sync.reconciler import Reconciler
 from calsync.sync.responses import Responses
+from calsync.sync.verification import Verification, recheck_later
 from calsync.sync.watch_channels import ChannelKeeper
 
 if TYPE_CHECKING:
@@ -80,14 +84,32 @@ class Services:
     @property
     def changes(self) -> CalendarChanges:
         """Reads watched calendars' changes back (two-way sync)."""
+        return CalendarChanges(self.store, self.channels, self._on_change())
+
+    @property
+    def verification(self) -> Verification:
+        """Checks items' future parts against Google (two-way sync's verification pass)."""
+        return Verification(self.store, self.platform_gateway, self.organizers, self._on_change())
+
+    def _on_change(self) -> Callable[[ManagedChange], list[DriftField]]:
+        """What happens to each change of one of calsync's events found in Google."""
         drift = Drift(self.store, self.results, self.tasks)
         responses = Responses(self.store, self.results)
+        tasks = self.tasks
+        rechecking: set[tuple[str, str]] = set()
 
-        def on_change(change: ManagedChange) -> None:
+        def on_change(change: ManagedChange) -> list[DriftField]:
             responses.check(change)  # first: whatever the etag (see calsync.sync.responses)
-            drift.check(change)
+            try:
+                return drift.check(change)
+            except ItemBusy:
+                item = (change.tenant.tenant_id, change.item_key)
+                if item not in rechecking:  # one recheck covers all of the item's parts
+                    rechecking.add(item)
+                    recheck_later(tasks, *item)
+                return []
 
-        return CalendarChanges(self.store, self.channels, on_change)
+        return on_change
 
     @property
     def reconciler(self) -> Reconciler:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 
-__all__ = ["Decision", "FirestoreState", "as_document", "firestore_client"]
+__all__ = ["Decision", "FirestoreState", "as_document", "contended", "firestore_client"]
 
 
 class Decision(StrEnum):
@@ -37,6 +37,14 @@ def firestore_client(project: str, database: str = "(default)") -> firestore.Cli
     from google.cloud import firestore
 
     return firestore.Client(project=project, database=database)
+
+
+def contended(exc: BaseException) -> bool:
+    """True for a transaction Firestore gave up on because others held its documents
+    (``ValueError: Failed to commit transaction in N attempts``, caused by ``Aborted``)."""
+    from google.api_core.exceptions import Aborted
+
+    return isinstance(exc, ValueError) and isinstance(exc.__cause__, Aborted)
 
 
 def as_document(model: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from calsync.logs import get_logger
 from calsync.records import now
-from calsync.state.firestore_base import FirestoreState
+from calsync.state.firestore_base import FirestoreState, contended
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -76,9 +76,14 @@ class LeaseState(FirestoreState):
             )
             return True, other, expires
 
-        taken, other, expired = cast(
-            tuple[bool, bool, datetime | None], take(self._db.transaction())
-        )
+        try:
+            taken, other, expired = cast(
+                tuple[bool, bool, datetime | None], take(self._db.transaction())
+            )
+        except ValueError as exc:
+            if not contended(exc):
+                raise
+            return False  # others are taking it this very moment: as good as held
         if taken and other:  # logged once the take is committed (a transaction may rerun)
             overdue = (now() - expired).total_seconds() if isinstance(expired, datetime) else None
             _LOG.warning(LEASE_TAKEN_OVER, extra={"fields": {**about, "expired_seconds": overdue}})

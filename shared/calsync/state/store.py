@@ -11,6 +11,7 @@ that never touches Firestore never imports it.
 from __future__ import annotations
 
 from calsync.state.attendance import ATTENDANCE_BATCH, AttendanceState, AttendanceTally
+from calsync.state.drift_checks import DriftCheckState
 from calsync.state.firestore_base import Decision, firestore_client
 from calsync.state.items import Recorded
 from calsync.state.leases import Fence
@@ -40,5 +41,6 @@ class FirestoreStore(
     RoomCatalogState,
     LedgerState,
     WatchState,
+    DriftCheckState,
 ):
     """Every concern's documents, behind one client (what ``Services.store`` hands out)."""

@@ -8,14 +8,16 @@ write; a change of nothing managed (an attendee's answer, a room's, a Meet link)
 
 The tenant's ``drift_policy`` decides:
 
-- ``repair`` (default): the mapping is marked stale and a named reconcile task scheduled at
-  once (retried by Cloud Tasks while the item is busy), which reads Google's event and puts
+- ``repair`` (default): the mapping is marked stale, under the item's lease (``ItemBusy``
+  while a reconcile holds the item or saved the part meanwhile: the part is checked again
+  later), and a named reconcile task scheduled at once, which reads Google's event and puts
   it back with one write. The planner's notification rules
   apply: attendees are told when time or place is put back, cosmetic repairs are silent,
   guests added by hand are removed (as any attendee-only change, per
   ``attendee_notifications``). A deleted event is created again under the part's next
   generation of event id, so it can never be a duplicate of the tombstone;
-- ``report``: Google's version is left as it is.
+- ``report``: Google's version is left as it is, and the same drift (same fields, same
+  values in Google) is reported once, however often it is seen again.
 
 Either way a ``drifted`` result names the fields (``error_code`` ``repaired`` or ``reported``)
 and the decision goes into the ledger (``calsync explain`` shows it). Parts that are past,
@@ -27,14 +29,18 @@ items deleted or with a version Google has not seen yet are left to their reconc
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from typing import Any
 
 from calsync.contracts import DriftField, Result, ResultStatus
+from calsync.errors import ItemBusy
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
 from calsync.logs import get_logger
-from calsync.records import ItemRecord, LedgerEntry, now
-from calsync.state.store import FirestoreStore
+from calsync.records import ItemRecord, LedgerEntry, PartMapping, now
+from calsync.state.store import Fence, FirestoreStore
 from calsync.sync.calendar_changes import ManagedChange
 from calsync.sync.event_ids import event_id
 from calsync.sync.planning import changed_fields
@@ -43,6 +49,11 @@ from calsync.sync.rendering import DesiredEvent, render_part
 __all__ = ["Drift", "drifted_fields"]
 
 _LOG = get_logger(__name__)
+_MARK_SECONDS = 30.0
+"""How long a repair's mark holds the item's lease (two Firestore calls: seconds at most)."""
+_REPAIR_DELAY = 1.0
+"""The repair reconcile waits this long, so that the read marks the item's other drifted
+parts first instead of finding the item busy (one reconcile repairs them all)."""
 
 
 def drifted_fields(desired: DesiredEvent, event: dict[str, Any]) -> list[DriftField]:
@@ -64,6 +75,25 @@ def drifted_fields(desired: DesiredEvent, event: dict[str, Any]) -> list[DriftFi
     return fields
 
 
+def _observed(event: dict[str, Any], field: DriftField) -> Any:
+    """What Google's ``event`` holds for a managed ``field`` (to tell one drift from another)."""
+    match field:
+        case "time":
+            return [event.get("start"), event.get("end")]
+        case "title":
+            return event.get("summary", "")
+        case "attendees":
+            return sorted(_guests(event))
+        case "status":
+            return event.get("status")
+    return event.get(field, "")
+
+
+def _written(mapping: PartMapping) -> tuple[str, str, str, str, int]:
+    """What a save of the part changes: a mapping that differs was written meanwhile."""
+    return (mapping.event_id, mapping.etag, mapping.fingerprint, mapping.state, mapping.generation)
+
+
 def _guests(event: dict[str, Any]) -> set[str]:
     return {
         str(a.get("email", "")).lower()
@@ -79,6 +109,9 @@ class Drift:
         self._store = store
         self._results = results
         self._tasks = tasks
+        self._run = uuid.uuid4().hex
+        self._repairing: set[tuple[str, str]] = set()
+        """Items this check (one calendar read, one verification page) has a repair task for."""
 
     def check(self, change: ManagedChange) -> list[DriftField]:
         """Repair or report ``change`` if it drifted; returns the drifted fields."""
@@ -95,7 +128,9 @@ class Drift:
             return []
         policy = tenant.settings.drift_policy
         if policy == "repair":
-            self._repair(change, record, str(etag or change.event.get("updated", "")))
+            self._repair(change, record)
+        elif self._reported_before(change, fields):
+            return fields
         self._record(
             change, record, desired, fields, "repaired" if policy == "repair" else "reported"
         )
@@ -120,32 +155,65 @@ class Drift:
             organizer_attends=record.successor is None,
         )
 
-    def _repair(self, change: ManagedChange, record: ItemRecord, etag: str) -> None:
+    def _repair(self, change: ManagedChange, record: ItemRecord) -> None:
         """Mark the mapping stale (a deleted event: the next generation's id) and have the item
-        reconciled now, which reads Google's event and writes the part back."""
+        reconciled, which reads Google's event and writes the part back: one reconcile task
+        per item per check, however many of its parts drifted.
+
+        The mark is made under the item's own lease, as any mapping save: ``ItemBusy`` while a
+        reconcile holds the item, or when a reconcile saved the part since the mapping was read
+        (it may already have put the event back); the caller checks the part again later.
+        """
         mapping = change.mapping
+        tenant_id, item_key = record.tenant_id, change.item_key
         update: dict[str, Any] = {"fingerprint": "", "updated_at": now()}
         if change.deleted:
             generation = mapping.generation + 1
             update |= {
                 "generation": generation,
-                "event_id": event_id(
-                    record.tenant_id, change.item_key, mapping.part_key, generation
-                ),
+                "event_id": event_id(tenant_id, item_key, mapping.part_key, generation),
                 "etag": "",
             }
-        self._store.save_mapping(
-            record.tenant_id, change.item_key, mapping.model_copy(update=update)
-        )
+        holder = "drift-" + uuid.uuid4().hex
+        if not self._store.acquire_lease(tenant_id, item_key, holder, _MARK_SECONDS):
+            raise ItemBusy(f"{item_key} is being reconciled; its drift is checked again later")
+        try:
+            current = self._store.mappings(tenant_id, item_key).get(mapping.part_key)
+            if current is None or _written(current) != _written(mapping):
+                raise ItemBusy(f"{item_key}/{mapping.part_key} was written meanwhile")
+            fence = Fence(holder, record.successor)
+            if not self._store.save_mapping(
+                tenant_id, item_key, current.model_copy(update=update), fence
+            ):
+                raise ItemBusy(f"{item_key} was taken over meanwhile")
+        finally:
+            self._store.release_lease(tenant_id, item_key, holder)
+        if (tenant_id, item_key) in self._repairing:
+            return  # its reconcile has yet to take the lease: it reads this mark too
+        self._repairing.add((tenant_id, item_key))
         self._tasks.schedule(
-            task_name("repair", record.tenant_id, change.item_key, mapping.part_key, etag),
+            task_name("repair", tenant_id, item_key, self._run),
             {
                 "action": "reconcile",
-                "tenant_id": record.tenant_id,
+                "tenant_id": tenant_id,
                 "item": record.ref.model_dump(mode="json"),
             },
-            0,
+            _REPAIR_DELAY,
         )
+
+    def _reported_before(self, change: ManagedChange, fields: list[DriftField]) -> bool:
+        """Under ``report``: True when this very drift (same fields, same values in Google, on
+        the event as calsync last wrote it) was reported already; remembers it otherwise."""
+        mapping = change.mapping
+        seen = {name: _observed(change.event, name) for name in fields}
+        key = hashlib.sha256(
+            json.dumps([mapping.event_id, mapping.etag, seen], sort_keys=True).encode()
+        ).hexdigest()
+        tenant_id = change.tenant.tenant_id
+        if self._store.drift_reported(tenant_id, change.item_key, mapping.part_key, key):
+            return True
+        self._store.save_drift_reported(tenant_id, change.item_key, mapping.part_key, key)
+        return False
 
     def _record(
         self,
