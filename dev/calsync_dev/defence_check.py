@@ -1,8 +1,9 @@
 """Switch each security defence off in turn and expect its attack tests to fail.
 
 ``./run defence-check`` (not part of ``./run test``: it runs pytest once per defence). Each
-defence (the table is ``calsync_dev.defences``) is a small textual patch of one or more
-library files that removes it; the script applies it, runs the named tests, and restores
+defence (the tables are ``calsync_dev.defences_boundaries`` and
+``calsync_dev.defences_connect_flow``) is a small textual patch of one or more library files
+that removes it; the script applies it, runs the named tests, and restores
 the files whatever happens. A defence whose tests still pass is reported as ``NOT CAUGHT``
 and the script exits non-zero. ``--only NAME`` checks one defence; ``--list`` prints them.
 The table it prints is recorded in docs/security.md ("Defence check")::
@@ -19,7 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from calsync_dev.defences import DEFENCES, LIB, Defence
+from calsync_dev.defences import LIB, Defence
+from calsync_dev.defences_boundaries import BOUNDARIES
+from calsync_dev.defences_connect_flow import CONNECT_FLOW
+
+DEFENCES = (*BOUNDARIES, *CONNECT_FLOW)
+"""Every defence, in the order docs/security.md lists them."""
 
 ROOT = Path(__file__).resolve().parents[2]
 
