@@ -183,3 +183,28 @@ def test_an_attendee_declining_is_published_as_responded(
         ("responded", "accepted"),
     ]
     assert ledger(svc, "drift") == []
+
+
+def test_explain_tells_what_someone_changed_in_google_and_what_calsync_did(
+    repair: str, svc: Services, sandbox: Any
+) -> None:
+    """`calsync explain` for a guest added by hand names the change, the person and the repair."""
+    from calsync.sync.explain import explain
+
+    mapping = svc.store.mappings("acme", ITEM)["day1"]
+    sandbox.edit_add_guest(repair, mapping.event_id, "erin@acme.com")
+    settle(sandbox)
+    store = svc.store
+    text = "\n".join(
+        explain(
+            store.get_tenant("acme"),
+            store.get_item("acme", ITEM),
+            store.mappings("acme", ITEM),
+            store.ledger("acme", ITEM),
+            "erin@acme.com",
+        )
+    )
+    assert (
+        "changed in Google Calendar (attendees) at v1: calsync put it back; "
+        "guests added there: erin@acme.com (erin@acme.com was added by hand, not by calsync)"
+    ) in text

@@ -25,6 +25,33 @@ def _role(record: ItemRecord, part: Part, email: str) -> str | None:
     return None
 
 
+_DRIFT_OUTCOMES = {
+    "repaired": "calsync put it back",
+    "reported": "left as it is (drift_policy: report) and reported to the platform",
+}
+
+
+def _drift_line(entry: LedgerEntry, email: str | None) -> str:
+    """A change someone made in Google Calendar (two-way sync), and what calsync did."""
+    fields = ", ".join(entry.detail.get("fields", [])) or "?"
+    outcome = _DRIFT_OUTCOMES.get(entry.outcome, entry.outcome)
+    line = (
+        f"  {entry.at:%Y-%m-%d %H:%M:%S} changed in Google Calendar ({fields}) "
+        f"at v{entry.version}: {outcome}"
+    )
+    added = entry.detail.get("guests_added_in_google", [])
+    removed = entry.detail.get("guests_removed_in_google", [])
+    if added:
+        line += f"; guests added there: {', '.join(added)}"
+    if removed:
+        line += f"; guests removed there: {', '.join(removed)}"
+    if email and email in added:
+        line += f" ({email} was added by hand, not by calsync)"
+    if email and email in removed:
+        line += f" ({email} was removed by hand)"
+    return line
+
+
 def explain(
     tenant: TenantRecord | None,
     record: ItemRecord | None,
@@ -63,6 +90,9 @@ def explain(
                 else f"  {email} is not an organizer or host of this part"
             )
         for entry in [e for e in ledger if e.part_key == key][-5:]:
+            if entry.operation == "drift":
+                lines.append(_drift_line(entry, email))
+                continue
             invited = entry.detail.get("attendees", [])
             mention = ""
             if email and "attendees" in entry.detail:
