@@ -271,3 +271,28 @@ def test_a_disconnect_while_the_tenants_sync_is_off_still_moves_her_events(
     assert "alice@acme.com" not in organizers_of(sandbox, "bob@acme.com")
     assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
     assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+
+
+def test_a_disconnect_tried_again_after_a_failed_attempt_still_hands_her_events_back(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants
+) -> None:
+    """Cloud Tasks refuses the first attempt's ``revoke_grant`` task (503: "try again"), after
+    her grant was already marked ``disconnecting``; she tries again. The second attempt must
+    pick up the grant that is leaving, not take it for "no grant": before, it revoked her
+    sign-in (Google revokes the whole grant) and scheduled the task without a grant id, so
+    nothing moved and her events stayed, stale, in her calendar for good (model-based test,
+    seed 730516563)."""
+    connect(browser, sandbox, "alice@acme.com")
+    deliver(upsert_message(version=1))
+    assert organizers_of(sandbox, "bob@acme.com") == {"alice@acme.com"}
+    sandbox.inject_fault("cloudtasks.projects.locations.queues.tasks.create", count=1)
+    assert browser.disconnect("alice@acme.com").status_code == 503
+    assert grants.status("acme", "alice@acme.com")["health"] == "disconnecting"
+    assert browser.disconnect("alice@acme.com").status_code == 200
+    wait_for_tasks(sandbox)
+    bob = view(sandbox, "bob@acme.com")
+    assert len(bob) == 1
+    assert bob[0]["organizer"].endswith("@group.calendar.google.com")
+    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
+    assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
+    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"

@@ -184,12 +184,22 @@ class OrganizerGrants:
 
     def begin_disconnect(self, tenant_id: str, email: str) -> str | None:
         """Mark the organizer's connected grant ``disconnecting``; its ``grant_id``, or None
-        when there is no connected grant (nothing to move events out with)."""
+        when there is no grant to move events out with (never connected, ``needs_consent``).
+
+        A grant already ``disconnecting`` is answered with its ``grant_id`` too: an earlier
+        attempt marked it and then failed (Cloud Tasks refused its ``revoke_grant`` task, the
+        page said "try again"), so this attempt must schedule the hand-back that one could
+        not. Taking it for "no grant" revoked the sign-in, which Google does for the whole
+        grant, and the organizer's events were stranded in their calendar (model seed
+        730516563). A second task for the same grant is harmless: the first to finish
+        revokes it, the other then finds it gone and does nothing."""
         self._forget((tenant_id, email.lower()))
         try:
             record = self._store.get(tenant_id, email)
         except GrantMisplaced:
             return None
+        if record is not None and record.health is Health.DISCONNECTING:
+            return record.grant_id
         if record is None or record.health is not Health.CONNECTED:
             return None
         if not self._store.mark_disconnecting(tenant_id, email, record.grant_id):
