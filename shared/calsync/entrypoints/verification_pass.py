@@ -26,10 +26,12 @@ from typing import Any
 
 from calsync.entrypoints.push import Response, trace_id
 from calsync.entrypoints.services import Services
+from calsync.errors import ItemBusy
 from calsync.google.cloud_tasks import task_name
 from calsync.logs import configure, get_logger, log_context
 from calsync.records import TenantRecord, now
 from calsync.state.drift_checks import PAGE_COUNTS
+from calsync.sync.verification import recheck_later
 
 __all__ = ["handle", "run_page", "start", "verifies", "verify_item"]
 
@@ -96,7 +98,11 @@ def run_page(services: Services, tenant_id: str, run_id: str, cursor: str, size:
         counts["items"] += 1
         if record is None:
             continue
-        check = services.verification.verify_item(tenant, key, record)
+        try:
+            check = services.verification.verify_item(tenant, key, record)
+        except ItemBusy:
+            recheck_later(services.tasks, tenant_id, key)
+            continue
         counts["checked"] += check.checked
         counts["drifted"] += check.drifted
         counts["unreachable"] += check.unreachable
@@ -117,4 +123,7 @@ def verify_item(services: Services, tenant_id: str, item_key: str) -> None:
     record = services.store.get_item(tenant_id, item_key)
     if tenant is None or record is None or not verifies(tenant):
         return
-    services.verification.verify_item(tenant, item_key, record)
+    try:
+        services.verification.verify_item(tenant, item_key, record)
+    except ItemBusy:
+        recheck_later(services.tasks, tenant_id, item_key)

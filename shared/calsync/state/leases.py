@@ -89,6 +89,13 @@ class LeaseState(FirestoreState):
             _LOG.warning(LEASE_TAKEN_OVER, extra={"fields": {**about, "expired_seconds": overdue}})
         return taken
 
+    def lease_held(self, tenant_id: str, item_key: str) -> bool:
+        """True while someone holds the item's lease (a plain read: no transaction, so asking
+        adds no contention to the lease the holder renews)."""
+        current = self._lease(tenant_id, item_key).get().to_dict() or {}
+        expires = current.get("expires_at")
+        return bool(current.get("holder") and expires and expires > now())
+
     def renew_lease(self, tenant_id: str, item_key: str, fence: Fence, seconds: float) -> bool:
         """Extend the item's lease by ``seconds`` from now if ``fence`` still holds.
 

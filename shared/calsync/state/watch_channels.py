@@ -120,10 +120,20 @@ class WatchState(FirestoreState):
         self._watched(tenant_id, calendar_id).delete()
 
     def save_sync_token(self, tenant_id: str, calendar_id: str, token: str) -> None:
-        """Remember where the calendar's incremental sync stands (empty: list in full next)."""
-        self._watched(tenant_id, calendar_id).set(
-            {"sync_token": token, "updated_at": now()}, merge=True
-        )
+        """Remember where the calendar's incremental sync stands (empty: list in full next).
+
+        Only while the calendar is still watched: a read that ends after the calendar was
+        unwatched (sync off, a disconnect) must not bring its record back as a token alone,
+        which is no valid watch record (a ``set`` with ``merge`` did, and every later read of
+        the tenant's watched calendars failed)."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self._watched(tenant_id, calendar_id).update(
+                {"sync_token": token, "updated_at": now()}
+            )
+        except NotFound:
+            pass  # unwatched meanwhile: its channel is stopped, nothing to remember
 
     def known_responses(
         self, tenant_id: str, item_key: str, part_key: str, event_id: str

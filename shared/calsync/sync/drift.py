@@ -175,7 +175,9 @@ class Drift:
                 "etag": "",
             }
         holder = "drift-" + uuid.uuid4().hex
-        if not self._store.acquire_lease(tenant_id, item_key, holder, _MARK_SECONDS):
+        if self._store.lease_held(tenant_id, item_key) or not self._store.acquire_lease(
+            tenant_id, item_key, holder, _MARK_SECONDS
+        ):
             raise ItemBusy(f"{item_key} is being reconciled; its drift is checked again later")
         try:
             current = self._store.mappings(tenant_id, item_key).get(mapping.part_key)

@@ -14,11 +14,10 @@ walks a tenant's items with it, page by page::
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from calsync.errors import InvalidGrant
+from calsync.errors import InvalidGrant, ItemBusy
 from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
@@ -36,15 +35,25 @@ RECHECK_SECONDS = 5.0
 
 def recheck_later(tasks: TaskScheduler, tenant_id: str, item_key: str) -> None:
     """Have the item checked against Google again shortly: a reconcile held it, or saved the
-    part, while its drift was being marked (a ``verify_item`` task; each one is new, so two
-    rechecks of one item may both run: a check is a read and is harmless twice)."""
+    part, while its drift was being marked (a ``verify_item`` task).
+
+    Coalesced: the task is named after the item and the next ``RECHECK_SECONDS`` window and
+    runs when that window has ended, so every recheck asked for within one window is one task
+    (Cloud Tasks answers the others ``ALREADY_EXISTS``), and a window's task can only have run
+    once the window is over, when no one names it any more. A drift a lost recheck would miss
+    is still found by the next change of the event or by the nightly verification pass."""
+    moment = now().timestamp()
+    window = int(moment // RECHECK_SECONDS) + 1
     kind, _, item_id = item_key.partition(":")
-    tasks.schedule(
-        task_name("verify-item", tenant_id, item_key, uuid.uuid4().hex),
+    scheduled = tasks.schedule(
+        task_name("verify-item", tenant_id, item_key, str(window)),
         {"action": "verify_item", "tenant_id": tenant_id, "item": {"kind": kind, "id": item_id}},
-        RECHECK_SECONDS,
+        window * RECHECK_SECONDS - moment + 1.0,
     )
-    _LOG.info("item busy; its drift is checked again shortly", extra={"fields": {"item": item_key}})
+    if scheduled:
+        _LOG.info(
+            "item busy; its drift is checked again shortly", extra={"fields": {"item": item_key}}
+        )
 
 
 @dataclass(frozen=True)
@@ -72,9 +81,15 @@ class Verification:
         self._on_change = on_change
 
     def verify_item(self, tenant: TenantRecord, item_key: str, record: ItemRecord) -> ItemCheck:
-        """Check every future synced part of the item (``on_change`` repairs or reports)."""
+        """Check every future synced part of the item (``on_change`` repairs or reports).
+
+        ``ItemBusy`` while a reconcile holds the item: it reads Google itself, and reading
+        every part now would only find drift it is about to put back (the caller checks the
+        item again later, ``recheck_later``)."""
         if record.deleted or record.item is None:
             return ItemCheck()
+        if self._store.lease_held(tenant.tenant_id, item_key):
+            raise ItemBusy(f"{item_key} is being reconciled; checked again later")
         owners = Owners(
             self._store, tenant, self._platform_gateway, self._organizers, record.successor
         )
