@@ -4,17 +4,23 @@ Both are asynchronous in Google: a room answers the invitation (``accepted``,
 or ``declined`` when double-booked), possibly later; a Meet link is created
 ``pending`` and becomes ``success`` or ``failure``. ``observe`` reads one event
 resource; ``outcomes`` turns what it saw into extra results for the platform;
-``pending`` says whether a follow-up check is needed.
+``pending`` says whether a follow-up check is needed; ``late_answers`` which rooms
+answered since calsync recorded their answers (two-way sync's reads,
+``calsync.sync.room_answers``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from calsync.contracts import Result, ResultStatus
 
-__all__ = ["Amenities", "observe", "outcomes"]
+__all__ = ["ROOM_ANSWERS", "Amenities", "late_answers", "observe", "outcomes"]
+
+ROOM_ANSWERS = frozenset({"accepted", "declined", "tentative"})
+"""What a room can say to an invitation (anything else is no answer yet)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,18 @@ def outcomes(base: Result, seen: Amenities) -> list[Result]:
             )
         )
     return extra
+
+
+def late_answers(known: Mapping[str, str], seen: Amenities) -> dict[str, str]:
+    """room → its answer in ``seen``, for the rooms of ``known`` (the answers calsync recorded
+    for the rooms it invited) that answered something else since.
+
+    A room back to ``needsAction`` has not answered: only a write asks a room again, and that
+    write's result and follow-ups report it. A room calsync did not invite (added by hand in
+    Google Calendar) is drift, not an answer to report.
+    """
+    return {
+        room: status
+        for room, status in seen.room_responses.items()
+        if room in known and status in ROOM_ANSWERS and status != known[room]
+    }

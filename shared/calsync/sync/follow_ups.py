@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import hashlib
 
-from calsync.contracts import ItemRef, Result, ResultStatus
+from calsync.contracts import ItemRef, Result
 from calsync.errors import LeaseLost
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
 from calsync.records import ItemRecord
 from calsync.state.store import Fence, FirestoreStore
-from calsync.sync.amenities import Amenities, observe, outcomes
+from calsync.sync.amenities import Amenities, observe
 from calsync.sync.meet_retries import schedule_meet_retries
 from calsync.sync.owners import Owners
-from calsync.sync.part_results import part_result
+from calsync.sync.part_results import amenity_results
 
 __all__ = ["FOLLOW_UP_SECONDS", "MAX_FOLLOW_UPS", "FollowUps", "amenity_fields"]
 
@@ -110,8 +110,7 @@ class FollowUps:
             if updated != mapping:
                 if not self._store.save_mapping(tenant_id, ref.key, updated, fence):
                     raise LeaseLost(f"{ref.key}: lease lost during a follow-up; retried later")
-                base = part_result(record, mapping.part_key, updated, ResultStatus.SYNCED)
-                results += [base, *outcomes(base, seen)]
+                results += amenity_results(record, updated, seen)
             still_pending = still_pending or seen.pending
         self._results.publish(results)
         if still_pending:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from calsync.contracts import Part, Result, ResultStatus
 from calsync.errors import PermanentGoogleError
 from calsync.records import ItemRecord, PartMapping, now
-from calsync.sync.amenities import Amenities
+from calsync.sync.amenities import Amenities, outcomes
 from calsync.sync.rendering import requested_rooms, wants_meet
 
 __all__ = [
+    "amenity_results",
     "asks_amenities",
     "failed",
     "needs_consent",
@@ -43,6 +44,15 @@ def part_result(
         room_responses=(mapping.room_responses or None) if mapping else None,
         at=now(),
     )
+
+
+def amenity_results(record: ItemRecord, mapping: PartMapping, seen: Amenities) -> list[Result]:
+    """A later answer from Google about the part's rooms or Meet link (``seen``, already in
+    ``mapping``): the part's ``synced`` result carrying it, and ``room_declined`` or
+    ``meet_failed`` beside it. One shape whoever noticed: the follow-up, or two-way sync's read
+    of a room that answered after the follow-ups."""
+    base = part_result(record, mapping.part_key, mapping, ResultStatus.SYNCED)
+    return [base, *outcomes(base, seen)]
 
 
 def needs_consent(record: ItemRecord, part_key: str, mapping: PartMapping, code: str) -> Result:

@@ -4,12 +4,13 @@ Each managed change the incremental read hands on carries the event's attendees 
 ``responseStatus``. ``Responses.check`` compares them with the answers last seen on that event
 (``tenants/T/items/I/responses/{part}``) and publishes one ``responded`` result per attendee
 whose answer changed, with ``email`` and ``response``, so the platform can show "accepted /
-declined / no answer" next to each enrollment. Rooms (their answers are the rooms follow-up's
-business) and the organizer's own entry are left out; an attendee first seen still
-``needsAction`` is not news. Checked before drift and whatever the etag: an answer followed by
-one of calsync's writes within the same window still shows::
+declined / no answer" next to each enrollment. The organizer's own entry is left out; an
+attendee first seen still ``needsAction`` is not news. Rooms are compared with the part's
+mapping instead, which the rooms follow-up keeps too (``calsync.sync.room_answers``: one report
+per answer, whichever notices it first). Checked before drift and whatever the etag: an answer
+followed by one of calsync's writes within the same window still shows::
 
-    Responses(store, results).check(change)
+    Responses(store, results).check(change)     # attendees' results, then rooms'
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from calsync.logs import get_logger
 from calsync.records import now
 from calsync.state.store import FirestoreStore
 from calsync.sync.calendar_changes import ManagedChange
+from calsync.sync.room_answers import RoomAnswers
 
 __all__ = ["Responses", "answers"]
 
@@ -39,16 +41,23 @@ def answers(event: dict[str, Any]) -> dict[str, str]:
 
 
 class Responses:
-    """Publishes attendees' changed answers."""
+    """Publishes attendees' and rooms' changed answers."""
 
     def __init__(self, store: FirestoreStore, results: ResultSink) -> None:
         self._store = store
         self._results = results
+        self._rooms = RoomAnswers(store, results)
 
     def check(self, change: ManagedChange) -> list[Result]:
-        """Publish a ``responded`` result per changed answer; returns them."""
+        """Publish a ``responded`` result per changed answer of an attendee, then the rooms'
+        new answers (``RoomAnswers.check``: ``ItemBusy`` while the item is busy); returns them.
+        """
         if change.deleted:
             return []
+        return self._attendees(change) + self._rooms.check(change)
+
+    def _attendees(self, change: ManagedChange) -> list[Result]:
+        """One ``responded`` result per attendee whose answer changed (published, recorded)."""
         mapping, tenant_id = change.mapping, change.tenant.tenant_id
         current = answers(change.event)
         known = self._store.known_responses(
