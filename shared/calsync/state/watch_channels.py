@@ -11,6 +11,7 @@ A channel's token is kept only as its SHA-256; channel documents outlive their c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import datetime
@@ -128,12 +129,10 @@ class WatchState(FirestoreState):
         the tenant's watched calendars failed)."""
         from google.api_core.exceptions import NotFound
 
-        try:
+        with contextlib.suppress(NotFound):  # unwatched meanwhile: nothing to remember
             self._watched(tenant_id, calendar_id).update(
                 {"sync_token": token, "updated_at": now()}
             )
-        except NotFound:
-            pass  # unwatched meanwhile: its channel is stopped, nothing to remember
 
     def known_responses(
         self, tenant_id: str, item_key: str, part_key: str, event_id: str
