@@ -130,9 +130,7 @@ class WatchState(FirestoreState):
         from google.api_core.exceptions import NotFound
 
         with contextlib.suppress(NotFound):  # unwatched meanwhile: nothing to remember
-            self._watched(tenant_id, calendar_id).update(
-                {"sync_token": token, "updated_at": now()}
-            )
+            self._watched(tenant_id, calendar_id).update({"sync_token": token, "updated_at": now()})
 
     def known_responses(
         self, tenant_id: str, item_key: str, part_key: str, event_id: str
