@@ -314,5 +314,6 @@ def test_a_read_that_ends_after_the_calendar_was_unwatched_leaves_no_partial_rec
     wait_for_due_tasks(sandbox)
     assert deliver(upsert_message(version=2, title="Renamed")) is Outcome.ACK
     watched = svc.store.watched("acme", ALICE)
-    assert watched is not None and watched.channel_id
+    assert watched is not None
+    assert watched.channel_id
     assert {e["summary"] for e in sandbox.calendar_view("bob@acme.com")} >= {"Renamed (1/2)"}

@@ -11,6 +11,7 @@ A channel's token is kept only as its SHA-256; channel documents outlive their c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import datetime
@@ -47,16 +48,24 @@ class WatchState(FirestoreState):
         return self._db.collection("watch_channels").document(channel_id)
 
     def watched(self, tenant_id: str, calendar_id: str) -> WatchedCalendar | None:
-        """The calendar's watch record, if calsync watches it."""
+        """The calendar's watch record, if calsync watches it.
+
+        A record holding only a sync token (what ``save_sync_token`` left before it stopped
+        writing into unwatched calendars' records) is no watch: None, and the next write to
+        the calendar records its channel over it.
+        """
         snapshot = self._watched(tenant_id, calendar_id).get()
-        return WatchedCalendar.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        data = snapshot.to_dict() if snapshot.exists else None
+        if not data or "calendar_id" not in data:
+            return None
+        return WatchedCalendar.model_validate(data)
 
     def watched_calendars(self, tenant_id: str) -> list[WatchedCalendar]:
         """Every calendar the tenant's sync watches."""
-        return [
-            WatchedCalendar.model_validate(s.to_dict())
-            for s in self._tenant(tenant_id).collection("watched").stream()
-        ]
+        records = (
+            s.to_dict() or {} for s in self._tenant(tenant_id).collection("watched").stream()
+        )
+        return [WatchedCalendar.model_validate(r) for r in records if "calendar_id" in r]
 
     def channel(self, channel_id: str) -> WatchChannel | None:
         """The channel named ``channel_id`` (any state), or None if calsync never opened it."""
@@ -120,10 +129,18 @@ class WatchState(FirestoreState):
         self._watched(tenant_id, calendar_id).delete()
 
     def save_sync_token(self, tenant_id: str, calendar_id: str, token: str) -> None:
-        """Remember where the calendar's incremental sync stands (empty: list in full next)."""
-        self._watched(tenant_id, calendar_id).set(
-            {"sync_token": token, "updated_at": now()}, merge=True
-        )
+        """Remember where the calendar's incremental sync stands (empty: list in full next),
+        if calsync still watches it.
+
+        An update, never a merge: a read that ends after the calendar was unwatched (its
+        organizer disconnected meanwhile) would otherwise create a record holding nothing but
+        the token, which no reconcile could read any more (found by the model-based test).
+        """
+        from google.api_core.exceptions import NotFound
+
+        # unwatched meanwhile (NotFound): the next watch lists the calendar in full
+        with contextlib.suppress(NotFound):
+            self._watched(tenant_id, calendar_id).update({"sync_token": token, "updated_at": now()})
 
     def known_responses(
         self, tenant_id: str, item_key: str, part_key: str, event_id: str
