@@ -21,7 +21,7 @@ from calsync.sweeper.sweep import Sweeper
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import NEW_YORK, settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -310,3 +310,29 @@ def test_a_second_hop_transfers_a_part_the_successor_holds_in_their_primary_cale
     second = Sweeper(tenant).sweep()
     assert (second.parts_transferred, second.parts_recreated) == (1, 0)
     assert sorted(e["organizer"] for e in sandbox.calendar_view(CAROL)) == [DAN, DAN, OPS]
+
+
+# -- a deleted item's parts still with the suspended organizer --------------------------------
+def test_a_deleted_items_parts_left_with_a_suspended_organizer_leave_attendees_calendars(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Alice is suspended before her item's deletion is synced: calsync cannot act as her, so
+    its part stays in her calendar (``needs_consent``). Before, the sweeper skipped deleted
+    items, so the part was never handed over: the Data Transfer another of her items caused
+    moved the event to dan's calendar unmapped (or, without one, it stayed with alice), and
+    carol held it for good. Now the part is re-mapped to the receiver, the reconcile deletes
+    it there, and its last result says ``deleted``, not ``transferred`` (model-based test,
+    seed 1946436493: "event:evt_b/p3: deleted, last result transferred", and "'Course evt_b'
+    has no synced mapping")."""
+    _synced_with_carol(tenant, _item())
+    _synced_with_carol(tenant, _item(item_id="evt_kept"))
+    sandbox.update_user(ALICE, suspended=True)
+    deliver(delete_message(version=2))
+    wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
+    Sweeper(tenant).sweep()
+    wait_for_tasks(sandbox, run_future=True)
+    carol = sandbox.calendar_view(CAROL)
+    assert [e["summary"] for e in carol] == ["Intro to Python"], carol  # evt_kept alone
+    assert tenant.store.mappings("acme", EVT.key)["p"].state == "deleted"
+    last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
+    assert max(last, key=lambda r: str(r["at"]))["status"] == "deleted", last
