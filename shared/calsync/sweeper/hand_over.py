@@ -195,11 +195,15 @@ class HandOvers:
         if record is None:
             self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
             return
+        reconciled = self._services.reconciler.reconcile(tenant_id, record.ref)
         synced = {
             r.part_key: r
-            for r in self._services.reconciler.reconcile(tenant_id, record.ref)
+            for r in reconciled
             if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
         }
+        # A part the reconcile deleted (the item was deleted, or the part removed) is gone:
+        # its ``deleted`` result is its last word, not a ``transferred`` one published after it.
+        gone = {r.part_key for r in reconciled if r.status is ResultStatus.DELETED}
         old, successor = state["from"], state["to"]
         results = [
             Result(
@@ -214,6 +218,7 @@ class HandOvers:
                 at=now(),
             )
             for key in state["parts"]
+            if key not in gone
         ]
         self._services.results.publish(results)
         self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
