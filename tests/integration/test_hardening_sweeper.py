@@ -313,8 +313,9 @@ def test_a_second_hop_transfers_a_part_the_successor_holds_in_their_primary_cale
 
 
 # -- a deleted item's parts still with the suspended organizer --------------------------------
+@pytest.mark.parametrize("when", ["before the sweep", "while the hand-over waits"])
 def test_a_deleted_items_parts_left_with_a_suspended_organizer_leave_attendees_calendars(
-    tenant: Services, sandbox: Any, results: Any
+    when: str, tenant: Services, sandbox: Any, results: Any
 ) -> None:
     """Alice is suspended before her item's deletion is synced: calsync cannot act as her, so
     its part stays in her calendar (``needs_consent``). Before, the sweeper skipped deleted
@@ -324,15 +325,53 @@ def test_a_deleted_items_parts_left_with_a_suspended_organizer_leave_attendees_c
     it there, and its last result says ``deleted``, not ``transferred`` (model-based test,
     seed 1946436493: "event:evt_b/p3: deleted, last result transferred", and "'Course evt_b'
     has no synced mapping")."""
-    _synced_with_carol(tenant, _item())
+    # no host and no fallback: its successor is the platform account, and dan receives the
+    # Data Transfer (evt_kept's successor), as in the model's run
+    deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
+    _synced_with_carol(tenant, _item(host_emails=[]))
     _synced_with_carol(tenant, _item(item_id="evt_kept"))
     sandbox.update_user(ALICE, suspended=True)
-    deliver(delete_message(version=2))
-    wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
-    Sweeper(tenant).sweep()
+    if when == "before the sweep":
+        deliver(delete_message(version=2))
+        wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
+        Sweeper(tenant).sweep()
+    else:  # the item is busy: its hand-over is recorded, and the deletion comes meanwhile
+        assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+        Sweeper(tenant).sweep()
+        deliver(delete_message(version=2))
+        tenant.store.release_lease("acme", EVT.key, "someone-else")
+        sandbox.run_tasks(include_future=True)
     wait_for_tasks(sandbox, run_future=True)
     carol = sandbox.calendar_view(CAROL)
     assert [e["summary"] for e in carol] == ["Intro to Python"], carol  # evt_kept alone
     assert tenant.store.mappings("acme", EVT.key)["p"].state == "deleted"
     last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
     assert max(last, key=lambda r: str(r["at"]))["status"] == "deleted", last
+
+
+def test_an_item_deleted_while_its_hand_over_waits_without_a_receiver_ends_deleted(
+    tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Alice's only item has no host and the tenant no fallback: no Data Transfer, its part is
+    to be recreated under the platform account. The item is busy when the sweep comes, so its
+    hand-over waits for a task, and the platform deletes the item meanwhile. Nothing is
+    recreated and the part's last result is ``deleted`` (naming the original, which stays with
+    the suspended account): before, a ``transferred`` result came last, naming no event, for
+    an item that no longer exists (model-based test, seed 1946436493: "event:evt_b/p3:
+    deleted, last result transferred")."""
+    deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
+    _synced_with_carol(tenant, _item(host_emails=[]))
+    original = tenant.store.mappings("acme", EVT.key)["p"]
+    sandbox.update_user(ALICE, suspended=True)
+    assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+    report = Sweeper(tenant).sweep()
+    assert report.hand_overs_retrying == 1
+    deliver(delete_message(version=2))
+    tenant.store.release_lease("acme", EVT.key, "someone-else")
+    sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox, run_future=True)
+    assert tenant.store.hand_overs("acme") == []
+    last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
+    final = max(last, key=lambda r: str(r["at"]))
+    assert (final["status"], final.get("event_id")) == ("deleted", original.event_id), last
+    assert [e["organizer"] for e in sandbox.calendar_view(CAROL)] == [ALICE]  # the original
