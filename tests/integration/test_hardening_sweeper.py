@@ -349,26 +349,33 @@ def test_a_deleted_items_parts_left_with_a_suspended_organizer_leave_attendees_c
     assert max(last, key=lambda r: str(r["at"]))["status"] == "deleted", last
 
 
-def test_an_item_deleted_while_its_hand_over_waits_without_a_receiver_ends_deleted(
-    tenant: Services, sandbox: Any, results: Any
+@pytest.mark.parametrize("when", ["before the sweep", "while the hand-over waits"])
+def test_a_deleted_item_without_a_receiver_ends_deleted_naming_the_original(
+    when: str, tenant: Services, sandbox: Any, results: Any
 ) -> None:
     """Alice's only item has no host and the tenant no fallback: no Data Transfer, its part is
-    to be recreated under the platform account. The item is busy when the sweep comes, so its
-    hand-over waits for a task, and the platform deletes the item meanwhile. Nothing is
-    recreated and the part's last result is ``deleted`` (naming the original, which stays with
-    the suspended account): before, a ``transferred`` result came last, naming no event, for
-    an item that no longer exists (model-based test, seed 1946436493: "event:evt_b/p3:
-    deleted, last result transferred")."""
+    to be recreated under the platform account. The platform deletes the item before the
+    sweep (its reconcile cannot act as alice: ``needs_consent``), or while its hand-over waits
+    for the item's lease. Nothing is recreated and the part's last result is ``deleted``
+    (naming the original, which stays with the suspended account): before, the first case
+    ended ``needs_consent`` (the sweeper skipped deleted items) and the second
+    ``transferred``, naming no event, for an item that no longer exists (model-based test,
+    seed 1946436493: "event:evt_b/p3: deleted, last result transferred", "… needs_consent")."""
     deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
     _synced_with_carol(tenant, _item(host_emails=[]))
     original = tenant.store.mappings("acme", EVT.key)["p"]
     sandbox.update_user(ALICE, suspended=True)
-    assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
-    report = Sweeper(tenant).sweep()
-    assert report.hand_overs_retrying == 1
-    deliver(delete_message(version=2))
-    tenant.store.release_lease("acme", EVT.key, "someone-else")
-    sandbox.run_tasks(include_future=True)
+    if when == "before the sweep":
+        deliver(delete_message(version=2))
+        wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
+        Sweeper(tenant).sweep()
+    else:
+        assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+        report = Sweeper(tenant).sweep()
+        assert report.hand_overs_retrying == 1
+        deliver(delete_message(version=2))
+        tenant.store.release_lease("acme", EVT.key, "someone-else")
+        sandbox.run_tasks(include_future=True)
     wait_for_tasks(sandbox, run_future=True)
     assert tenant.store.hand_overs("acme") == []
     last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
