@@ -116,12 +116,13 @@ class Sweeper:
         owners = sorted({m.owner_email for parts in orphans.values() for m in parts})
         report.suspended_organizers += [f"{tenant.tenant_id}:{email}" for email in owners]
         plan: list[tuple[str, list[PartMapping], str]] = []
-        deleted: set[str] = set()
         for item_key, parts in sorted(orphans.items()):
             record = self._store.get_item(tenant.tenant_id, item_key)
             # A deleted item's parts are still handed over: its deletion came when calsync
             # could no longer act as the suspended person, and the Data Transfer moves them
-            # anyway; once re-mapped to the receiver, the reconcile deletes them there.
+            # anyway; once re-mapped to the receiver, the reconcile deletes them there. Without
+            # a receiver nothing is recreated: the hand-over reports them deleted, naming the
+            # originals left with the suspended account.
             if record is None or record.item is None:
                 continue
             successor = choose_successor(
@@ -131,8 +132,6 @@ class Sweeper:
                 tenant.settings.domains,
             )
             plan.append((item_key, parts, successor))
-            if record.deleted:
-                deleted.add(item_key)
         receivers = self._transfers.receivers(tenant, plan)
         if not report.dry_run:  # every transfer first, so each receiver is searched once
             for old, receiver in sorted(receivers.items()):
@@ -140,8 +139,6 @@ class Sweeper:
                     self._transfers.start(tenant.tenant_id, directory, suspended[old], receiver)
         for item_key, parts, successor in plan:
             receiver = receivers[parts[0].owner_email]
-            if receiver is None and item_key in deleted:
-                continue  # nobody to move it to: recreating a deleted part would make no sense
             action = {
                 "tenant_id": tenant.tenant_id,
                 "item": item_key,
