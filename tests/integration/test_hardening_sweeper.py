@@ -21,7 +21,7 @@ from calsync.sweeper.sweep import Sweeper
 from calsync_dev.dates import at
 from tests.integration.conftest import wait_for_tasks
 from tests.integration.oauth_fixtures import Browser
-from tests.unit.factories import NEW_YORK, settings_message, upsert_message
+from tests.unit.factories import NEW_YORK, delete_message, settings_message, upsert_message
 
 pytest_plugins = ["tests.integration.oauth_fixtures"]
 
@@ -310,3 +310,75 @@ def test_a_second_hop_transfers_a_part_the_successor_holds_in_their_primary_cale
     second = Sweeper(tenant).sweep()
     assert (second.parts_transferred, second.parts_recreated) == (1, 0)
     assert sorted(e["organizer"] for e in sandbox.calendar_view(CAROL)) == [DAN, DAN, OPS]
+
+
+# -- a deleted item's parts still with the suspended organizer --------------------------------
+@pytest.mark.parametrize("when", ["before the sweep", "while the hand-over waits"])
+def test_a_deleted_items_parts_left_with_a_suspended_organizer_leave_attendees_calendars(
+    when: str, tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Alice is suspended before her item's deletion is synced: calsync cannot act as her, so
+    its part stays in her calendar (``needs_consent``). Before, the sweeper skipped deleted
+    items, so the part was never handed over: the Data Transfer another of her items caused
+    moved the event to dan's calendar unmapped (or, without one, it stayed with alice), and
+    carol held it for good. Now the part is re-mapped to the receiver, the reconcile deletes
+    it there, and its last result says ``deleted``, not ``transferred`` (model-based test,
+    seed 1946436493: "event:evt_b/p3: deleted, last result transferred", and "'Course evt_b'
+    has no synced mapping")."""
+    # no host and no fallback: its successor is the platform account, and dan receives the
+    # Data Transfer (evt_kept's successor), as in the model's run
+    deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
+    _synced_with_carol(tenant, _item(host_emails=[]))
+    _synced_with_carol(tenant, _item(item_id="evt_kept"))
+    sandbox.update_user(ALICE, suspended=True)
+    if when == "before the sweep":
+        deliver(delete_message(version=2))
+        wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
+        Sweeper(tenant).sweep()
+    else:  # the item is busy: its hand-over is recorded, and the deletion comes meanwhile
+        assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+        Sweeper(tenant).sweep()
+        deliver(delete_message(version=2))
+        tenant.store.release_lease("acme", EVT.key, "someone-else")
+        sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox, run_future=True)
+    carol = sandbox.calendar_view(CAROL)
+    assert [e["summary"] for e in carol] == ["Intro to Python"], carol  # evt_kept alone
+    assert tenant.store.mappings("acme", EVT.key)["p"].state == "deleted"
+    last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
+    assert max(last, key=lambda r: str(r["at"]))["status"] == "deleted", last
+
+
+@pytest.mark.parametrize("when", ["before the sweep", "while the hand-over waits"])
+def test_a_deleted_item_without_a_receiver_ends_deleted_naming_the_original(
+    when: str, tenant: Services, sandbox: Any, results: Any
+) -> None:
+    """Alice's only item has no host and the tenant no fallback: no Data Transfer, its part is
+    to be recreated under the platform account. The platform deletes the item before the
+    sweep (its reconcile cannot act as alice: ``needs_consent``), or while its hand-over waits
+    for the item's lease. Nothing is recreated and the part's last result is ``deleted``
+    (naming the original, which stays with the suspended account): before, the first case
+    ended ``needs_consent`` (the sweeper skipped deleted items) and the second
+    ``transferred``, naming no event, for an item that no longer exists (model-based test,
+    seed 1946436493: "event:evt_b/p3: deleted, last result transferred", "… needs_consent")."""
+    deliver(settings_message(version=6, use_organizer_accounts=True, admin_email="gadmin@acme.com"))
+    _synced_with_carol(tenant, _item(host_emails=[]))
+    original = tenant.store.mappings("acme", EVT.key)["p"]
+    sandbox.update_user(ALICE, suspended=True)
+    if when == "before the sweep":
+        deliver(delete_message(version=2))
+        wait_for_tasks(sandbox)  # and the targeted sweep the broken grant asked for
+        Sweeper(tenant).sweep()
+    else:
+        assert tenant.store.acquire_lease("acme", EVT.key, "someone-else", 300)
+        report = Sweeper(tenant).sweep()
+        assert report.hand_overs_retrying == 1
+        deliver(delete_message(version=2))
+        tenant.store.release_lease("acme", EVT.key, "someone-else")
+        sandbox.run_tasks(include_future=True)
+    wait_for_tasks(sandbox, run_future=True)
+    assert tenant.store.hand_overs("acme") == []
+    last = [r for r in results.drain() if r["item"]["id"] == "evt_123" and r["part_key"] == "p"]
+    final = max(last, key=lambda r: str(r["at"]))
+    assert (final["status"], final.get("event_id")) == ("deleted", original.event_id), last
+    assert [e["organizer"] for e in sandbox.calendar_view(CAROL)] == [ALICE]  # the original

@@ -296,3 +296,28 @@ def test_a_disconnect_tried_again_after_a_failed_attempt_still_hands_her_events_
     assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
     assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
     assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+
+
+def test_a_reconnect_moves_parts_left_in_her_calendar_for_items_she_no_longer_organizes(
+    team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants, svc: Services
+) -> None:
+    """Alice's grant is dead when the platform names bob organizer: her event cannot be
+    cancelled as her, so it stays in her calendar (``needs_consent``). When she reconnects,
+    that item must be re-synced too, though she no longer organizes it: before, only the items
+    she organized were, and dan kept alice's stale event instead of bob's for good (seen in
+    the model-based test, seed 1946436493: "'Course evt_a' is bob@acme.com's, not dan's")."""
+    connect(browser, sandbox, "alice@acme.com")
+    connect(browser, sandbox, "bob@acme.com")
+    deliver(upsert_message(version=1, host_emails=["dan@acme.com"]))
+    assert organizers_of(sandbox, "dan@acme.com") == {"alice@acme.com"}
+    credentials = grants.credentials("acme", "alice@acme.com")
+    assert credentials is not None
+    sandbox.revoke_grant(credentials.refresh_token)
+    sandbox.expire_tokens()
+    deliver(upsert_message(version=2, organizer_email="bob@acme.com", host_emails=["dan@acme.com"]))
+    assert organizers_of(sandbox, "dan@acme.com") == {"alice@acme.com"}  # left with her
+    connect(browser, sandbox, "alice@acme.com")
+    assert organizers_of(sandbox, "dan@acme.com") == {"bob@acme.com"}
+    assert len(view(sandbox, "dan@acme.com")) == 2
+    mappings = svc.store.mappings("acme", "event:evt_123")
+    assert {m.owner_email for m in mappings.values()} == {"bob@acme.com"}

@@ -278,3 +278,42 @@ def test_a_channel_id_that_is_a_firestore_path_is_never_looked_up(
         assert answer.status_code == 200
         assert answer.json()["outcome"] == "unknown_channel"
     assert len(sandbox.tasks()) == before
+
+
+def test_a_read_that_ends_after_the_calendar_was_unwatched_leaves_no_partial_record(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, deliver: Deliver
+) -> None:
+    """A calendar_changed read of alice's calendar is still handling its changes when she
+    disconnects (her calendar is unwatched). Its last step, storing the new sync token, must
+    not bring back a record of the calendar holding nothing but the token: before, it did
+    (a merge into a deleted document), and every later reconcile writing to her calendar, and
+    every read of it, failed validating that record after its Google writes, so its results
+    were never published (model-based test, seed 281961535: "last result names …, which
+    nobody holds", 500s from reconcile after alice connected again)."""
+    from calsync.sync.calendar_changes import CalendarChanges
+
+    sandbox.seed_user("dan@acme.com")
+    message = settings_message(version=2, use_organizer_accounts=True, two_way_sync=True)
+    assert deliver(message) is Outcome.ACK
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_due_tasks(sandbox)
+    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    wait_for_due_tasks(sandbox)
+    svc.store.save_sync_token("acme", ALICE, "")  # the next read lists both parts in full
+    disconnected: list[int] = []
+
+    def disconnect_meanwhile(_: object) -> None:
+        if not disconnected:
+            disconnected.append(browser.disconnect(ALICE).status_code)
+            wait_for_due_tasks(sandbox)
+
+    CalendarChanges(svc.store, svc.channels, disconnect_meanwhile).read("acme", ALICE)
+    assert disconnected == [200]
+    assert svc.store.watched("acme", ALICE) is None
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_due_tasks(sandbox)
+    assert deliver(upsert_message(version=2, title="Renamed")) is Outcome.ACK
+    watched = svc.store.watched("acme", ALICE)
+    assert watched is not None
+    assert watched.channel_id
+    assert {e["summary"] for e in sandbox.calendar_view("bob@acme.com")} >= {"Renamed (1/2)"}

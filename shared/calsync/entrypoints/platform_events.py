@@ -140,8 +140,17 @@ def _stop_unwanted_channels(services: Services, tenant_id: str) -> None:
 
 
 def resync_organizer(services: Services, tenant_id: str, email: str) -> int:
-    """An organizer (re)connected: bring their items back to their own calendar."""
-    keys = services.store.item_keys_organized_by(tenant_id, email)
+    """An organizer (re)connected: bring their items back to their own calendar, and every
+    other item with a part still in their calendar.
+
+    Those are parts calsync could not move or delete while their grant was dead (the platform
+    named another organizer, or removed the part, meanwhile: ``needs_consent``); no platform
+    change will come for them, so the reconnect is the moment they can leave (found by the
+    model-based test, seed 1946436493). The same two queries as a disconnect's hand-back.
+    """
+    organized = services.store.item_keys_organized_by(tenant_id, email)
+    held = [key for key, _ in services.store.parts_owned_by(tenant_id, [email.lower()])]
+    keys = sorted({*organized, *held})
     return _resync(services, tenant_id, keys, f"connected-{email}-{now().isoformat()}")
 
 

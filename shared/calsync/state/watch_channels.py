@@ -48,16 +48,24 @@ class WatchState(FirestoreState):
         return self._db.collection("watch_channels").document(channel_id)
 
     def watched(self, tenant_id: str, calendar_id: str) -> WatchedCalendar | None:
-        """The calendar's watch record, if calsync watches it."""
+        """The calendar's watch record, if calsync watches it.
+
+        A record holding only a sync token (what ``save_sync_token`` left before it stopped
+        writing into unwatched calendars' records) is no watch: None, and the next write to
+        the calendar records its channel over it.
+        """
         snapshot = self._watched(tenant_id, calendar_id).get()
-        return WatchedCalendar.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        data = snapshot.to_dict() if snapshot.exists else None
+        if not data or "calendar_id" not in data:
+            return None
+        return WatchedCalendar.model_validate(data)
 
     def watched_calendars(self, tenant_id: str) -> list[WatchedCalendar]:
         """Every calendar the tenant's sync watches."""
-        return [
-            WatchedCalendar.model_validate(s.to_dict())
-            for s in self._tenant(tenant_id).collection("watched").stream()
-        ]
+        records = (
+            s.to_dict() or {} for s in self._tenant(tenant_id).collection("watched").stream()
+        )
+        return [WatchedCalendar.model_validate(r) for r in records if "calendar_id" in r]
 
     def channel(self, channel_id: str) -> WatchChannel | None:
         """The channel named ``channel_id`` (any state), or None if calsync never opened it."""
@@ -121,15 +129,17 @@ class WatchState(FirestoreState):
         self._watched(tenant_id, calendar_id).delete()
 
     def save_sync_token(self, tenant_id: str, calendar_id: str, token: str) -> None:
-        """Remember where the calendar's incremental sync stands (empty: list in full next).
+        """Remember where the calendar's incremental sync stands (empty: list in full next),
+        if calsync still watches it.
 
-        Only while the calendar is still watched: a read that ends after the calendar was
-        unwatched (sync off, a disconnect) must not bring its record back as a token alone,
-        which is no valid watch record (a ``set`` with ``merge`` did, and every later read of
-        the tenant's watched calendars failed)."""
+        An update, never a merge: a read that ends after the calendar was unwatched (its
+        organizer disconnected meanwhile) would otherwise create a record holding nothing but
+        the token, which no reconcile could read any more (found by the model-based test).
+        """
         from google.api_core.exceptions import NotFound
 
-        with contextlib.suppress(NotFound):  # unwatched meanwhile: nothing to remember
+        # unwatched meanwhile (NotFound): the next watch lists the calendar in full
+        with contextlib.suppress(NotFound):
             self._watched(tenant_id, calendar_id).update({"sync_token": token, "updated_at": now()})
 
     def known_responses(

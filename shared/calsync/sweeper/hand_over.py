@@ -33,7 +33,7 @@ from calsync.errors import (
 )
 from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger
-from calsync.records import PartMapping, now
+from calsync.records import ItemRecord, PartMapping, now
 from calsync.sweeper.remapping import remap
 from calsync.sweeper.report import SweepReport
 from calsync.sweeper.services import SweeperServices
@@ -195,28 +195,67 @@ class HandOvers:
         if record is None:
             self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
             return
+        reconciled = self._services.reconciler.reconcile(tenant_id, record.ref)
         synced = {
             r.part_key: r
-            for r in self._services.reconciler.reconcile(tenant_id, record.ref)
+            for r in reconciled
             if r.status in (ResultStatus.SYNCED, ResultStatus.ROOM_DECLINED)
         }
+        # A part the reconcile deleted (the item was deleted, or the part removed) is gone:
+        # its ``deleted`` result is its last word, not a ``transferred`` one published after it.
+        gone = {r.part_key or "" for r in reconciled if r.status is ResultStatus.DELETED}
         old, successor = state["from"], state["to"]
-        results = [
-            Result(
-                tenant_id=tenant_id,
-                item=record.ref,
-                part_key=key,
-                source_version=record.version,
-                status=ResultStatus.TRANSFERRED,
-                calendar_id=synced[key].calendar_id if key in synced else None,
-                event_id=synced[key].event_id if key in synced else None,
-                error_message=f"from {old} (suspended) to {successor}",
-                at=now(),
-            )
-            for key in state["parts"]
-        ]
+        if record.deleted:
+            results = self._deleted_originals(record, state, gone)
+        else:
+            results = [
+                Result(
+                    tenant_id=tenant_id,
+                    item=record.ref,
+                    part_key=key,
+                    source_version=record.version,
+                    status=ResultStatus.TRANSFERRED,
+                    calendar_id=synced[key].calendar_id if key in synced else None,
+                    event_id=synced[key].event_id if key in synced else None,
+                    error_message=f"from {old} (suspended) to {successor}",
+                    at=now(),
+                )
+                for key in state["parts"]
+                if key not in gone
+            ]
         self._services.results.publish(results)
         self._store.delete_hand_over(tenant_id, item_key, str(state["id"]))
+
+    def _deleted_originals(
+        self, record: ItemRecord, state: dict[str, Any], gone: set[str]
+    ) -> list[Result]:
+        """The item was deleted before its hand-over finished: a part its reconcile could not
+        delete (no Data Transfer reached it, so it was marked to be recreated) is not recreated
+        and gets a ``deleted`` result naming the original, which stays with the suspended
+        account until an administrator deletes it. Never ``transferred``: nothing lives on."""
+        mappings = self._store.mappings(record.tenant_id, record.ref.key)
+        results = []
+        for key in state["parts"]:
+            if key in gone:
+                continue
+            original = mappings.get(key)
+            results.append(
+                Result(
+                    tenant_id=record.tenant_id,
+                    item=record.ref,
+                    part_key=key,
+                    source_version=record.version,
+                    status=ResultStatus.DELETED,
+                    calendar_id=original.calendar_id if original else None,
+                    event_id=original.event_id if original else None,
+                    error_message=(
+                        f"deleted; its event stays in attendees' calendars, owned by the "
+                        f"suspended {state['from']}, until an administrator deletes it"
+                    ),
+                    at=now(),
+                )
+            )
+        return results
 
     def finish_hand_over(self, tenant_id: str, item_key: str) -> None:
         """The ``finish_handover`` task: finish the item's interrupted hand-over, if any.

@@ -58,6 +58,8 @@ def _remap_parts(
     old, successor = str(state["from"]), str(state["to"])
     receiver = str(state.get("via") or successor)
     current = store.mappings(tenant_id, item_key)
+    record = store.get_item(tenant_id, item_key)
+    deleted = record is not None and record.deleted
     for part_key in state["parts"]:
         mapping = current.get(part_key)
         if mapping is None or mapping.owner_email != old or mapping.state != "synced":
@@ -90,8 +92,13 @@ def _remap_parts(
         else:
             moved = mapping.model_copy(update={"state": "orphaned", "fingerprint": ""})
             note = (
-                "recreated under the successor; the original stays in attendees' "
-                "calendars, owned by the suspended account, until an admin deletes it"
+                (
+                    "not recreated: the item is deleted"
+                    if deleted
+                    else "recreated under the successor"
+                )
+                + "; the original stays in attendees' calendars, owned by the suspended "
+                "account, until an admin deletes it"
             )
             if report is not None:
                 report.parts_recreated += 1

@@ -118,7 +118,12 @@ class Sweeper:
         plan: list[tuple[str, list[PartMapping], str]] = []
         for item_key, parts in sorted(orphans.items()):
             record = self._store.get_item(tenant.tenant_id, item_key)
-            if record is None or record.item is None or record.deleted:
+            # A deleted item's parts are still handed over: its deletion came when calsync
+            # could no longer act as the suspended person, and the Data Transfer moves them
+            # anyway; once re-mapped to the receiver, the reconcile deletes them there. Without
+            # a receiver nothing is recreated: the hand-over reports them deleted, naming the
+            # originals left with the suspended account.
+            if record is None or record.item is None:
                 continue
             successor = choose_successor(
                 record.item,
