@@ -95,14 +95,3 @@ def test_an_invalid_token_is_answered_by_a_full_relist(
     assert fresh != "no-longer-valid"
     assert svc.changes.read("acme", calendar_id) == []
 
-
-def test_a_read_that_ends_after_the_calendar_was_unwatched_leaves_no_record(
-    calendar_id: str, svc: Services
-) -> None:
-    """Regression: the read's token used to be saved with a merge, which brought the record
-    of a calendar unwatched meanwhile back as a token alone, and every later listing of the
-    tenant's watched calendars failed to read it."""
-    svc.store.unwatch("acme", calendar_id)
-    svc.store.save_sync_token("acme", calendar_id, "token-of-a-read-still-running")
-    assert svc.store.watched("acme", calendar_id) is None
-    assert svc.store.watched_calendars("acme") == []
