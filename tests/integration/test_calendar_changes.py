@@ -94,4 +94,3 @@ def test_an_invalid_token_is_answered_by_a_full_relist(
     assert fresh
     assert fresh != "no-longer-valid"
     assert svc.changes.read("acme", calendar_id) == []
-
