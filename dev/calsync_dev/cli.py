@@ -6,6 +6,7 @@ calsync schemas   write the contracts' JSON Schemas to docs/schemas/
 calsync explain   one item's calendar state, from calsync's records
 calsync status    one tenant's parts, failures, broken grants, waiting items, last sweep
 calsync grants    each organizer's connection health in one tenant
+calsync resync    schedule a paced re-sync of a tenant, or of one item
 
 The operator commands read the project named by --project (default: GOOGLE_CLOUD_PROJECT),
 with the operator's Application Default Credentials, or the local stack's emulators when
@@ -222,6 +223,49 @@ def grants(tenant: str, project: str | None, as_json: bool) -> None:
         missing = f", missing scopes {grant.missing_scopes}" if grant.missing_scopes else ""
         since = f", since {grant.updated_at}" if grant.updated_at else ""
         click.echo(f"{mark}{grant.email}: {grant.health}{detail}{missing}{since}")
+
+
+@main.command()
+@click.option("--tenant", required=True, help="Tenant id, e.g. acme.")
+@click.option("--item", "item_key", default=None, help="Only this item: kind:id.")
+@_PROJECT
+@_JSON
+def resync(tenant: str, item_key: str | None, project: str | None, as_json: bool) -> None:
+    """Schedule a paced re-sync: Cloud Tasks walk the tenant a page at a time (or reconcile
+    one item), at the queue's rate. Returns once the first task is scheduled.
+
+    Against a deployed project, CALSYNC_TASKS_QUEUE, CALSYNC_TASKS_URL and
+    CALSYNC_TASKS_SERVICE_ACCOUNT must name what the functions use (docs/operations.md).
+    """
+    from calsync.entrypoints.services import services
+    from calsync_dev.operator_resync import ResyncRefused, schedule_resync
+
+    _use_project(project)
+    try:
+        scheduled = schedule_resync(services(), tenant, item_key)
+    except ResyncRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(scheduled.as_json(), indent=2, sort_keys=True))
+    elif scheduled.scope == "tenant":
+        click.echo(
+            f"tenant {tenant}: re-sync scheduled (first page task {scheduled.task}); "
+            "`calsync status` shows the items still waiting"
+        )
+    else:
+        click.echo(f"tenant {tenant}: reconcile of {scheduled.scope} scheduled ({scheduled.task})")
+
+
+def _use_project(project: str | None) -> None:
+    """Point calsync's settings (and so its clients) at ``project``."""
+    if project is None:
+        return
+    import os
+
+    from calsync.entrypoints.services import reset_services
+
+    os.environ["GOOGLE_CLOUD_PROJECT"] = project
+    reset_services()
 
 
 def _counts(counts: dict[str, int]) -> str:

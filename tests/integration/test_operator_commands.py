@@ -8,7 +8,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from calsync.config import get_settings
-from calsync.entrypoints.services import Services
+from calsync.entrypoints.services import Services, reset_services
 from calsync.organizers.grant_store import GrantRecord, Health
 from calsync.organizers.oauth_flow import CONNECT_SCOPES
 from calsync.records import LedgerEntry
@@ -135,3 +135,45 @@ def test_grants_shows_each_organizers_health_and_never_a_secret(acme: str) -> No
         assert SECRET not in output
         assert "grant-id-is-private" not in output
         assert "sub-is-private" not in output
+
+
+def waiting(svc: Services, deliver: Deliver, sandbox: Any, *ids: str) -> None:
+    """Items synced, then recorded at a newer version nobody reconciles."""
+    for item_id in ids:
+        deliver(upsert_message(version=1, id=item_id))
+    wait_for_tasks(sandbox)
+    for item_id in ids:
+        record = svc.store.get_item("acme", f"event:{item_id}")
+        assert record is not None
+        svc.store.record_item("acme", record.ref, 2, record.item)
+
+
+def test_resync_of_one_item_brings_it_to_google(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services
+) -> None:
+    """`--item` schedules one reconcile task: that item catches up, the other still waits."""
+    waiting(svc, deliver, sandbox, "evt_1", "evt_2")
+    scheduled = as_json("resync", "--tenant", "acme", "--item", "event:evt_1")
+    assert scheduled["scope"] == "event:evt_1"
+    wait_for_tasks(sandbox)
+    assert as_json("status", "--tenant", "acme")["waiting"]["items"] == ["event:evt_2"]
+
+
+def test_resync_of_a_tenant_walks_every_item_in_pages(
+    acme: str, deliver: Deliver, sandbox: Any, svc: Services, monkeypatch: Any
+) -> None:
+    """A tenant re-sync is a chain of page tasks (pages of 1 here) that reaches every item."""
+    waiting(svc, deliver, sandbox, "evt_1", "evt_2", "evt_3")
+    monkeypatch.setenv("CALSYNC_RESYNC_PAGE_SIZE", "1")
+    reset_services()
+    result = run("resync", "--tenant", "acme")
+    assert "re-sync scheduled" in result.stdout
+    wait_for_tasks(sandbox)
+    assert as_json("status", "--tenant", "acme")["waiting"]["count"] == 0
+
+
+def test_resync_refuses_an_unknown_item(acme: str) -> None:
+    """Nothing to reconcile: a clear error and a non-zero exit."""
+    result = CliRunner().invoke(main, ["resync", "--tenant", "acme", "--item", "event:nope"])
+    assert result.exit_code != 0
+    assert "has no item event:nope" in result.output
