@@ -7,6 +7,7 @@ calsync explain   one item's calendar state, from calsync's records
 calsync status    one tenant's parts, failures, broken grants, waiting items, last sweep
 calsync grants    each organizer's connection health in one tenant
 calsync resync    schedule a paced re-sync of a tenant, or of one item
+calsync dead-letters list|replay   the held dead letters; republish them after a fix
 
 The operator commands read the project named by --project (default: GOOGLE_CLOUD_PROJECT),
 with the operator's Application Default Credentials, or the local stack's emulators when
@@ -254,6 +255,64 @@ def resync(tenant: str, item_key: str | None, project: str | None, as_json: bool
         )
     else:
         click.echo(f"tenant {tenant}: reconcile of {scheduled.scope} scheduled ({scheduled.task})")
+
+
+@main.group(name="dead-letters")
+def dead_letters() -> None:
+    """Messages Pub/Sub gave up pushing, held on <topic>-dead-letter-hold for 7 days."""
+
+
+_TOPIC = click.option(
+    "--topic", default=None, help="Only this source topic's hold, e.g. platform-events."
+)
+_LIMIT = click.option("--limit", default=1000, show_default=True, help="At most this many.")
+
+
+@dead_letters.command(name="list")
+@_TOPIC
+@_LIMIT
+@_PROJECT
+@_JSON
+def dead_letters_list(topic: str | None, limit: int, project: str | None, as_json: bool) -> None:
+    """Show the held messages without consuming them."""
+    from calsync_dev.operator_dead_letters import dead_letters as held
+
+    found = held(_project(project), topic, limit, _progress())
+    if as_json:
+        click.echo(json.dumps([letter.as_json() for letter in found], indent=2, sort_keys=True))
+        return
+    if not found:
+        click.echo("no dead letters")
+    for letter in found:
+        click.echo(
+            f"{letter.source_topic} {letter.message_id} published {letter.published_at}, "
+            f"{letter.delivery_attempts or '?'} attempts: {letter.summary}"
+        )
+
+
+@dead_letters.command(name="replay")
+@_TOPIC
+@_LIMIT
+@_PROJECT
+@_JSON
+def dead_letters_replay(topic: str | None, limit: int, project: str | None, as_json: bool) -> None:
+    """Republish the held messages to their source topics (after the cause is fixed), then
+    acknowledge them on the hold. calsync's version checks make a replay safe."""
+    from calsync_dev.operator_dead_letters import replay_dead_letters
+
+    replayed = replay_dead_letters(_project(project), topic, limit, _progress())
+    if as_json:
+        click.echo(json.dumps([letter.as_json() for letter in replayed], indent=2, sort_keys=True))
+        return
+    for letter in replayed:
+        click.echo(f"replayed {letter.message_id} to {letter.source_topic}: {letter.summary}")
+    click.echo(f"{len(replayed)} dead letters replayed")
+
+
+def _project(project: str | None) -> str:
+    from calsync.config import get_settings
+
+    return project or get_settings().project
 
 
 def _use_project(project: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The operator commands (`calsync status`, `calsync grants`) against the local stack."""
+"""The operator commands (`calsync status`, `grants`, `resync`, `dead-letters`) against the
+local stack, through click's CliRunner as an operator would run them."""
 
 from __future__ import annotations
 
@@ -177,3 +178,65 @@ def test_resync_refuses_an_unknown_item(acme: str) -> None:
     result = CliRunner().invoke(main, ["resync", "--tenant", "acme", "--item", "event:nope"])
     assert result.exit_code != 0
     assert "has no item event:nope" in result.output
+
+
+def dead_letter(project: str, message: dict[str, Any], **attributes: str) -> str:
+    """What Pub/Sub does after the last failed push: the message on the dead-letter topic."""
+    from google.cloud import pubsub_v1
+
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(project, "platform-events-dead-letter")
+    return str(publisher.publish(topic, json.dumps(message).encode(), **attributes).result())
+
+
+def held_ids(*args: str) -> list[str]:
+    return [letter["message_id"] for letter in as_json("dead-letters", "list", *args)]
+
+
+def test_dead_letters_list_shows_held_messages_and_consumes_none(acme: str, svc: Services) -> None:
+    """Listing shows the source topic, the attempts and what the message is about; listing
+    again shows it again."""
+    message_id = dead_letter(
+        svc.settings.project,
+        upsert_message(version=7),
+        CloudPubSubDeadLetterSourceDeliveryCount="5",
+    )
+    (letter,) = [
+        letter
+        for letter in as_json("dead-letters", "list", "--topic", "platform-events")
+        if letter["message_id"] == message_id
+    ]
+    assert (letter["source_topic"], letter["delivery_attempts"]) == ("platform-events", 5)
+    assert letter["summary"] == "item.upserted acme event:evt_123 7"
+    assert message_id in held_ids("--topic", "platform-events")
+
+
+def test_dead_letters_replay_republishes_to_the_source_topic_and_empties_the_hold(
+    acme: str, svc: Services
+) -> None:
+    """The data and the original attributes go back to platform-events (Pub/Sub's dead-letter
+    attributes dropped); the hold is empty afterwards."""
+    from google.cloud import pubsub_v1
+
+    project = svc.settings.project
+    subscriber = pubsub_v1.SubscriberClient()
+    watch = subscriber.subscription_path(project, "operator-replay-watch")
+    subscriber.create_subscription(
+        request={"name": watch, "topic": f"projects/{project}/topics/platform-events"}
+    )
+    try:
+        message = upsert_message(version=3)
+        message_id = dead_letter(
+            project, message, tenant_id="acme", CloudPubSubDeadLetterSourceDeliveryCount="5"
+        )
+        replayed = as_json("dead-letters", "replay", "--topic", "platform-events")
+        assert message_id in [letter["message_id"] for letter in replayed]
+        assert held_ids("--topic", "platform-events") == []
+        response = subscriber.pull(request={"subscription": watch, "max_messages": 10}, timeout=5)
+        copies = [
+            r.message for r in response.received_messages if json.loads(r.message.data) == message
+        ]
+        assert [dict(copy.attributes) for copy in copies] == [{"tenant_id": "acme"}]
+    finally:
+        subscriber.delete_subscription(request={"subscription": watch})
+        subscriber.close()
