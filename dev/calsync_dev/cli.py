@@ -191,7 +191,9 @@ def status(tenant: str, project: str | None, as_json: bool) -> None:
     if len(found.waiting) > 20:
         lines.append(f"  … and {len(found.waiting) - 20} more (--json lists them all)")
     lines.append("parts by state: " + _counts(found.parts_by_state))
-    lines.append("failures by reason (ledger): " + _counts(found.failures_by_reason))
+    lines.append(
+        "failures by reason (ledger outcomes other than ok): " + _counts(found.failures_by_reason)
+    )
     lines.append(f"broken grants: {len(found.broken_grants)}")
     lines += [
         f"  {grant.email}: {grant.health} ({grant.reason or 'no reason recorded'})"
