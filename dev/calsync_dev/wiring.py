@@ -71,11 +71,12 @@ def wire_pubsub(project: str, routes: list[PushRoute]) -> None:
             },
         }
         _create_subscription(subscriber, subscription)
-        # keep dead letters readable: a pull subscription on each dead-letter topic
+        # keep dead letters readable: a pull subscription on each dead-letter topic, named as
+        # terraform/pubsub.tf names it (`calsync dead-letters` finds the holds by that name)
         _create_subscription(
             subscriber,
             {
-                "name": subscriber.subscription_path(project, f"{route.dead_letter_topic}-inspect"),
+                "name": subscriber.subscription_path(project, f"{route.dead_letter_topic}-hold"),
                 "topic": publisher.topic_path(project, route.dead_letter_topic),
             },
         )

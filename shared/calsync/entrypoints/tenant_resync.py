@@ -34,7 +34,15 @@ from calsync.google.cloud_tasks import task_name
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, TenantRecord, now
 
-__all__ = ["RESYNC_IGNORES", "Run", "needs_resync", "run_page", "start", "wants_resync"]
+__all__ = [
+    "RESYNC_IGNORES",
+    "Run",
+    "needs_resync",
+    "run_page",
+    "start",
+    "start_requested",
+    "wants_resync",
+]
 
 _LOG = get_logger(__name__)
 
@@ -86,6 +94,27 @@ def start(services: Services, tenant_id: str) -> bool:
     store.mark_resync(tenant_id, version)
     _LOG.info("tenant re-sync started", extra={"fields": {"settings_version": version}})
     return True
+
+
+def start_requested(services: Services, tenant_id: str, nonce: str) -> Run | None:
+    """A re-sync an operator asked for (``calsync resync``), whatever the settings.
+
+    The same paced chain of named page tasks as :func:`start`, under the tenant's current
+    settings version and the caller's ``nonce`` (so its task names are its own, and a
+    repeated request with the same nonce recreates nothing). It does not mark the tenant
+    re-synced. None, and nothing scheduled, when the tenant is unknown or sync is off
+    (its first page would stop at once).
+    """
+    tenant = services.store.get_tenant(tenant_id)
+    if tenant is None or not tenant.settings.sync_enabled:
+        return None
+    run = Run(tenant_id, tenant.settings_version, nonce, services.settings.resync_page_size)
+    _schedule_page(services, run, "")
+    _LOG.info(
+        "tenant re-sync requested",
+        extra={"fields": {"tenant_id": tenant_id, "settings_version": run.version}},
+    )
+    return run
 
 
 @dataclass(frozen=True)
