@@ -9,6 +9,7 @@ run as Cloud Tasks in the stack's reconcile function.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -105,8 +106,6 @@ def test_a_pass_walks_the_tenant_page_by_page_and_sums_the_pages(
     for number in (2, 3):
         deliver(upsert_message(version=1, id=f"evt_{number}"))
     settle(sandbox)
-    import os
-
     os.environ["CALSYNC_VERIFY_PAGE_SIZE"] = "1"
     reset_services()
     answer = run_pass("2026-01-02T03:00:00Z")

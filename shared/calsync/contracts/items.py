@@ -45,6 +45,12 @@ class ItemRef(WireModel):
         """``kind:id``, the item's key in storage and logs."""
         return f"{self.kind.value}:{self.id}"
 
+    @classmethod
+    def from_key(cls, key: str) -> ItemRef:
+        """The reference a storage key (``kind:id``, see ``key``) names."""
+        kind, _, item_id = key.partition(":")
+        return cls.model_validate({"kind": kind, "id": item_id})
+
 
 class Conference(WireModel):
     """Video conferencing: a Google Meet created by Google, or a link the organizer gives."""

@@ -94,12 +94,13 @@ def run_page(services: Services, tenant_id: str, run_id: str, cursor: str, size:
             services, tenant_id, run_id, page[-1][0], size, services.settings.verify_page_seconds
         )
     counts = dict.fromkeys(PAGE_COUNTS, 0)
+    verification = services.verification  # one per page: its drift check repairs once per item
     for key, record in page:
         counts["items"] += 1
         if record is None:
             continue
         try:
-            check = services.verification.verify_item(tenant, key, record)
+            check = verification.verify_item(tenant, key, record)
         except ItemBusy:
             recheck_later(services.tasks, tenant_id, key)
             continue

@@ -70,11 +70,10 @@ class Responses:
         }
         if current == known:
             return []
-        ref_kind, _, ref_id = change.item_key.partition(":")
         results = [
             Result(
                 tenant_id=tenant_id,
-                item=ItemRef.model_validate({"kind": ref_kind, "id": ref_id}),
+                item=ItemRef.from_key(change.item_key),
                 part_key=mapping.part_key,
                 status=ResultStatus.RESPONDED,
                 calendar_id=mapping.calendar_id,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from calsync.contracts import ItemRef
 from calsync.errors import InvalidGrant, ItemBusy
 from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
@@ -44,10 +45,13 @@ def recheck_later(tasks: TaskScheduler, tenant_id: str, item_key: str) -> None:
     is still found by the next change of the event or by the nightly verification pass."""
     moment = now().timestamp()
     window = int(moment // RECHECK_SECONDS) + 1
-    kind, _, item_id = item_key.partition(":")
     scheduled = tasks.schedule(
         task_name("verify-item", tenant_id, item_key, str(window)),
-        {"action": "verify_item", "tenant_id": tenant_id, "item": {"kind": kind, "id": item_id}},
+        {
+            "action": "verify_item",
+            "tenant_id": tenant_id,
+            "item": ItemRef.from_key(item_key).model_dump(mode="json"),
+        },
         window * RECHECK_SECONDS - moment + 1.0,
     )
     if scheduled:
