@@ -11,7 +11,9 @@ the Firestore emulator), then lets everything settle on the sandbox clock and ch
 2. no live event calsync created lacks a mapping (found by mapping, not by private property);
 3. the latest result the platform received for each part (two-way sync's ``drifted`` and
    ``responded`` reports aside) names its final state: ``synced``
-   with an event that exists (or ``needs_consent`` while its organizer is not connected), or
+   with an event that exists (or ``needs_consent`` while its organizer is not connected),
+   ``transferred`` naming the live event a sweep handed the part over to (docs/sweeper.md: the
+   hand-over publishes it after the successor's reconcile, with the new event id), or
    ``deleted``.
 
 Known exceptions (entries calsync cannot remove by design) are listed in ``EXCEPTIONS``. The
@@ -605,7 +607,7 @@ class Exploration:
                 status = result["status"]
                 if deleted and status != "deleted":
                     found.append(f"{item_key}/{part['key']}: deleted, last result {status}")
-                elif not deleted and status not in ("synced", "needs_consent"):
+                elif not deleted and status not in ("synced", "needs_consent", "transferred"):
                     found.append(f"{item_key}/{part['key']}: last result {status}")
                 elif not deleted and result.get("event_id") not in live_events:
                     found.append(
