@@ -7,7 +7,8 @@ Shared by the API writes (:mod:`.events`) and the control API's "a person edits 
 Calendar" actions (:mod:`.person_edits`): rooms are asked or freed (:mod:`.rooms`), times are
 normalised (strictness ``normalise_datetimes``), the event gets a new ``etag`` and ``updated``,
 ``sequence`` goes up when start, end, location or recurrence change, the attendee-changing
-write counts toward the anti-abuse limit (API writes only), the emails ``send_updates`` asks for
+write counts toward the anti-abuse limits (API writes only: attendee changes, events created,
+invitations to guests who are not Workspace users), the emails ``send_updates`` asks for
 are logged (:mod:`.notifications`), and storing it queues the push notifications
 (``World.put_event``).
 """
@@ -28,6 +29,48 @@ __all__ = ["store_change"]
 
 def _guests(event: dict[str, Any] | None) -> set[str]:
     return {str(a.get("email", "")).lower() for a in (event or {}).get("attendees") or []}
+
+
+def _count_abuse(
+    world: World, actor: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
+    """What this write adds to the acting user's anti-abuse counts (:mod:`..state.abuse`)."""
+    strict, now, actor = world.strictness, world.clock.time(), actor.lower()
+    volume = strict.abuse_volume_block_seconds
+    rooms = {
+        str(a.get("email", "")).lower() for a in after.get("attendees") or [] if a.get("resource")
+    }
+    added = _guests(after) - _guests(before) - rooms
+    if _guests(before) != _guests(after):
+        world.abuse.record(
+            actor,
+            now,
+            limit=strict.abuse_limit_writes,
+            window=strict.abuse_limit_window_seconds,
+            block=strict.abuse_block_seconds,
+        )
+    if before is None:
+        world.abuse.record(
+            actor,
+            now,
+            limit=strict.abuse_events_created,
+            window=strict.abuse_events_window_seconds,
+            block=volume,
+            kind="events_created",
+        )
+    # a guest in the domain who is not a Workspace user counts as external (Google's help)
+    external = [
+        g for g in added if g and g not in world.users and g not in world.rooms and g != actor
+    ]
+    world.abuse.record(
+        actor,
+        now,
+        limit=strict.abuse_external_invitations,
+        window=strict.abuse_external_window_seconds,
+        block=volume,
+        kind="external_invitations",
+        amount=len(external),
+    )
 
 
 def store_change(
@@ -53,15 +96,8 @@ def store_change(
         after["sequence"] = int(before.get("sequence", 0)) + (1 if bump else 0)
     record = EventRecord(calendar.id, after, order if order is not None else world.next_seq(), 0)
     world.put_event(record)
-    if count_abuse and actor and _guests(before) != _guests(after):
-        strict = world.strictness
-        world.abuse.record(
-            actor,
-            world.clock.time(),
-            limit=strict.abuse_limit_writes,
-            window=strict.abuse_limit_window_seconds,
-            block=strict.abuse_block_seconds,
-        )
+    if count_abuse and actor:
+        _count_abuse(world, actor, before, after)
     for recipient, kind in plan_notifications(
         before,
         after,

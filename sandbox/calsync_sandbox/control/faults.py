@@ -29,6 +29,7 @@ class FaultRoutes:
     def routes(self) -> list[Route]:
         """The routes this group answers."""
         return [
+            Route("GET", "/_sandbox/rate-limit", self.read_rate_limit),
             Route("POST", "/_sandbox/rate-limit", self.rate_limit),
             Route("GET", "/_sandbox/faults", self.list_faults),
             Route("POST", "/_sandbox/faults", self.add_fault),
@@ -44,6 +45,9 @@ class FaultRoutes:
         )
         self.world.faults.set_rate(limit)
         return vars(limit)
+
+    def read_rate_limit(self, body: JSON) -> JSON:
+        return vars(self.world.faults.rate)
 
     def list_faults(self, body: JSON) -> JSON:
         return {"faults": self.world.faults.as_dicts()}
@@ -85,6 +89,10 @@ class FaultCalls(ControlTransport):
                 "status": status,
             },
         )
+
+    def rate_limit(self) -> dict[str, Any]:
+        """The per-minute limits in force (Google's published figures unless set)."""
+        return dict(self._call("GET", "rate-limit"))
 
     def inject_fault(
         self,

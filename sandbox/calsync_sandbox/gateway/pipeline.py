@@ -6,10 +6,11 @@
 Order per request (as Google's front end does it): unknown path -> 404; Calendar, Directory and
 Data Transfer need a sandbox Bearer token (401 ``authError`` otherwise; Cloud Tasks is called with
 anonymous credentials); injected faults for the method/user fire next (502 and 504 with an HTML
-body while the switch ``html_error_bodies`` is on); then the per-minute rate limits; then the
-anti-abuse block of Calendar writes (403 ``quotaExceeded`` after too many attendee-changing
-writes by that user, :mod:`calsync_sandbox.state.abuse`); then parameter and body validation
-(400); a known method without a handler is 501. Every answered request goes into the request log.
+body while the switch ``html_error_bodies`` is on); then the per-minute rate limits (per API,
+on by default); then the anti-abuse block of Calendar writes (403 ``quotaExceeded`` once that
+user created too many calendars or events, invited too many external guests or changed too many
+attendee lists, :mod:`calsync_sandbox.state.abuse`); then parameter and body validation (400);
+a known method without a handler is 501. Every answered request goes into the request log.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Gateway:
             elif fault is not None:
                 raise fault.error(grpc)
             with self.world.lock:
-                limited = self.world.faults.check_rate(who, time.time(), grpc)
+                limited = self.world.faults.check_rate(who, time.time(), grpc, api=match.method.api)
             if limited is not None:
                 raise limited
             self._check_abuse(match, http_method, who, grpc)

@@ -12,7 +12,10 @@ is only hit when named (or globbed as ``oauth2.*``). ``count`` limits how many r
 Actions: ``error`` (HTTP status + reason in Google's body), ``delay`` (sleep, then answer
 normally) and ``drop`` (close the connection without answering).
 
-Rate limits model Google's sliding per-minute quotas. Over the per-user limit Google answers
+Rate limits model Google's sliding per-minute quotas, on by default at Calendar's published
+figures (600 requests per minute per user, 10,000 per project: facts §6.4), counted apart for each
+API (Calendar, Directory, Data Transfer, Cloud Tasks: each has its own quota; the sandbox applies
+Calendar's figures to every one, the stricter reading). Over the per-user limit Google answers
 403 ``userRateLimitExceeded`` (domain ``usageLimits``); over the per-project limit 403
 ``rateLimitExceeded``. Google documents that these may also come as 429, so ``status=429``
 switches both to 429 ``rateLimitExceeded``.
@@ -27,7 +30,14 @@ from typing import Any
 
 from ..errors import ApiError
 
-__all__ = ["DEFAULT_MESSAGES", "Fault", "FaultBook", "RateLimit"]
+__all__ = [
+    "DEFAULT_MESSAGES",
+    "PER_PROJECT_PER_MINUTE",
+    "PER_USER_PER_MINUTE",
+    "Fault",
+    "FaultBook",
+    "RateLimit",
+]
 
 # Google's messages (and error domains) for the reasons tests usually inject.
 DEFAULT_MESSAGES: dict[str, tuple[str, str]] = {
@@ -76,12 +86,18 @@ class Fault:
         )
 
 
+PER_USER_PER_MINUTE = 600
+"""Calendar's published requests per minute per user per project (facts §6.4)."""
+PER_PROJECT_PER_MINUTE = 10_000
+"""Calendar's published requests per minute per project (facts §6.4)."""
+
+
 @dataclass
 class RateLimit:
     """Per-minute request limits (None = unlimited) and the status used when exceeded."""
 
-    per_user_per_minute: int | None = None
-    per_project_per_minute: int | None = None
+    per_user_per_minute: int | None = PER_USER_PER_MINUTE
+    per_project_per_minute: int | None = PER_PROJECT_PER_MINUTE
     status: int = 403
 
 
@@ -91,8 +107,8 @@ class FaultBook:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
         self.rate = RateLimit()
-        self._user_window: dict[str, deque[float]] = {}
-        self._project_window: deque[float] = deque()
+        self._user_window: dict[tuple[str, str], deque[float]] = {}
+        self._project_window: dict[str, deque[float]] = {}
 
     def add(
         self,
@@ -140,10 +156,14 @@ class FaultBook:
         self._user_window.clear()
         self._project_window.clear()
 
-    def check_rate(self, user: str | None, now: float, grpc_style: bool = False) -> ApiError | None:
-        """Count one request; return the error to answer with if it is over a limit."""
-        user_window = self._user_window.setdefault((user or "").lower(), deque())
-        for window in (user_window, self._project_window):
+    def check_rate(
+        self, user: str | None, now: float, grpc_style: bool = False, api: str = "calendar"
+    ) -> ApiError | None:
+        """Count one request to ``api``; return the error to answer with if it is over a
+        limit."""
+        user_window = self._user_window.setdefault((api, (user or "").lower()), deque())
+        project_window = self._project_window.setdefault(api, deque())
+        for window in (user_window, project_window):
             while window and window[0] <= now - _WINDOW_SECONDS:
                 window.popleft()
         limit = self.rate
@@ -154,7 +174,7 @@ class FaultBook:
         )
         over_project = (
             limit.per_project_per_minute is not None
-            and len(self._project_window) >= limit.per_project_per_minute
+            and len(project_window) >= limit.per_project_per_minute
         )
         if over_user or over_project:
             reason = "userRateLimitExceeded" if over_user else "rateLimitExceeded"
@@ -163,5 +183,5 @@ class FaultBook:
             domain, message = DEFAULT_MESSAGES[reason]
             return ApiError(limit.status, reason, message, domain=domain, grpc_style=grpc_style)
         user_window.append(now)
-        self._project_window.append(now)
+        project_window.append(now)
         return None

@@ -39,6 +39,20 @@ class Strictness:
     abuse_limit_window_seconds: float = 60.0
     abuse_block_seconds: float = 3600.0
     """How long that user's writes then fail with ``quotaExceeded``."""
+    abuse_calendars_created: int = 60
+    """Calendars one user may create within ``abuse_calendars_window_seconds`` (0: no limit);
+    Google: "more than 60 calendars in a short period"."""
+    abuse_calendars_window_seconds: float = 86400.0
+    abuse_events_created: int = 100000
+    """Events one user may create within ``abuse_events_window_seconds`` (0: no limit)."""
+    abuse_events_window_seconds: float = 86400.0
+    abuse_external_invitations: int = 10000
+    """Invitations one user may send to guests who are not seeded Workspace users within
+    ``abuse_external_window_seconds`` (0: no limit)."""
+    abuse_external_window_seconds: float = 86400.0
+    abuse_volume_block_seconds: float = 21600.0
+    """How long a user's writes fail with ``quotaExceeded`` after one of the three counts
+    above was reached ("read-only for hours")."""
     calendar_list_includes_subscriptions: bool = True
     """calendarList.list also returns subscribed calendars (shared, holidays, rooms)."""
     delegation_checks_scopes: bool = True
