@@ -16,7 +16,16 @@ from typing import Any
 
 from ..clock import rfc3339_nanos
 
-__all__ = ["LIVE_STATES", "Attempt", "Queue", "RetryConfig", "TaskRecord", "TaskState"]
+__all__ = [
+    "LIVE_STATES",
+    "MAX_CONCURRENT_DISPATCHES",
+    "MAX_DISPATCHES_PER_SECOND",
+    "Attempt",
+    "Queue",
+    "RetryConfig",
+    "TaskRecord",
+    "TaskState",
+]
 
 # States of a task the API still shows; "succeeded", "deleted" and "exhausted" are history.
 LIVE_STATES = ("scheduled", "running", "retrying")
@@ -32,12 +41,45 @@ class RetryConfig:
     max_doublings: int = 16
 
 
+MAX_DISPATCHES_PER_SECOND = 500.0
+"""queue.proto: ``max_dispatches_per_second`` is at most 500 (also the default)."""
+MAX_CONCURRENT_DISPATCHES = 5000
+"""queue.proto: ``max_concurrent_dispatches`` is at most 5,000 (default 1,000)."""
+
+
 @dataclass
 class Queue:
-    """A Cloud Tasks queue."""
+    """A Cloud Tasks queue and its rate limits (a token bucket, on the real clock).
+
+    ``max_burst_size`` is output-only in Cloud Tasks ("picked from max_dispatches_per_second");
+    the sandbox takes a fifth of the rate, at least 1 and at most 100 (100 at the default 500/s,
+    as Google shows; 1 for a queue paced at a few per second, the stricter reading)."""
 
     name: str
     state: str = "RUNNING"
+    max_dispatches_per_second: float = MAX_DISPATCHES_PER_SECOND
+    max_concurrent_dispatches: int = 1000
+    tokens: float = -1.0
+    """Dispatches the bucket allows now (-1: full, set on first use)."""
+    refilled_at: float = 0.0
+
+    @property
+    def max_burst_size(self) -> int:
+        """The bucket's size."""
+        return int(min(100, max(1, self.max_dispatches_per_second // 5)))
+
+    def take_tokens(self, wanted: int, now: float) -> int:
+        """Up to ``wanted`` dispatches the rate allows at ``now`` (monotonic seconds)."""
+        if self.tokens < 0:
+            self.tokens, self.refilled_at = float(self.max_burst_size), now
+        elapsed = max(0.0, now - self.refilled_at)
+        self.tokens = min(
+            float(self.max_burst_size), self.tokens + elapsed * self.max_dispatches_per_second
+        )
+        self.refilled_at = now
+        granted = min(wanted, int(self.tokens))
+        self.tokens -= granted
+        return granted
 
 
 @dataclass

@@ -13,7 +13,9 @@ epoch seconds), ``-TaskPreviousResponse`` / ``-TaskRetryReason`` on retries, and
 sandbox. A 2xx ends the task; anything else (or no answer) retries after the queue's backoff
 until ``max_attempts`` is reached ("exhausted"). Delivery is at least once: with the strictness
 switch ``task_duplicate_every`` = N, every N-th successful delivery is sent a second time at once
-(its history shows it as an attempt with error "duplicate delivery").
+(its history shows it as an attempt with error "duplicate delivery"). The background loop honours
+each queue's ``rateLimits`` (``max_dispatches_per_second`` as a token bucket of
+``max_burst_size``, and ``max_concurrent_dispatches`` attempts in flight); ``run_due`` does not.
 """
 
 from __future__ import annotations
@@ -65,18 +67,21 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._claim_and_submit(include_future=False)
+            self._claim_and_submit(include_future=False, paced=True)
             self.world.tasks.wakeup.wait(self.tick)
             self.world.tasks.wakeup.clear()
 
     def run_due(self, include_future: bool = False) -> list[str]:
-        """Deliver every due task (or every live task) now and wait; return their names."""
+        """Deliver every due task (or every live task) now and wait; return their names. Like
+        Cloud Tasks' ``RunTask``, this ignores the queues' rate limits."""
         submitted = self._claim_and_submit(include_future)
         for _, future in submitted:
             future.result()
         return [name for name, _ in submitted]
 
-    def _claim_and_submit(self, include_future: bool) -> list[tuple[str, Future[None]]]:
+    def _claim_and_submit(
+        self, include_future: bool, paced: bool = False
+    ) -> list[tuple[str, Future[None]]]:
         now = utcnow()
         tasks = self.world.tasks
         with self.world.lock:
@@ -88,9 +93,28 @@ class Dispatcher:
                 and t.queue in tasks.queues
                 and tasks.queues[t.queue].state == "RUNNING"
             ]
+            if paced:
+                due = self._within_rate_limits(sorted(due, key=lambda t: t.next_attempt))
             for task in due:
                 task.state = "running"
         return [(task.name, self._pool.submit(self._attempt, task)) for task in due]
+
+    def _within_rate_limits(self, due: list[TaskRecord]) -> list[TaskRecord]:
+        """The due tasks each queue's rate limits let through now (token bucket, concurrency);
+        the rest wait for a later turn of the loop."""
+        tasks, now = self.world.tasks, time.monotonic()
+        by_queue: dict[str, list[TaskRecord]] = {}
+        for task in due:
+            by_queue.setdefault(task.queue, []).append(task)
+        allowed: list[TaskRecord] = []
+        for name, waiting in by_queue.items():
+            queue = tasks.queues[name]
+            running = sum(
+                1 for t in tasks.tasks.values() if t.queue == name and t.state == "running"
+            )
+            room = max(0, queue.max_concurrent_dispatches - running)
+            allowed += waiting[: queue.take_tokens(min(room, len(waiting)), now)]
+        return allowed
 
     def _headers(self, task: TaskRecord) -> dict[str, str]:
         request = task.http_request

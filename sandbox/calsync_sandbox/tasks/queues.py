@@ -1,4 +1,4 @@
-"""Cloud Tasks v2 over REST: queues create/get/list/delete and tasks create/get/list/delete/run.
+"""Cloud Tasks v2 over REST: queues create/get/list/delete/patch, tasks create/get/list/delete/run.
 
 Answers are proto3 JSON (what the GAPIC REST transport parses) and errors use the gRPC-transcoded
 body ``{"error": {"code", "message", "status"}}``:
@@ -12,6 +12,11 @@ body ``{"error": {"code", "message", "status"}}``:
 - task ids are ``[A-Za-z0-9_-]{1,500}``; ``scheduleTime`` at most 30 days ahead;
 - a task over 100 KB (its JSON as sent) is 400 ``INVALID_ARGUMENT``: the ``CreateTaskRequest``
   reference gives 100 KB, the quotas page 1 MB; the sandbox takes the stricter figure (always).
+
+- a queue's ``rateLimits`` (``maxDispatchesPerSecond`` up to 500, ``maxConcurrentDispatches`` up
+  to 5,000; 400 ``INVALID_ARGUMENT`` outside) are set at creation or by ``queues.patch`` and
+  honoured by the dispatcher; ``tasks.run`` (``RunTask``) dispatches at once, ignoring them, as
+  Google documents.
 
 Only HTTP targets (``httpRequest``) are supported. The dispatcher
 (:mod:`calsync_sandbox.tasks.dispatcher`) sends due tasks.
@@ -29,7 +34,13 @@ from ..clock import parse_rfc3339, rfc3339_nanos, utcnow
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..gateway.paging import page
-from ..state.cloud_tasks import Queue, TaskRecord, TaskState
+from ..state.cloud_tasks import (
+    MAX_CONCURRENT_DISPATCHES,
+    MAX_DISPATCHES_PER_SECOND,
+    Queue,
+    TaskRecord,
+    TaskState,
+)
 
 __all__ = ["HANDLERS", "MAX_TASK_BYTES", "queue_resource", "task_resource"]
 
@@ -67,9 +78,9 @@ def queue_resource(queue: Queue, state: TaskState) -> dict[str, Any]:
         "name": queue.name,
         "state": queue.state,
         "rateLimits": {
-            "maxDispatchesPerSecond": 500,
-            "maxBurstSize": 100,
-            "maxConcurrentDispatches": 1000,
+            "maxDispatchesPerSecond": queue.max_dispatches_per_second,
+            "maxBurstSize": queue.max_burst_size,
+            "maxConcurrentDispatches": queue.max_concurrent_dispatches,
         },
         "retryConfig": {
             "maxAttempts": retry.max_attempts,
@@ -137,8 +148,52 @@ def _create_queue(call: Call) -> Reply:
         raise _error(400, f"Invalid queue name '{name}' for parent '{parent}'.")
     if name in state.queues:
         raise _error(409, "Queue already exists", "ALREADY_EXISTS")
-    state.queues[name] = Queue(name)
-    return Reply(200, queue_resource(state.queues[name], state))
+    queue = Queue(name)
+    _apply_rate_limits(queue, call.body.get("rateLimits") or {})
+    state.queues[name] = queue
+    return Reply(200, queue_resource(queue, state))
+
+
+def _apply_rate_limits(queue: Queue, limits: dict[str, Any]) -> None:
+    """Set the queue's rate limits from a ``RateLimits`` message (400 when out of range)."""
+    rate = limits.get("maxDispatchesPerSecond")
+    concurrent = limits.get("maxConcurrentDispatches")
+    if rate is not None:
+        rate = float(rate)
+        if not 0 < rate <= MAX_DISPATCHES_PER_SECOND:
+            raise _error(
+                400,
+                f"max_dispatches_per_second must be in (0, {MAX_DISPATCHES_PER_SECOND:g}].",
+                "INVALID_ARGUMENT",
+            )
+    if concurrent is not None:
+        concurrent = int(concurrent)
+        if not 1 <= concurrent <= MAX_CONCURRENT_DISPATCHES:
+            raise _error(
+                400,
+                f"max_concurrent_dispatches must be in [1, {MAX_CONCURRENT_DISPATCHES}].",
+                "INVALID_ARGUMENT",
+            )
+    if rate is not None:
+        queue.max_dispatches_per_second, queue.tokens = rate, -1.0
+    if concurrent is not None:
+        queue.max_concurrent_dispatches = concurrent
+
+
+def _patch_queue(call: Call) -> Reply:
+    """queues.patch: only ``rateLimits`` fields are supported (the others are 400)."""
+    state = call.world.tasks
+    queue = _queue(state, call.params.required("name"))
+    mask = [f for f in (call.params.string("updateMask") or "").split(",") if f]
+    unsupported = [f for f in mask if not f.startswith("rateLimits")]
+    if unsupported:
+        raise _error(400, f"The sandbox cannot patch {', '.join(unsupported)}.", "INVALID_ARGUMENT")
+    limits = dict(call.body.get("rateLimits") or {})
+    if mask and "rateLimits" not in mask:
+        fields = {f.split(".", 1)[1] for f in mask if "." in f}
+        limits = {k: v for k, v in limits.items() if k in fields}
+    _apply_rate_limits(queue, limits)
+    return Reply(200, queue_resource(queue, state))
 
 
 def _get_queue(call: Call) -> Reply:
@@ -283,6 +338,7 @@ HANDLERS: dict[str, Handler] = {
     "cloudtasks.projects.locations.queues.get": _get_queue,
     "cloudtasks.projects.locations.queues.list": _list_queues,
     "cloudtasks.projects.locations.queues.delete": _delete_queue,
+    "cloudtasks.projects.locations.queues.patch": _patch_queue,
     "cloudtasks.projects.locations.queues.tasks.create": _create_task,
     "cloudtasks.projects.locations.queues.tasks.get": _get_task,
     "cloudtasks.projects.locations.queues.tasks.list": _list_tasks,
