@@ -140,6 +140,18 @@ class Settings:
     verify_page_seconds: float = 10.0
     """Pause between two pages of a tenant's verification pass (``CALSYNC_VERIFY_PAGE_SECONDS``):
     its pace, about ``verify_page_size`` items' parts read per pause."""
+    pacing_calls_per_minute: float = 480.0
+    """Google calls per minute per acting identity, across every function
+    (``CALSYNC_PACING_CALLS_PER_MINUTE``; ``state.pacing``): 80% of Calendar's 600 per user per
+    minute. 0 turns pacing off."""
+    pacing_burst: int = 100
+    """Calls an identity may make ahead of its pace (``CALSYNC_PACING_BURST``): at most
+    ``burst + 2 + calls_per_minute`` in any minute (100 + 2 + 480 < 600)."""
+    pacing_block: int = 4
+    """Slots one process reserves per Firestore transaction (``CALSYNC_PACING_BLOCK``)."""
+    pacing_max_wait_seconds: float = 10.0
+    """The longest a call waits for its slot before the work is handed back
+    (``CALSYNC_PACING_MAX_WAIT_SECONDS``)."""
 
 
 def _env(name: str, default: str = "") -> str:
@@ -185,6 +197,10 @@ def get_settings() -> Settings:
         calendar_change_seconds=float(_env("CALSYNC_CALENDAR_CHANGE_SECONDS", "5")),
         verify_page_size=min(max(int(_env("CALSYNC_VERIFY_PAGE_SIZE", "50")), 1), 500),
         verify_page_seconds=max(float(_env("CALSYNC_VERIFY_PAGE_SECONDS", "10")), 0.0),
+        pacing_calls_per_minute=max(float(_env("CALSYNC_PACING_CALLS_PER_MINUTE", "480")), 0.0),
+        pacing_burst=max(int(_env("CALSYNC_PACING_BURST", "100")), 0),
+        pacing_block=min(max(int(_env("CALSYNC_PACING_BLOCK", "4")), 1), 100),
+        pacing_max_wait_seconds=max(float(_env("CALSYNC_PACING_MAX_WAIT_SECONDS", "10")), 0.0),
         oauth=OAuthSettings(
             client_id=_env("CALSYNC_OAUTH_CLIENT_ID"),
             client_secret=_env("CALSYNC_OAUTH_CLIENT_SECRET"),

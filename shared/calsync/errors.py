@@ -20,6 +20,7 @@ __all__ = [
     "ItemBusy",
     "LeaseLost",
     "NotFound",
+    "Paced",
     "PermanentGoogleError",
     "PreconditionFailed",
     "QuotaExceeded",
@@ -50,6 +51,15 @@ class TransientError(CalsyncError):
 
 class ItemBusy(TransientError):
     """Another worker holds the item's reconcile lease; try again shortly."""
+
+
+class Paced(TransientError):
+    """An identity's calls are booked further ahead than a worker waits (``state.pacing``):
+    the work is handed back and comes again after about ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class LeaseLost(TransientError):

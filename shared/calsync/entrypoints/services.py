@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 from calsync.config import Settings, get_settings
 from calsync.contracts import DriftField
 from calsync.errors import ItemBusy
+from calsync.google.api_gateway import install_pacer
 from calsync.google.calendar import CalendarGateway, build_calendar_gateway
 from calsync.google.cloud_tasks import CloudTasksScheduler
 from calsync.google.platform_identity import platform_identity
 from calsync.google.results_topic import PubSubResults
+from calsync.state.pacing import FirestorePacer
 from calsync.state.store import FirestoreStore, firestore_client
 from calsync.sync.calendar_changes import CalendarChanges, ManagedChange
 from calsync.sync.drift import Drift
@@ -149,8 +151,23 @@ def _organizers(settings: Settings) -> GrantGateways:
 
 @cache
 def services() -> Services:
-    """The process's services (settings read from the environment once)."""
-    return Services(get_settings())
+    """The process's services (settings read from the environment once); installs the
+    per-identity pacer of every Google call (``state.pacing``) unless it is turned off."""
+    settings = get_settings()
+    install_pacer(_pacer(settings))
+    return Services(settings)
+
+
+def _pacer(settings: Settings) -> FirestorePacer | None:
+    if settings.pacing_calls_per_minute <= 0:
+        return None
+    return FirestorePacer(
+        lambda: firestore_client(settings.project),
+        settings.pacing_calls_per_minute,
+        burst=settings.pacing_burst,
+        block=settings.pacing_block,
+        max_wait=settings.pacing_max_wait_seconds,
+    )
 
 
 def reset_services() -> None:
@@ -162,4 +179,5 @@ def reset_services() -> None:
     for cached in (services, _store, _results, _tasks, _organizers, firestore_client):
         cached.cache_clear()
     organizer_grants.cache_clear()
+    install_pacer(None)
     reset_settings_cache()

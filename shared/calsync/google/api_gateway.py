@@ -5,7 +5,9 @@ Built on google-api-python-client: each call's request gets ``If-Match`` (an eta
 retried with jittered exponential backoff inside the call (google-api-core's ``Retry``) and,
 when the deadline passes, raised as ``TransientError`` for the message to be redelivered.
 Everything else surfaces as a ``calsync.errors`` class through ``error_mapping``
-(``Duplicate``, ``PreconditionFailed``…). List calls are read page by page (``_pages``).
+(``Duplicate``, ``PreconditionFailed``…). List calls are read page by page (``_pages``). Every
+attempt first takes a slot from the installed ``Pacer`` (``install_pacer``), so that no identity
+goes over its per-minute quota whichever function calls as it.
 ``calendar.CalendarGateway`` and ``directory.DirectoryGateway`` build on it.
 """
 
@@ -13,16 +15,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from calsync.errors import TransientError
+from calsync.errors import Paced, TransientError
 from calsync.google.error_mapping import classify, is_transient
 from calsync.logs import get_logger
 
-__all__ = ["ApiGateway", "with_query"]
+__all__ = ["ApiGateway", "Pacer", "install_pacer", "with_query"]
 
 _LOG = get_logger(__name__)
+
+
+class Pacer(Protocol):
+    """Spaces the calls made as one identity (``calsync.state.pacing.FirestorePacer``)."""
+
+    def admit(self, identity: str) -> None:
+        """Return when a call as ``identity`` keeps within its rate, or raise ``Paced``."""
+
+
+_PACER: list[Pacer] = []
+
+
+def install_pacer(pacer: Pacer | None) -> None:
+    """Pace every gateway's calls in this process with ``pacer`` (None: no pacing). The
+    composition root (``entrypoints.services``) installs it once."""
+    _PACER[:] = [pacer] if pacer is not None else []
+
+
+def _retryable(exc: BaseException) -> bool:
+    return not isinstance(exc, Paced) and is_transient(exc)
 
 
 class ApiGateway:
@@ -53,10 +75,12 @@ class ApiGateway:
         from google.api_core import retry as api_retry
 
         def attempt() -> Any:
+            for pacer in _PACER:
+                pacer.admit(self.identity)
             return self.prepare(make_request, etag).execute(num_retries=0)
 
         retry = api_retry.Retry(
-            predicate=is_transient,
+            predicate=_retryable,
             initial=0.2,
             maximum=8.0,
             multiplier=2.0,
@@ -70,6 +94,8 @@ class ApiGateway:
             return retry(attempt)()
         except api_exceptions.RetryError as exc:
             raise TransientError(f"{what}: gave up after {self._retry_deadline:g}s: {exc}") from exc
+        except Paced:
+            raise
         except Exception as exc:
             error = classify(exc)
             if error is exc:
