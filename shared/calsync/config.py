@@ -140,6 +140,16 @@ class Settings:
     verify_page_seconds: float = 10.0
     """Pause between two pages of a tenant's verification pass (``CALSYNC_VERIFY_PAGE_SECONDS``):
     its pace, about ``verify_page_size`` items' parts read per pause."""
+    platform_pool: str = field(default="", repr=False)
+    """More platform identities beside ``platform_subject`` (``CALSYNC_PLATFORM_POOL``), JSON:
+    ``[{"subject": "calsync2@platform.example", "credentials": {...}}, ...]``. ``credentials``
+    is that user's OAuth grant in ``oauth`` mode; with a delegation account (or, locally, a
+    key) it may be left out: the same account acts as each subject. Tenants spread over the
+    pool (``state.identity_pool``)."""
+    calendars_per_identity_per_day: int = 50
+    """Tenant calendars one platform identity may create in 24 hours
+    (``CALSYNC_CALENDARS_PER_IDENTITY_PER_DAY``): Google makes an account that creates more than
+    60 calendars in a short period read-only for hours (facts §6.4)."""
     pacing_calls_per_minute: float = 480.0
     """Google calls per minute per acting identity, across every function
     (``CALSYNC_PACING_CALLS_PER_MINUTE``; ``state.pacing``): 80% of Calendar's 600 per user per
@@ -197,6 +207,10 @@ def get_settings() -> Settings:
         calendar_change_seconds=float(_env("CALSYNC_CALENDAR_CHANGE_SECONDS", "5")),
         verify_page_size=min(max(int(_env("CALSYNC_VERIFY_PAGE_SIZE", "50")), 1), 500),
         verify_page_seconds=max(float(_env("CALSYNC_VERIFY_PAGE_SECONDS", "10")), 0.0),
+        platform_pool=_env("CALSYNC_PLATFORM_POOL"),
+        calendars_per_identity_per_day=max(
+            int(_env("CALSYNC_CALENDARS_PER_IDENTITY_PER_DAY", "50")), 1
+        ),
         pacing_calls_per_minute=max(float(_env("CALSYNC_PACING_CALLS_PER_MINUTE", "480")), 0.0),
         pacing_burst=max(int(_env("CALSYNC_PACING_BURST", "100")), 0),
         pacing_block=min(max(int(_env("CALSYNC_PACING_BLOCK", "4")), 1), 100),

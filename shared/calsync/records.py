@@ -46,6 +46,10 @@ class TenantRecord(_Record):
     settings: TenantSettings
     settings_version: int
     platform_calendar_id: str | None = None
+    platform_identity: str | None = None
+    """The platform identity (pool member) whose account holds the tenant's calendar and
+    writes its events; None: the primary (``CALSYNC_PLATFORM_SUBJECT``), as for tenants from
+    before the pool (``state.identity_pool``)."""
     settings_nonce: str = ""
     """Random, written with each recorded settings version: with the version it names that
     version's re-sync tasks, unique even for a tenant re-created with the same versions."""

@@ -6,9 +6,8 @@ so a cold start imports only what the first request needs.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -16,9 +15,8 @@ from calsync.config import Settings, get_settings
 from calsync.contracts import DriftField
 from calsync.errors import ItemBusy
 from calsync.google.api_gateway import install_pacer
-from calsync.google.calendar import CalendarGateway, build_calendar_gateway
 from calsync.google.cloud_tasks import CloudTasksScheduler
-from calsync.google.platform_identity import platform_identity
+from calsync.google.platform_accounts import PlatformAccounts
 from calsync.google.results_topic import PubSubResults
 from calsync.state.pacing import FirestorePacer
 from calsync.state.store import FirestoreStore, firestore_client
@@ -40,7 +38,6 @@ class Services:
     """Every adapter a function may need, created lazily."""
 
     settings: Settings
-    _local: threading.local = field(default_factory=threading.local)
 
     @property
     def store(self) -> FirestoreStore:
@@ -57,19 +54,11 @@ class Services:
         """The Cloud Tasks scheduler."""
         return _tasks(self.settings)
 
-    def platform_gateway(self) -> CalendarGateway:
-        """A Calendar gateway acting as the platform identity (one per thread)."""
-        gateway: CalendarGateway | None = getattr(self._local, "platform", None)
-        if gateway is None:
-            identity = platform_identity(self.settings)
-            gateway = build_calendar_gateway(
-                identity.credentials,
-                identity.email,
-                self.settings.google.calendar,
-                self.settings.retry_deadline_seconds,
-            )
-            self._local.platform = gateway
-        return gateway
+    @property
+    def platform_gateway(self) -> PlatformAccounts:
+        """Calendar gateways acting as the platform identities: ``platform_gateway()`` is the
+        primary's, ``platform_gateway(email)`` a pool member's (one per identity and thread)."""
+        return _platform_accounts(self.settings)
 
     @property
     def organizers(self) -> GrantGateways:
@@ -133,6 +122,11 @@ def _store(project: str) -> FirestoreStore:
 
 
 @cache
+def _platform_accounts(settings: Settings) -> PlatformAccounts:
+    return PlatformAccounts(settings)
+
+
+@cache
 def _results(project: str, topic: str) -> PubSubResults:
     return PubSubResults(project, topic)
 
@@ -176,7 +170,15 @@ def reset_services() -> None:
     from calsync.organizers.grants import organizer_grants
     from calsync.state.store import firestore_client
 
-    for cached in (services, _store, _results, _tasks, _organizers, firestore_client):
+    for cached in (
+        services,
+        _store,
+        _results,
+        _tasks,
+        _organizers,
+        _platform_accounts,
+        firestore_client,
+    ):
         cached.cache_clear()
     organizer_grants.cache_clear()
     install_pacer(None)

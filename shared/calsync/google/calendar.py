@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from calsync.errors import Duplicate
 from calsync.google.api_gateway import ApiGateway
 
 if TYPE_CHECKING:
@@ -97,6 +98,28 @@ class CalendarGateway(ApiGateway):
         self._call(
             "calendars.delete", lambda: self._service.calendars().delete(calendarId=calendar_id)
         )
+
+    def share_calendar(self, calendar_id: str, email: str, role: str) -> None:
+        """Give ``email`` ``role`` (``writer``, ``owner``…) on a calendar this identity owns,
+        without mail (``acl.insert``; a rule already there is rewritten)."""
+        body = {"role": role, "scope": {"type": "user", "value": email}}
+        try:
+            self._call(
+                "acl.insert",
+                lambda: self._service.acl().insert(
+                    calendarId=calendar_id, body=body, sendNotifications=False
+                ),
+            )
+        except Duplicate:
+            self._call(
+                "acl.update",
+                lambda: self._service.acl().update(
+                    calendarId=calendar_id,
+                    ruleId=f"user:{email}",
+                    body=body,
+                    sendNotifications=False,
+                ),
+            )
 
     def free_busy(self, time_min: str, time_max: str, calendar_ids: list[str]) -> dict[str, Any]:
         """Busy blocks per calendar (at most 50 calendars per call, Google's limit)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from calsync.state.attendance import ATTENDANCE_BATCH, AttendanceState, AttendanceTally
 from calsync.state.drift_checks import DriftCheckState
 from calsync.state.firestore_base import Decision, firestore_client
+from calsync.state.identity_pool import IdentityPoolState
 from calsync.state.items import Recorded
 from calsync.state.leases import Fence
 from calsync.state.ledger import LedgerState
@@ -42,5 +43,6 @@ class FirestoreStore(
     LedgerState,
     WatchState,
     DriftCheckState,
+    IdentityPoolState,
 ):
     """Every concern's documents, behind one client (what ``Services.store`` hands out)."""

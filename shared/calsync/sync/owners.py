@@ -11,7 +11,7 @@ fall back and report ``needs_consent``. An organizer who is disconnecting is sti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, Protocol
 
@@ -27,6 +27,7 @@ __all__ = [
     "OrganizerGateway",
     "Owner",
     "Owners",
+    "PlatformGateways",
 ]
 
 PLATFORM_SUCCESSOR = "platform"
@@ -60,7 +61,9 @@ class Owner:
         several: their primary, and e.g. a "Transferred from" calendar)."""
         if self.kind == "organizer":
             return mapping.owner_kind == "organizer" and mapping.owner_email == self.email
-        return mapping.owner_email == self.email and mapping.calendar_id == self.calendar_id
+        # the tenant's platform calendar, whichever pool identity wrote it (a tenant moved to
+        # another identity keeps its calendar: ``sync.identity_moves``)
+        return mapping.owner_kind != "organizer" and mapping.calendar_id == self.calendar_id
 
     def at(self, mapping: PartMapping | None) -> Owner:
         """This owner, writing to the calendar ``mapping`` points at (if it holds it)."""
@@ -93,6 +96,21 @@ class OrganizerAccess(Protocol):
         """Record that the organizer must connect again."""
 
 
+class PlatformGateways(Protocol):
+    """The platform identities' gateways (``google.platform_accounts.PlatformAccounts``)."""
+
+    @property
+    def pool(self) -> tuple[str, ...]:
+        """Every platform identity, the primary first."""
+
+    @property
+    def calendars_per_day(self) -> int:
+        """Tenant calendars one identity may create in 24 hours."""
+
+    def __call__(self, identity: str | None = None) -> CalendarGateway:
+        """The gateway acting as ``identity`` (None: the primary)."""
+
+
 class Owners:
     """Owner resolution for one reconcile of one tenant (caches what it looks up)."""
 
@@ -100,7 +118,7 @@ class Owners:
         self,
         store: FirestoreStore,
         tenant: TenantRecord,
-        platform_gateway: Callable[[], CalendarGateway],
+        platform_gateway: PlatformGateways,
         organizers: OrganizerAccess | None,
         successor: str | None = None,
     ) -> None:
@@ -114,18 +132,28 @@ class Owners:
 
     # -- the platform account ---------------------------------------------
     def platform(self) -> Owner:
-        """The tenant's calendar in the platform account (created on first use)."""
+        """The tenant's calendar in the platform account (created on first use), written as
+        the pool identity that holds it."""
         if self._platform is None:
-            gateway = self._platform_gateway()
             calendar_id = self.tenant.platform_calendar_id or self.create_platform_calendar(
-                gateway, replacing=None
+                replacing=None
             )
+            gateway = self._platform_gateway(self.tenant.platform_identity)
             self._platform = Owner("platform", gateway.identity, calendar_id, gateway)
         return self._platform
 
-    def create_platform_calendar(self, gateway: CalendarGateway, replacing: str | None) -> str:
-        """Create the tenant's platform calendar; one survives if two reconciles race."""
+    def create_platform_calendar(self, replacing: str | None) -> str:
+        """Create the tenant's platform calendar as the pool identity booked for it (within
+        that identity's daily calendar budget: ``Paced`` when none has budget left); one
+        calendar survives if two reconciles race."""
         tenant_id = self.tenant.tenant_id
+        identity = self._store.book_platform_calendar(
+            tenant_id,
+            self._platform_gateway.pool,
+            self._platform_gateway.calendars_per_day,
+            time.time(),
+        )
+        gateway = self._platform_gateway(identity)
         created = gateway.insert_calendar(f"{tenant_id} learning events", "UTC")
         kept = self._store.set_platform_calendar(tenant_id, created, replacing)
         if kept != created:
@@ -136,12 +164,15 @@ class Owners:
                 "fields": {
                     "tenant_id": tenant_id,
                     "calendar_id": kept,
+                    "identity": gateway.identity,
                     "replacing": replacing,
                     "raced": kept != created,
                 }
             },
         )
-        self.tenant = self.tenant.model_copy(update={"platform_calendar_id": kept})
+        self.tenant = self.tenant.model_copy(
+            update={"platform_calendar_id": kept, "platform_identity": identity}
+        )
         self._platform = None
         return kept
 

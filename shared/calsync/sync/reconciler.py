@@ -24,11 +24,9 @@ and the tenant's other items re-synced::
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from calsync.contracts import ItemRef, Result, ResultStatus
 from calsync.errors import InvalidGrant, ItemBusy, QuotaExceeded, TransientError
-from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.google.results_topic import ResultSink
 from calsync.logs import get_logger
@@ -37,7 +35,7 @@ from calsync.state.store import FirestoreStore
 from calsync.sync.follow_ups import FollowUps
 from calsync.sync.item_lease import LEASE_SECONDS, ItemLease
 from calsync.sync.meet_retries import schedule_meet_retries
-from calsync.sync.owners import OrganizerAccess, Owner, Owners
+from calsync.sync.owners import OrganizerAccess, Owner, Owners, PlatformGateways
 from calsync.sync.part_results import pending, skipped
 from calsync.sync.part_sync import CalendarVanished, PartSync
 from calsync.sync.part_writer import PartWriter
@@ -56,7 +54,7 @@ class Reconciler:
     def __init__(
         self,
         store: FirestoreStore,
-        platform_gateway: Callable[[], CalendarGateway],
+        platform_gateway: PlatformGateways,
         results: ResultSink,
         tasks: TaskScheduler | None = None,
         organizers: OrganizerAccess | None = None,
@@ -179,7 +177,7 @@ class Reconciler:
             extra={"fields": {"tenant_id": tenant_id, "calendar_id": calendar_id}},
         )
         self._store.forget_calendar(tenant_id, calendar_id)
-        new_id = owners.create_platform_calendar(self._platform_gateway(), replacing=calendar_id)
+        new_id = owners.create_platform_calendar(replacing=calendar_id)
         for key in self._store.item_keys(tenant_id):
             if key == record.ref.key:
                 continue

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 
 from calsync.contracts import ItemRef
 from calsync.errors import InvalidGrant, ItemBusy
-from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, TenantRecord, now
 from calsync.state.store import FirestoreStore
 from calsync.sync.calendar_changes import ManagedChange
-from calsync.sync.owners import OrganizerAccess, Owners
+from calsync.sync.owners import OrganizerAccess, Owners, PlatformGateways
 
 __all__ = ["RECHECK_SECONDS", "ItemCheck", "Verification", "recheck_later"]
 
@@ -75,7 +74,7 @@ class Verification:
     def __init__(
         self,
         store: FirestoreStore,
-        platform_gateway: Callable[[], CalendarGateway],
+        platform_gateway: PlatformGateways,
         organizers: OrganizerAccess | None,
         on_change: Callable[[ManagedChange], Sequence[str]],
     ) -> None:

@@ -22,17 +22,14 @@ when a notification names a channel that is unknown or no longer current (``stop
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from calsync.config import Settings
 from calsync.errors import CalsyncError, TransientError
-from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler
 from calsync.logs import get_logger
 from calsync.records import TenantRecord, WatchChannel, WatchedCalendar, now
 from calsync.state.store import FirestoreStore
 from calsync.sync.channel_calls import ChannelCalls
-from calsync.sync.owners import OrganizerAccess, Owner, Owners
+from calsync.sync.owners import OrganizerAccess, Owner, Owners, PlatformGateways
 
 __all__ = ["ChannelKeeper"]
 
@@ -46,7 +43,7 @@ class ChannelKeeper:
         self,
         store: FirestoreStore,
         tasks: TaskScheduler | None,
-        platform_gateway: Callable[[], CalendarGateway],
+        platform_gateway: PlatformGateways,
         organizers: OrganizerAccess | None,
         settings: Settings,
     ) -> None:
@@ -188,7 +185,7 @@ class ChannelKeeper:
         if watched.owner_kind == "organizer":
             owner = owners.organizer(watched.owner_email, delegated=watched.via_delegation)
         else:
-            gateway = self._platform_gateway()
+            gateway = self._platform_gateway(tenant.platform_identity)
             owner = Owner("platform", gateway.identity, watched.calendar_id, gateway)
         if owner is None:
             return None

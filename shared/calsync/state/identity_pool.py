@@ -1,0 +1,124 @@
+"""Which platform identity holds each tenant's calendar, and each identity's calendar budget.
+
+A tenant's calendar is created by one identity of the pool and stays with it
+(``tenants/{t}.platform_identity``; empty: the primary). New tenants go to the identity with
+the fewest tenants among those that may still create a calendar today: Google makes an account
+read-only for hours after more than 60 calendars in a short period (facts §6.4), so each
+identity keeps the times of its recent creations (``platform_identities/{sha256(email)}``) and
+creates at most ``per_day`` in any 24 hours::
+
+    who = store.book_platform_calendar("acme", pool, per_day=50, now=time.time())
+    # "calsync2@platform.example": create the calendar as them now (or Paced: all are full)
+
+A replacement calendar (the first was deleted in Google) stays with the tenant's identity and
+counts against its budget too. ``move_platform_identity`` records a tenant's move to another
+identity (``sync.identity_moves`` shares the calendar first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from calsync.errors import Paced
+from calsync.records import now as timestamp
+from calsync.state.firestore_base import FirestoreState
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+__all__ = ["DAY_SECONDS", "IdentityPoolState"]
+
+DAY_SECONDS = 86400.0
+
+
+class IdentityPoolState(FirestoreState):
+    """Tenants' platform identities and the identities' calendar budgets."""
+
+    def _identity(self, email: str) -> firestore.DocumentReference:
+        key = hashlib.sha256((email.lower() or "primary").encode()).hexdigest()
+        return self._db.collection("platform_identities").document(key)
+
+    def book_platform_calendar(
+        self, tenant_id: str, pool: Sequence[str], per_day: int, now: float
+    ) -> str:
+        """The identity that creates the tenant's (first or replacement) calendar now, its
+        creation counted; ``Paced`` when no identity that may hold it has budget left today."""
+        from google.cloud import firestore
+
+        tenant_ref = self._tenant(tenant_id)
+
+        @firestore.transactional
+        def book(transaction: firestore.Transaction) -> str:
+            tenant = tenant_ref.get(transaction=transaction).to_dict() or {}
+            current = tenant.get("platform_identity")
+            candidates = [str(current).lower()] if current is not None else list(pool)
+            docs = {c: self._identity(c).get(transaction=transaction) for c in candidates}
+            state = {c: _budget(d.to_dict() or {}, now) for c, d in docs.items()}
+            open_ = [c for c in candidates if len(state[c]["created"]) < per_day]
+            if not open_:
+                wait = min(min(s["created"]) + DAY_SECONDS - now for s in state.values())
+                raise Paced(
+                    f"every platform identity that may hold tenant {tenant_id}'s calendar "
+                    f"created {per_day} calendars in the last 24 hours",
+                    retry_after=max(wait, 1.0),
+                )
+            chosen = min(open_, key=lambda c: (state[c]["tenants"], candidates.index(c)))
+            record = state[chosen]
+            transaction.set(
+                self._identity(chosen),
+                {
+                    "email": chosen,
+                    "created": [*record["created"], now],
+                    "tenants": record["tenants"] + (0 if current is not None else 1),
+                    "updated_at": timestamp(),
+                },
+            )
+            if current is None:
+                transaction.set(tenant_ref, {"platform_identity": chosen}, merge=True)
+            return chosen
+
+        return cast(str, book(self._db.transaction()))
+
+    def move_platform_identity(self, tenant_id: str, holder: str, to: str) -> None:
+        """Record that the tenant's calendar, held by ``holder`` until now, is written as
+        ``to`` from now on (``sync.identity_moves`` shared the calendar with ``to`` first)."""
+        from google.cloud import firestore
+
+        tenant_ref = self._tenant(tenant_id)
+        holder, to = holder.lower(), to.lower()
+        if holder == to:
+            return
+
+        @firestore.transactional
+        def move(transaction: firestore.Transaction) -> None:
+            counts = {
+                who: int(
+                    (self._identity(who).get(transaction=transaction).to_dict() or {}).get(
+                        "tenants", 0
+                    )
+                )
+                for who in (holder, to)
+            }
+            transaction.set(
+                self._identity(holder), {"tenants": max(counts[holder] - 1, 0)}, merge=True
+            )
+            transaction.set(
+                self._identity(to), {"email": to, "tenants": counts[to] + 1}, merge=True
+            )
+            transaction.set(tenant_ref, {"platform_identity": to}, merge=True)
+
+        move(self._db.transaction())
+
+    def identity_tenants(self, pool: Sequence[str]) -> dict[str, int]:
+        """How many tenants each identity of the pool holds (for operators and tests)."""
+        return {
+            email: int((self._identity(email).get().to_dict() or {}).get("tenants", 0))
+            for email in pool
+        }
+
+
+def _budget(raw: dict[str, Any], now: float) -> dict[str, Any]:
+    created = [float(t) for t in raw.get("created") or [] if float(t) > now - DAY_SECONDS]
+    return {"created": created, "tenants": int(raw.get("tenants", 0))}

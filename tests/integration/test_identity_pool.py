@@ -1,0 +1,168 @@
+"""Platform mode over a pool of identities (issue 16 item 3): tenants spread over the pool,
+each tenant's calendar is created by, and written as, one identity, calendar creation stays
+within each identity's daily budget, and a tenant moves to another identity with no event
+recreated. Through the real handlers, the Firestore emulator and the sandbox (the pool's other
+identities are Workspace users with their own OAuth grants, as the primary is)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from calsync.entrypoints.platform_events import Outcome, handle_platform_event
+from calsync.entrypoints.services import Services, reset_services, services
+from calsync.errors import ConfigurationError, Paced
+from calsync.sync.identity_moves import move_tenant
+from calsync_dev.stack import LocalStack, seed_platform_identity
+from tests.integration.conftest import calendar
+from tests.unit.factories import settings_message, upsert_message
+
+SECOND, THIRD = "calsync2@platform.example", "calsync3@platform.example"
+TENANTS = ("acme", "globex", "initech")
+
+
+def _pool_services(
+    stack: LocalStack, sandbox: Any, monkeypatch: pytest.MonkeyPatch, per_day: int = 50
+) -> Services:
+    pool = [
+        {"subject": who, "credentials": seed_platform_identity(sandbox, who)}
+        for who in (SECOND, THIRD)
+    ]
+    monkeypatch.setenv("CALSYNC_PLATFORM_POOL", json.dumps(pool))
+    monkeypatch.setenv("CALSYNC_CALENDARS_PER_IDENTITY_PER_DAY", str(per_day))
+    reset_services()
+    return services()
+
+
+@pytest.fixture
+def pool(clean: LocalStack, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """calsync with a pool of three platform identities (the primary and two more)."""
+    yield _pool_services(clean, sandbox, monkeypatch)
+    reset_services()
+
+
+def _deliver(svc: Services, message: dict[str, Any]) -> Outcome:
+    return handle_platform_event(svc, json.dumps(message).encode())
+
+
+def _onboard(svc: Services, sandbox: Any, tenant: str) -> None:
+    """The tenant's people, its settings and one event (which creates its calendar)."""
+    domain = f"{tenant}.com"
+    sandbox.seed_domain(domain)
+    for person in ("alice", "bob", "dan"):
+        sandbox.seed_user(f"{person}@{domain}")
+    assert _deliver(svc, settings_message(tenant_id=tenant, domains=[domain])) is Outcome.ACK
+    _upsert(svc, tenant)
+
+
+def _upsert(svc: Services, tenant: str, version: int = 1, **item: Any) -> Outcome:
+    domain = f"{tenant}.com"
+    fields: dict[str, Any] = {
+        "organizer_email": f"alice@{domain}",
+        "host_emails": [f"bob@{domain}"],
+        "url": f"https://{tenant}.example/events/evt_123",
+    }
+    fields.update(item)
+    parts = fields.pop("parts", None)
+    message = upsert_message(version=version, tenant_id=tenant, **fields)
+    for part in message["item"]["parts"]:
+        part.pop("host_emails", None)
+    if parts is not None:
+        message["item"]["parts"] = parts
+    return _deliver(svc, message)
+
+
+def test_new_tenants_spread_over_the_pool(pool: Services, sandbox: Any) -> None:
+    """Three tenants, three identities: each tenant's calendar is another identity's."""
+    for tenant in TENANTS:
+        _onboard(pool, sandbox, tenant)
+    holders = {t: pool.store.get_tenant(t).platform_identity for t in TENANTS}  # type: ignore[union-attr]
+    assert sorted(holders.values()) == sorted(pool.platform_gateway.pool)
+    assert pool.store.identity_tenants(pool.platform_gateway.pool) == dict.fromkeys(
+        pool.platform_gateway.pool, 1
+    )
+
+
+def test_a_tenants_events_are_written_as_the_identity_that_holds_its_calendar(
+    pool: Services, sandbox: Any
+) -> None:
+    """Every Calendar write for a tenant is made (and charged) as its own identity."""
+    for tenant in TENANTS:
+        _onboard(pool, sandbox, tenant)
+    for tenant in TENANTS:
+        record = pool.store.get_tenant(tenant)
+        assert record is not None
+        writers = {
+            r["user"]
+            for r in sandbox.requests(method_id="calendar.events.insert")
+            if record.platform_calendar_id in r["path"]
+        }
+        assert writers == {record.platform_identity}
+
+
+def test_a_tenant_s_attendees_see_its_events_whichever_identity_holds_it(
+    pool: Services, sandbox: Any
+) -> None:
+    """The people of the third tenant (on the third identity) hold their two parts."""
+    for tenant in TENANTS:
+        _onboard(pool, sandbox, tenant)
+    titles = [e["summary"] for e in calendar(sandbox, "bob@initech.com")]
+    assert len(titles) == 2
+
+
+def test_calendar_creation_stops_at_each_identity_s_daily_budget(
+    clean: LocalStack, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One calendar a day per identity, three identities: a fourth tenant's first event is
+    handed back for later (no fourth calendar, no identity over its budget)."""
+    svc = _pool_services(clean, sandbox, monkeypatch, per_day=1)
+    try:
+        for tenant in TENANTS:
+            _onboard(svc, sandbox, tenant)
+        sandbox.seed_domain("umbrella.com")
+        sandbox.seed_user("alice@umbrella.com")
+        sandbox.seed_user("bob@umbrella.com")
+        settings = settings_message(tenant_id="umbrella", domains=["umbrella.com"])
+        assert _deliver(svc, settings) is Outcome.ACK
+        with pytest.raises(Paced):  # a TransientError: the push endpoint answers 503
+            _upsert(svc, "umbrella")
+        assert svc.store.get_tenant("umbrella").platform_calendar_id is None  # type: ignore[union-attr]
+        assert len(sandbox.requests(method_id="calendar.calendars.insert")) == 3
+    finally:
+        reset_services()
+
+
+def test_a_pool_identity_without_its_own_grant_is_a_configuration_error(
+    clean: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In oauth mode each identity needs its own grant: the primary's is not borrowed."""
+    monkeypatch.setenv("CALSYNC_PLATFORM_POOL", json.dumps([{"subject": SECOND}]))
+    reset_services()
+    try:
+        with pytest.raises(ConfigurationError, match="needs its own OAuth grant"):
+            services().platform_gateway(SECOND)
+    finally:
+        reset_services()
+
+
+def test_a_pool_that_is_not_a_list_of_subjects_is_a_configuration_error(
+    clean: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A malformed CALSYNC_PLATFORM_POOL is named in the error."""
+    monkeypatch.setenv("CALSYNC_PLATFORM_POOL", '{"subject": "x"}')
+    reset_services()
+    try:
+        with pytest.raises(ConfigurationError, match="CALSYNC_PLATFORM_POOL"):
+            _ = services().platform_gateway.pool
+    finally:
+        reset_services()
+
+
+def test_moving_to_an_identity_outside_the_pool_is_refused(pool: Services, sandbox: Any) -> None:
+    """Only an identity calsync has credentials for can take a tenant."""
+    _onboard(pool, sandbox, "acme")
+    with pytest.raises(ConfigurationError, match="not a platform identity"):
+        move_tenant(pool.store, pool.platform_gateway, "acme", "stranger@platform.example")
