@@ -49,6 +49,9 @@ class StackConfig:
     sandbox_port: int = 8690
     functions_base_port: int = 8701
     platform_email: str = "calsync@platform.example"
+    platform_pool_size: int = 1
+    """Platform identities in all: the primary and ``calsync<n>@<its domain>`` for n = 2…
+    (``CALSYNC_PLATFORM_POOL``), each a Workspace user with its own OAuth grant."""
     coalesce_seconds: float = 2.0
     log_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "calsync-dev")
 
@@ -194,6 +197,12 @@ class LocalStack:
             # tenants' administrators (rooms catalog, orphan sweeper) via domain-wide delegation
             "CALSYNC_ADMIN_CREDENTIALS": json.dumps(admin_key),
         }
+        pool = [
+            {"subject": who, "credentials": seed_platform_identity(control, who)}
+            for who in pool_members(self.config)
+        ]
+        if pool:
+            env["CALSYNC_PLATFORM_POOL"] = json.dumps(pool)
         os.environ.update(env)
         create_queue(sandbox_url, queue)
         return env
@@ -253,6 +262,12 @@ PLATFORM_CLIENT = {
     "client_secret": "local-only-client-secret",
 }
 """The local stack's OAuth client: fixed, so a sandbox reset can seed the same grant again."""
+
+
+def pool_members(config: StackConfig) -> list[str]:
+    """The pool's identities besides the primary (``StackConfig.platform_pool_size``)."""
+    domain = config.platform_email.split("@", 1)[1]
+    return [f"calsync{n}@{domain}" for n in range(2, config.platform_pool_size + 1)]
 
 
 def seed_platform_identity(control: Any, email: str) -> dict[str, str]:

@@ -50,6 +50,10 @@ class TenantRecord(_Record):
     """The platform identity (pool member) whose account holds the tenant's calendar and
     writes its events; None: the primary (``CALSYNC_PLATFORM_SUBJECT``), as for tenants from
     before the pool (``state.identity_pool``)."""
+    platform_writers: list[str] = Field(default_factory=list)
+    """Other pool identities the calendar is shared with as writers: a tenant's items are
+    written as the holder or one of them (spread by item), so a large tenant's import is paced
+    at the pool's combined rate, not one identity's."""
     settings_nonce: str = ""
     """Random, written with each recorded settings version: with the version it names that
     version's re-sync tasks, unique even for a tenant re-created with the same versions."""

@@ -86,21 +86,58 @@ def test_new_tenants_spread_over_the_pool(pool: Services, sandbox: Any) -> None:
     )
 
 
-def test_a_tenants_events_are_written_as_the_identity_that_holds_its_calendar(
+def _writers(sandbox: Any, calendar_id: str) -> set[str]:
+    return {
+        str(r["user"])
+        for r in sandbox.requests(method_id="calendar.events.insert")
+        if calendar_id in r["path"]
+    }
+
+
+def test_a_new_tenant_s_calendar_is_shared_with_the_pool_as_writers(
     pool: Services, sandbox: Any
 ) -> None:
-    """Every Calendar write for a tenant is made (and charged) as its own identity."""
-    for tenant in TENANTS:
-        _onboard(pool, sandbox, tenant)
-    for tenant in TENANTS:
-        record = pool.store.get_tenant(tenant)
-        assert record is not None
-        writers = {
-            r["user"]
-            for r in sandbox.requests(method_id="calendar.events.insert")
-            if record.platform_calendar_id in r["path"]
-        }
-        assert writers == {record.platform_identity}
+    """The holder shares the calendar with every other identity of the pool, without mail."""
+    _onboard(pool, sandbox, "acme")
+    record = pool.store.get_tenant("acme")
+    assert record is not None
+    others = set(pool.platform_gateway.pool) - {record.platform_identity}
+    assert set(record.platform_writers) == others
+    rules = {
+        r["scope"]["value"]: r["role"]
+        for r in sandbox.acl(record.platform_calendar_id)
+        if r["scope"]["type"] == "user"
+    }
+    assert {who: rules.get(who) for who in others} == dict.fromkeys(others, "writer")
+
+
+def test_a_large_tenant_s_items_are_written_by_every_identity_of_the_pool(
+    pool: Services, sandbox: Any
+) -> None:
+    """Spread by item: twelve items of one tenant are written as all three identities, each
+    item's two parts as one of them."""
+    _onboard(pool, sandbox, "acme")
+    for n in range(12):
+        _upsert(pool, "acme", id=f"evt_{n:03d}", url=f"https://acme.example/e/{n}")
+    record = pool.store.get_tenant("acme")
+    assert record is not None
+    assert _writers(sandbox, str(record.platform_calendar_id)) == set(pool.platform_gateway.pool)
+
+
+def test_a_pool_identity_the_calendar_could_not_be_shared_with_is_left_out(
+    pool: Services, sandbox: Any
+) -> None:
+    """acl.insert refused for one identity: the tenant syncs, written only as identities
+    that have access."""
+    sandbox.inject_fault("calendar.acl.insert", status=403, reason="forbidden", count=1)
+    _onboard(pool, sandbox, "acme")
+    for n in range(6):
+        _upsert(pool, "acme", id=f"evt_{n:03d}", url=f"https://acme.example/e/{n}")
+    record = pool.store.get_tenant("acme")
+    assert record is not None
+    assert len(record.platform_writers) == 1
+    allowed = {record.platform_identity, *record.platform_writers}
+    assert _writers(sandbox, str(record.platform_calendar_id)) <= allowed
 
 
 def test_a_tenant_s_attendees_see_its_events_whichever_identity_holds_it(
@@ -166,3 +203,50 @@ def test_moving_to_an_identity_outside_the_pool_is_refused(pool: Services, sandb
     _onboard(pool, sandbox, "acme")
     with pytest.raises(ConfigurationError, match="not a platform identity"):
         move_tenant(pool.store, pool.platform_gateway, "acme", "stranger@platform.example")
+
+
+def _entries(sandbox: Any, email: str) -> list[tuple[str, str]]:
+    return sorted((e["id"], e["summary"]) for e in calendar(sandbox, email))
+
+
+def test_moving_a_tenant_keeps_its_events_and_sends_no_invitation(
+    pool: Services, sandbox: Any
+) -> None:
+    """acme moves to the third identity: the calendar is shared with it as owner and recorded
+    as its; a later change patches the same events (same ids, one entry per person per part)
+    and nobody is invited again."""
+    _onboard(pool, sandbox, "acme")
+    before = pool.store.get_tenant("acme")
+    assert before is not None
+    to = next(w for w in pool.platform_gateway.pool if w != before.platform_identity)
+    entries = _entries(sandbox, "bob@acme.com")
+    invitations = [n for n in sandbox.notifications() if n["kind"] == "invitation"]
+
+    report = move_tenant(pool.store, pool.platform_gateway, "acme", to)
+
+    after = pool.store.get_tenant("acme")
+    assert after is not None
+    assert (report.moved, after.platform_identity) == (True, to)
+    assert after.platform_calendar_id == before.platform_calendar_id
+    roles = {r["scope"]["value"]: r["role"] for r in sandbox.acl(after.platform_calendar_id)}
+    assert roles[to] == "owner"
+    assert _upsert(pool, "acme", version=2, title="Intro to Python, revised") is Outcome.ACK
+    moved = _entries(sandbox, "bob@acme.com")
+    assert [event_id for event_id, _ in moved] == [event_id for event_id, _ in entries]
+    assert all("revised" in summary for _, summary in moved)
+    assert [n for n in sandbox.notifications() if n["kind"] == "invitation"] == invitations
+
+
+def test_moving_a_tenant_back_is_the_same_call(pool: Services, sandbox: Any) -> None:
+    """A move and a move back leave the tenant with its first identity and its events."""
+    _onboard(pool, sandbox, "acme")
+    first = pool.store.get_tenant("acme")
+    assert first is not None
+    entries = _entries(sandbox, "bob@acme.com")
+    other = next(w for w in pool.platform_gateway.pool if w != first.platform_identity)
+    move_tenant(pool.store, pool.platform_gateway, "acme", other)
+    back = move_tenant(pool.store, pool.platform_gateway, "acme", str(first.platform_identity))
+    assert back.moved
+    assert pool.store.get_tenant("acme").platform_identity == first.platform_identity  # type: ignore[union-attr]
+    assert _upsert(pool, "acme", version=2, title="Intro to Python, again") is Outcome.ACK
+    assert [i for i, _ in _entries(sandbox, "bob@acme.com")] == [i for i, _ in entries]

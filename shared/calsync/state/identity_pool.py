@@ -111,6 +111,12 @@ class IdentityPoolState(FirestoreState):
 
         move(self._db.transaction())
 
+    def set_platform_writers(self, tenant_id: str, writers: Sequence[str]) -> None:
+        """Record the pool identities the tenant's calendar is shared with as writers."""
+        self._tenant(tenant_id).set(
+            {"platform_writers": sorted({w.lower() for w in writers})}, merge=True
+        )
+
     def identity_tenants(self, pool: Sequence[str]) -> dict[str, int]:
         """How many tenants each identity of the pool holds (for operators and tests)."""
         return {

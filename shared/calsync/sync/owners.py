@@ -11,10 +11,12 @@ fall back and report ``needs_consent``. An organizer who is disconnecting is sti
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, Protocol
 
+from calsync.errors import CalsyncError
 from calsync.google.calendar import CalendarGateway
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, TenantRecord
@@ -121,9 +123,11 @@ class Owners:
         platform_gateway: PlatformGateways,
         organizers: OrganizerAccess | None,
         successor: str | None = None,
+        item_key: str = "",
     ) -> None:
         self._store = store
         self._successor = successor
+        self._item_key = item_key
         self.tenant = tenant
         self._platform_gateway = platform_gateway
         self._organizers = organizers
@@ -138,9 +142,21 @@ class Owners:
             calendar_id = self.tenant.platform_calendar_id or self.create_platform_calendar(
                 replacing=None
             )
-            gateway = self._platform_gateway(self.tenant.platform_identity)
+            gateway = self._platform_gateway(self.writer())
             self._platform = Owner("platform", gateway.identity, calendar_id, gateway)
         return self._platform
+
+    def writer(self) -> str | None:
+        """The pool identity this item's platform writes go out as: the calendar's holder,
+        or, for a calendar shared with writers, one of them chosen by the item (stable, so one
+        item's writes stay with one identity and a tenant's items spread over all)."""
+        holder = self.tenant.platform_identity
+        writers = [w for w in self.tenant.platform_writers if w in self._platform_gateway.pool]
+        if not writers or not self._item_key:
+            return holder
+        everyone = [holder or self._platform_gateway.pool[0], *writers]
+        digest = hashlib.sha256(self._item_key.encode()).digest()
+        return everyone[int.from_bytes(digest[:4], "big") % len(everyone)]
 
     def create_platform_calendar(self, replacing: str | None) -> str:
         """Create the tenant's platform calendar as the pool identity booked for it (within
@@ -173,8 +189,32 @@ class Owners:
         self.tenant = self.tenant.model_copy(
             update={"platform_calendar_id": kept, "platform_identity": identity}
         )
+        if kept == created:
+            self.share_with_pool(gateway, kept)
         self._platform = None
         return kept
+
+    def share_with_pool(self, holder: CalendarGateway, calendar_id: str) -> list[str]:
+        """Share the tenant's calendar with every other pool identity as a writer (no mail)
+        and record them as its writers; one that fails is left out and logged. Returns the
+        writers recorded."""
+        shared = []
+        for identity in self._platform_gateway.pool:
+            if not identity or identity == holder.identity.lower():
+                continue
+            try:
+                holder.share_calendar(calendar_id, identity, "writer")
+            except CalsyncError as exc:
+                _LOG.warning(
+                    "could not share the tenant's calendar with a pool identity",
+                    extra={"fields": {"identity": identity, "error": repr(exc)}},
+                )
+                continue
+            shared.append(identity)
+        if shared:
+            self._store.set_platform_writers(self.tenant.tenant_id, shared)
+            self.tenant = self.tenant.model_copy(update={"platform_writers": shared})
+        return shared
 
     # -- organizers ---------------------------------------------------------
     def organizer(self, email: str, delegated: bool = False) -> Owner | None:

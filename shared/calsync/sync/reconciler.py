@@ -126,7 +126,12 @@ class Reconciler:
         self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
     ) -> list[Result]:
         owners = Owners(
-            self._store, tenant, self._platform_gateway, self._organizers, record.successor
+            self._store,
+            tenant,
+            self._platform_gateway,
+            self._organizers,
+            record.successor,
+            item_key=record.ref.key,
         )
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
@@ -224,7 +229,12 @@ class Reconciler:
                 return []
             # the successor too: one reached through delegation must be re-checked as well
             owners = Owners(
-                self._store, tenant, self._platform_gateway, self._organizers, record.successor
+                self._store,
+                tenant,
+                self._platform_gateway,
+                self._organizers,
+                record.successor,
+                item_key=record.ref.key,
             )
             return FollowUps(self._store, self._results, self._tasks).run(
                 owners, ref, attempt, chain, holder
