@@ -25,7 +25,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .calendar import calendars, events, freebusy, watch
+from .calendar import acl, calendars, events, freebusy, watch
 from .calendar.push_delivery import PushDeliverer
 from .control.api import ControlApi
 from .directory import resources, users
@@ -66,6 +66,7 @@ class Sandbox:
         self.dispatcher = Dispatcher(self.world, self.signer, tick=dispatch_tick)
         self.push = PushDeliverer(self.world, tick=dispatch_tick)
         handlers = {
+            **acl.HANDLERS,
             **calendars.HANDLERS,
             **events.HANDLERS,
             **freebusy.HANDLERS,

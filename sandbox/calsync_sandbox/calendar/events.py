@@ -28,6 +28,7 @@ from ..clock import rfc3339
 from ..errors import ApiError
 from ..gateway.calls import Call, Handler, Reply
 from ..state.calendars import Calendar, EventRecord
+from .access import access_role
 from .calendars import find_event, resolve_calendar
 from .conference import apply_conference
 from .event_rules import (
@@ -258,7 +259,8 @@ def _list(call: Call) -> Reply:
     calendar = resolve_calendar(
         call.world, call.caller, call.params.required("calendarId"), read_only=True
     )
-    return Reply(200, list_events(call.world, calendar, call.params, call.caller.email))
+    role = access_role(call.world, call.caller, calendar) or "reader"
+    return Reply(200, list_events(call.world, calendar, call.params, call.caller.email, role))
 
 
 HANDLERS: dict[str, Handler] = {

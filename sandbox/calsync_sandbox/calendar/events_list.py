@@ -33,7 +33,7 @@ from ..state.world import World
 from .event_rules import event_bounds, render
 from .invitations import invitations_on
 
-__all__ = ["list_events"]
+__all__ = ["list_events", "sync_position", "sync_token"]
 
 _SYNC_PREFIX = "sbx-sync:"
 _NOT_WITH_SYNC = (
@@ -48,13 +48,13 @@ _NOT_WITH_SYNC = (
 )
 
 
-def _sync_token(world: World, calendar_id: str, seq: int) -> str:
+def sync_token(world: World, calendar_id: str, seq: int) -> str:
     """An opaque token: this world's epoch, the calendar, the change position, when issued."""
     state = {"e": world.epoch, "c": calendar_id, "s": seq, "t": world.clock.time()}
     return base64.urlsafe_b64encode((_SYNC_PREFIX + json.dumps(state)).encode()).decode()
 
 
-def _sync_position(world: World, calendar_id: str, token: str) -> int:
+def sync_position(world: World, calendar_id: str, token: str) -> int:
     """The change position ``token`` stands for, or 410 ``fullSyncRequired``."""
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
@@ -150,8 +150,11 @@ def _matches(record: EventRecord, own: bool, params: Params) -> bool:
     return True
 
 
-def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -> dict[str, Any]:
-    """The ``calendar#events`` page for ``calendar`` as ``viewer`` sees it."""
+def list_events(
+    world: World, calendar: Calendar, params: Params, viewer: str, access_role: str
+) -> dict[str, Any]:
+    """The ``calendar#events`` page for ``calendar`` as ``viewer`` (whose effective role there
+    is ``access_role``) sees it."""
     own_records = list(world.events.get(calendar.id, {}).values())
     invited = invitations_on(world, calendar)
     own_ids = {r.id for r in own_records}
@@ -177,7 +180,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
                 location_type="parameter",
                 location="showDeleted",
             )
-        since = _sync_position(world, calendar.id, sync)
+        since = sync_position(world, calendar.id, sync)
         chosen = [(r, o) for r, o in candidates if r.change_seq > since]
     else:
         show_deleted = params.flag("showDeleted")
@@ -210,7 +213,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
         "description": calendar.description or "",
         "updated": rfc3339(world.clock.now()),
         "timeZone": calendar.time_zone,
-        "accessRole": "owner" if calendar.owner == viewer else "reader",
+        "accessRole": access_role,
         "defaultReminders": [],
         "items": [render(r.data, viewer, own_copy=o, hide_other_guests=hide) for r, o in items],
     }
@@ -218,7 +221,7 @@ def list_events(world: World, calendar: Calendar, params: Params, viewer: str) -
         body["nextPageToken"] = next_token
     else:
         latest = max((r.change_seq for r, _ in candidates), default=0)
-        body["nextSyncToken"] = _sync_token(world, calendar.id, max(latest, world.next_seq()))
+        body["nextSyncToken"] = sync_token(world, calendar.id, max(latest, world.next_seq()))
     return body
 
 

@@ -11,9 +11,11 @@
 - At most 50 calendars are answered (``calendarExpansionMax``, which may lower it); the ones
   after that get the per-calendar error ``tooManyCalendarsRequested`` (the reason Google's
   ``Error`` schema lists). ``calendarExpansionMax`` above 50 is 400 ``invalid``.
-- A calendar is visible to its owner; a room's calendar and a user's primary calendar to the
-  active users of the same domain (Workspace shares free/busy inside the domain). Anything else
-  gets ``errors: [{"domain": "global", "reason": "notFound"}]`` and no ``busy``.
+- A calendar is visible to anyone with access to it (:mod:`.access`: its owner, ACL rules of any
+  role above ``none``, subscriptions, a room's calendar for the room's domain), and a user's
+  primary calendar to the active users of the same domain (Workspace shares free/busy inside
+  the domain). Anything else gets ``errors: [{"domain": "global", "reason": "notFound"}]`` and
+  no ``busy``.
 - Busy blocks: non-cancelled, opaque (not ``transparent``) events on the calendar: the owner's own
   events (unless the owner's own attendee entry declined) and invitations the owner ``accepted``
   (for a room: the bookings it accepted). Blocks are clipped to the range, merged when they
@@ -32,9 +34,10 @@ from ..gateway.calls import Call, Handler, Reply
 from ..state.calendars import Calendar, EventRecord
 from ..state.identities import Principal
 from ..state.world import World
+from .access import access_role
 from .event_rules import event_bounds
 from .invitations import invitations_on
-from .rooms import can_read_room, room_status
+from .rooms import room_status
 
 __all__ = ["HANDLERS", "MAX_CALENDARS", "MAX_RANGE_DAYS"]
 
@@ -55,7 +58,7 @@ def _time(call: Call, name: str) -> dt.datetime:
 
 
 def _visible(world: World, caller: Principal, calendar: Calendar) -> bool:
-    if calendar.owner == caller.email or can_read_room(world, caller, calendar):
+    if access_role(world, caller, calendar) is not None:
         return True
     if caller.service_account or not calendar.primary or calendar.owner not in world.users:
         return False

@@ -3,6 +3,7 @@
 calendar = Calendar("alice@acme.com", owner="alice@acme.com", summary="alice@acme.com",
                     primary=True)
 record = EventRecord(calendar.id, {"id": "evt00001", ...}, order=1, change_seq=1)
+rule = AclRule("user", "bob@acme.com", "writer", etag='"1"')   # rule id "user:bob@acme.com"
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Calendar", "EventRecord", "Room"]
+__all__ = ["AclRule", "Calendar", "EventRecord", "Room"]
 
 
 @dataclass
 class Calendar:
-    """A calendar and its owner (the only identity that may read or write it)."""
+    """A calendar and its data owner (its creator; others get access through ACL rules)."""
 
     id: str
     owner: str
@@ -24,6 +25,29 @@ class Calendar:
     time_zone: str = "UTC"
     description: str | None = None
     etag: str = ""
+
+
+@dataclass
+class AclRule:
+    """One rule of a calendar's access control list (``calendar#aclRule``).
+
+    ``deleted`` rules are kept as tombstones (role ``none``) for ``acl.list?showDeleted``."""
+
+    scope_type: str
+    """``user``, ``group``, ``domain`` or ``default``."""
+    scope_value: str | None
+    role: str
+    etag: str = ""
+    change_seq: int = 0
+    """The world's sequence number of the rule's last change (``acl.list`` sync tokens)."""
+    deleted: bool = False
+
+    @property
+    def id(self) -> str:
+        """The rule id: ``<scope type>:<value>``, or ``default`` for the public scope."""
+        return (
+            self.scope_type if self.scope_value is None else f"{self.scope_type}:{self.scope_value}"
+        )
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..clock import SandboxClock
 from .abuse import AbuseLimiter
-from .calendars import Calendar, EventRecord, Room
+from .calendars import AclRule, Calendar, EventRecord, Room
 from .cloud_tasks import TaskState
 from .credentials import AccessToken, AuthCode, ConsentRule, Grant, OAuthClient
 from .faults import FaultBook
@@ -98,7 +98,12 @@ class World:
         """(calendar id, event id, room email) -> the current invitation's number."""
         self.subscriptions: dict[str, dict[str, str]] = {}
         """user -> calendars in their calendar list that they do not own: id -> accessRole
-        (``reader`` or ``freeBusyReader``)."""
+        (``reader`` or ``freeBusyReader``), seeded by the control call ``subscribe`` (access
+        given outside the API, e.g. holiday calendars)."""
+        self.acl: dict[str, dict[str, AclRule]] = {}
+        """calendar id -> rule id -> rule (``acl.*``; the data owner's rule is implied)."""
+        self.calendar_list_added: dict[str, list[str]] = {}
+        """user -> calendars they added to their list with ``calendarList.insert``."""
         self.meet_request_ids: dict[tuple[str, str], set[str]] = {}
         """(calendar id, event id) -> every Meet createRequest requestId used on the event."""
         self.relocated: dict[tuple[str, str], str] = {}
@@ -232,6 +237,7 @@ class World:
                 touched.add(email)
         self.push.changed(touched, self.clock.time())
         self.calendars.pop(calendar_id, None)
+        self.acl.pop(calendar_id, None)
 
     def invitations_for(self, email: str) -> list[EventRecord]:
         """Events on other people's calendars that list ``email`` as an attendee."""
