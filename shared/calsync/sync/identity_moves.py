@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calsync.errors import BadInput, ConfigurationError
+from calsync.errors import BadInput, ConfigurationError, PermanentGoogleError
 from calsync.logs import get_logger
 from calsync.state.store import FirestoreStore
 from calsync.sync.owners import PlatformGateways
@@ -52,7 +52,12 @@ def move_tenant(
     if holder == to:
         return IdentityMove(tenant_id, holder, to, calendar_id, moved=False)
     if calendar_id:
-        accounts(holder).share_calendar(calendar_id, to, "owner")
+        try:
+            accounts(holder).share_calendar(calendar_id, to, "owner")
+        except PermanentGoogleError as exc:
+            if exc.reason != "cannotModifyAclOfCalendarOwner":
+                raise
+            # ``to`` created the calendar (a move back): it has owned it all along
         if not accounts(to).calendar_exists(calendar_id):
             raise ConfigurationError(
                 f"{to} cannot read tenant {tenant_id}'s calendar after it was shared; "
