@@ -259,6 +259,36 @@ def resync(tenant: str, item_key: str | None, project: str | None, as_json: bool
         click.echo(f"tenant {tenant}: reconcile of {scheduled.scope} scheduled ({scheduled.task})")
 
 
+@main.command(name="move-tenant")
+@click.option("--tenant", required=True, help="Tenant id, e.g. acme.")
+@click.option("--to", "to", required=True, help="A platform identity of the pool (its email).")
+@_PROJECT
+@_JSON
+def move_tenant(tenant: str, to: str, project: str | None, as_json: bool) -> None:
+    """Move a tenant's calendar to another platform identity of the pool: shared with it as
+    owner (no mail), then written as it. No event is recreated (docs/capacity.md).
+
+    Needs CALSYNC_PLATFORM_SUBJECT, CALSYNC_PLATFORM_CREDENTIALS (or the delegation account)
+    and CALSYNC_PLATFORM_POOL as the functions have them.
+    """
+    from calsync.entrypoints.services import services
+    from calsync.errors import CalsyncError
+    from calsync.sync.identity_moves import move_tenant as move
+
+    _use_project(project)
+    svc = services()
+    try:
+        report = move(svc.store, svc.platform_gateway, tenant, to)
+    except CalsyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.__dict__, indent=2, sort_keys=True))
+    elif report.moved:
+        click.echo(f"tenant {tenant}: moved from {report.holder} to {report.to}")
+    else:
+        click.echo(f"tenant {tenant}: already with {report.to}")
+
+
 @main.group(name="dead-letters")
 def dead_letters() -> None:
     """Messages Pub/Sub gave up pushing, held on <topic>-dead-letter-hold for 7 days."""

@@ -254,3 +254,32 @@ def test_moving_a_tenant_back_is_the_same_call(pool: Services, sandbox: Any) -> 
     assert pool.store.get_tenant("acme").platform_identity == first.platform_identity  # type: ignore[union-attr]
     assert _upsert(pool, "acme", version=2, title="Intro to Python, again") is Outcome.ACK
     assert [i for i, _ in _entries(sandbox, "bob@acme.com")] == [i for i, _ in entries]
+
+
+def test_calsync_move_tenant_moves_it_and_says_so(pool: Services, sandbox: Any) -> None:
+    """The operator command: the move, reported in words and in JSON."""
+    from click.testing import CliRunner
+
+    from calsync_dev.cli import main
+
+    _onboard(pool, sandbox, "acme")
+    holder = pool.store.get_tenant("acme").platform_identity  # type: ignore[union-attr]
+    to = next(w for w in pool.platform_gateway.pool if w != holder)
+    said = CliRunner().invoke(main, ["move-tenant", "--tenant", "acme", "--to", to])
+    assert said.exit_code == 0, said.output
+    assert f"moved from {holder} to {to}" in said.output
+    again = CliRunner().invoke(main, ["move-tenant", "--tenant", "acme", "--to", to, "--json"])
+    assert json.loads(again.output)["moved"] is False
+
+
+def test_calsync_move_tenant_refuses_an_unknown_tenant(pool: Services) -> None:
+    """A clear error and a non-zero exit."""
+    from click.testing import CliRunner
+
+    from calsync_dev.cli import main
+
+    said = CliRunner().invoke(
+        main, ["move-tenant", "--tenant", "nobody", "--to", pool.platform_gateway.pool[1]]
+    )
+    assert said.exit_code != 0
+    assert "no tenant 'nobody'" in said.output
