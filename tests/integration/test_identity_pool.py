@@ -283,3 +283,33 @@ def test_calsync_move_tenant_refuses_an_unknown_tenant(pool: Services) -> None:
     )
     assert said.exit_code != 0
     assert "no tenant 'nobody'" in said.output
+
+
+def test_a_burst_of_first_reconciles_creates_one_calendar(pool: Services, sandbox: Any) -> None:
+    """Six items of a new tenant reconciled at once: one calendar is created (one counted
+    against the budget); the others wait for it, come back, and use it."""
+    import threading
+
+    sandbox.seed_domain("acme.com")
+    for person in ("alice", "bob"):
+        sandbox.seed_user(f"{person}@acme.com")
+    assert _deliver(pool, settings_message(domains=["acme.com"])) is Outcome.ACK
+    failures: list[BaseException] = []
+
+    def sync(n: int) -> None:
+        for _ in range(40):  # what Pub/Sub's redelivery does
+            try:
+                _upsert(pool, "acme", id=f"evt_{n:03d}", url=f"https://acme.example/e/{n}")
+                return
+            except Exception as exc:  # TransientError: the calendar is being created
+                failures.append(exc)
+                threading.Event().wait(0.25)
+
+    threads = [threading.Thread(target=sync, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(sandbox.requests(method_id="calendar.calendars.insert")) == 1
+    assert len(calendar(sandbox, "bob@acme.com")) == 12
+    assert all("being created" in str(f) or "contended" in str(f) for f in failures), failures

@@ -7,8 +7,9 @@ read-only for hours after more than 60 calendars in a short period (facts §6.4)
 identity keeps the times of its recent creations (``platform_identities/{sha256(email)}``) and
 creates at most ``per_day`` in any 24 hours::
 
-    who = store.book_platform_calendar("acme", pool, per_day=50, now=time.time())
-    # "calsync2@platform.example": create the calendar as them now (or Paced: all are full)
+    booked = store.book_platform_calendar("acme", pool, 50, time.time(), worker=token)
+    # booked.identity creates the calendar now (Paced: all are full; TransientError: another
+    # worker is creating it); booked.existing: it was created meanwhile
 
 A replacement calendar (the first was deleted in Google) stays with the tenant's identity and
 counts against its budget too. ``move_platform_identity`` records a tenant's move to another
@@ -19,18 +20,29 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from calsync.errors import Paced
+from calsync.errors import Paced, TransientError
 from calsync.records import now as timestamp
-from calsync.state.firestore_base import FirestoreState
+from calsync.state.firestore_base import FirestoreState, contended
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
-__all__ = ["DAY_SECONDS", "IdentityPoolState"]
+__all__ = ["CREATION_SECONDS", "DAY_SECONDS", "CalendarBooking", "IdentityPoolState"]
 
 DAY_SECONDS = 86400.0
+CREATION_SECONDS = 120.0
+"""How long a booked calendar creation keeps other workers waiting, at most."""
+
+
+@dataclass(frozen=True)
+class CalendarBooking:
+    """Who creates the tenant's calendar now, or the calendar another worker created."""
+
+    identity: str
+    existing: str | None
 
 
 class IdentityPoolState(FirestoreState):
@@ -41,18 +53,39 @@ class IdentityPoolState(FirestoreState):
         return self._db.collection("platform_identities").document(key)
 
     def book_platform_calendar(
-        self, tenant_id: str, pool: Sequence[str], per_day: int, now: float
-    ) -> str:
-        """The identity that creates the tenant's (first or replacement) calendar now, its
-        creation counted; ``Paced`` when no identity that may hold it has budget left today."""
+        self,
+        tenant_id: str,
+        pool: Sequence[str],
+        per_day: int,
+        now: float,
+        *,
+        worker: str,
+        replacing: str | None = None,
+    ) -> CalendarBooking:
+        """Book the creation of the tenant's (first or replacement) calendar for ``worker``:
+        the identity that creates it, its creation counted against that identity's budget.
+
+        One worker at a time: the booking marks the tenant (``calendar_creation``, until
+        ``set_platform_calendar`` or ``CREATION_SECONDS``); another worker meanwhile gets a
+        ``TransientError`` and comes back, and one that comes after the creation gets the
+        calendar (``existing``), so a burst of first reconciles creates one calendar, not one
+        each. ``Paced`` when no identity that may hold it has budget left today."""
         from google.cloud import firestore
 
         tenant_ref = self._tenant(tenant_id)
 
         @firestore.transactional
-        def book(transaction: firestore.Transaction) -> str:
+        def book(transaction: firestore.Transaction) -> CalendarBooking:
             tenant = tenant_ref.get(transaction=transaction).to_dict() or {}
             current = tenant.get("platform_identity")
+            existing = tenant.get("platform_calendar_id")
+            if existing and existing != replacing:
+                return CalendarBooking(str(current or pool[0]).lower(), str(existing))
+            marker = tenant.get("calendar_creation") or {}
+            if float(marker.get("until", 0)) > now and marker.get("by") != worker:
+                raise TransientError(
+                    f"tenant {tenant_id}'s calendar is being created by another worker"
+                )
             candidates = [str(current).lower()] if current is not None else list(pool)
             docs = {c: self._identity(c).get(transaction=transaction) for c in candidates}
             state = {c: _budget(d.to_dict() or {}, now) for c, d in docs.items()}
@@ -75,11 +108,36 @@ class IdentityPoolState(FirestoreState):
                     "updated_at": timestamp(),
                 },
             )
+            update: dict[str, Any] = {
+                "calendar_creation": {"by": worker, "until": now + CREATION_SECONDS}
+            }
             if current is None:
-                transaction.set(tenant_ref, {"platform_identity": chosen}, merge=True)
-            return chosen
+                update["platform_identity"] = chosen
+            transaction.set(tenant_ref, update, merge=True)
+            return CalendarBooking(chosen, None)
 
-        return cast(str, book(self._db.transaction()))
+        try:
+            return cast(CalendarBooking, book(self._db.transaction()))
+        except ValueError as exc:
+            if contended(exc):
+                raise TransientError(f"tenant {tenant_id}'s calendar booking is contended") from exc
+            raise
+
+    def end_calendar_creation(self, tenant_id: str, worker: str) -> None:
+        """``worker`` gave up creating the tenant's calendar: others may try at once."""
+        from google.cloud import firestore
+
+        tenant_ref = self._tenant(tenant_id)
+
+        @firestore.transactional
+        def end(transaction: firestore.Transaction) -> None:
+            marker = (tenant_ref.get(transaction=transaction).to_dict() or {}).get(
+                "calendar_creation"
+            ) or {}
+            if marker.get("by") == worker:
+                transaction.update(tenant_ref, {"calendar_creation": firestore.DELETE_FIELD})
+
+        end(self._db.transaction())
 
     def move_platform_identity(self, tenant_id: str, holder: str, to: str) -> None:
         """Record that the tenant's calendar, held by ``holder`` until now, is written as

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, Protocol
 
@@ -160,17 +161,34 @@ class Owners:
 
     def create_platform_calendar(self, replacing: str | None) -> str:
         """Create the tenant's platform calendar as the pool identity booked for it (within
-        that identity's daily calendar budget: ``Paced`` when none has budget left); one
-        calendar survives if two reconciles race."""
+        that identity's daily calendar budget: ``Paced`` when none has budget left). One
+        worker creates it (``book_platform_calendar``); others wait for it and use it."""
         tenant_id = self.tenant.tenant_id
-        identity = self._store.book_platform_calendar(
+        worker = uuid.uuid4().hex
+        booking = self._store.book_platform_calendar(
             tenant_id,
             self._platform_gateway.pool,
             self._platform_gateway.calendars_per_day,
             time.time(),
+            worker=worker,
+            replacing=replacing,
         )
+        if booking.existing is not None:
+            self.tenant = self.tenant.model_copy(update={"platform_calendar_id": booking.existing})
+            fresh = self._store.get_tenant(tenant_id)
+            if fresh is not None:
+                self.tenant = fresh
+            self._platform = None
+            return booking.existing
+        identity = booking.identity
         gateway = self._platform_gateway(identity)
-        created = gateway.insert_calendar(f"{tenant_id} learning events", "UTC")
+        try:
+            created = gateway.insert_calendar(f"{tenant_id} learning events", "UTC")
+        except BaseException:
+            self._store.end_calendar_creation(tenant_id, worker)
+            raise
+        # shared before it is recorded: whoever reads the calendar id also reads its writers
+        self.share_with_pool(gateway, created)
         kept = self._store.set_platform_calendar(tenant_id, created, replacing)
         if kept != created:
             gateway.delete_calendar(created)
@@ -189,8 +207,6 @@ class Owners:
         self.tenant = self.tenant.model_copy(
             update={"platform_calendar_id": kept, "platform_identity": identity}
         )
-        if kept == created:
-            self.share_with_pool(gateway, kept)
         self._platform = None
         return kept
 
