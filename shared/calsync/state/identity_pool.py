@@ -18,6 +18,7 @@ identity (``sync.identity_moves`` shares the calendar first).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class IdentityPoolState(FirestoreState):
         key = hashlib.sha256((email.lower() or "primary").encode()).hexdigest()
         return self._db.collection("platform_identities").document(key)
 
+    def _creation(self, tenant_id: str) -> firestore.DocumentReference:
+        return self._db.collection("calendar_creations").document(tenant_id)
+
     def book_platform_calendar(
         self,
         tenant_id: str,
@@ -65,11 +69,49 @@ class IdentityPoolState(FirestoreState):
         """Book the creation of the tenant's (first or replacement) calendar for ``worker``:
         the identity that creates it, its creation counted against that identity's budget.
 
-        One worker at a time: the booking marks the tenant (``calendar_creation``, until
-        ``set_platform_calendar`` or ``CREATION_SECONDS``); another worker meanwhile gets a
-        ``TransientError`` and comes back, and one that comes after the creation gets the
-        calendar (``existing``), so a burst of first reconciles creates one calendar, not one
-        each. ``Paced`` when no identity that may hold it has budget left today."""
+        One worker at a time: the booking creates ``calendar_creations/{tenant}`` (a create
+        fails if it exists, so no transaction is contended however many workers arrive at
+        once); another worker meanwhile gets a ``TransientError`` and comes back, and one that
+        comes after the creation gets the calendar (``existing``). So a burst of first
+        reconciles creates one calendar, not one each. The worker ends its claim with
+        ``end_calendar_creation``; a claim left by a crash lapses after ``CREATION_SECONDS``.
+        ``Paced`` when no identity that may hold the calendar has budget left today."""
+        from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+
+        tenant = self._tenant(tenant_id).get().to_dict() or {}
+        existing = tenant.get("platform_calendar_id")
+        if existing and existing != replacing:
+            identity = str(tenant.get("platform_identity") or pool[0]).lower()
+            return CalendarBooking(identity, str(existing))
+        claim = self._creation(tenant_id)
+        try:
+            claim.create({"by": worker, "until": now + CREATION_SECONDS})
+        except AlreadyExists:
+            held = claim.get()
+            if float((held.to_dict() or {}).get("until", 0)) > now:
+                raise TransientError(
+                    f"tenant {tenant_id}'s calendar is being created by another worker"
+                ) from None
+            # a crashed worker's claim: lift it (unless someone else just did)
+            with contextlib.suppress(FailedPrecondition, NotFound):
+                claim.delete(option=self._db.write_option(last_update_time=held.update_time))
+            raise TransientError(
+                f"tenant {tenant_id}'s earlier calendar creation lapsed; try again"
+            ) from None
+        try:
+            return self._book_budget(tenant_id, pool, per_day, now, replacing)
+        except BaseException:
+            claim.delete()
+            raise
+
+    def _book_budget(
+        self,
+        tenant_id: str,
+        pool: Sequence[str],
+        per_day: int,
+        now: float,
+        replacing: str | None,
+    ) -> CalendarBooking:
         from google.cloud import firestore
 
         tenant_ref = self._tenant(tenant_id)
@@ -79,13 +121,8 @@ class IdentityPoolState(FirestoreState):
             tenant = tenant_ref.get(transaction=transaction).to_dict() or {}
             current = tenant.get("platform_identity")
             existing = tenant.get("platform_calendar_id")
-            if existing and existing != replacing:
+            if existing and existing != replacing:  # made before this worker's claim
                 return CalendarBooking(str(current or pool[0]).lower(), str(existing))
-            marker = tenant.get("calendar_creation") or {}
-            if float(marker.get("until", 0)) > now and marker.get("by") != worker:
-                raise TransientError(
-                    f"tenant {tenant_id}'s calendar is being created by another worker"
-                )
             candidates = [str(current).lower()] if current is not None else list(pool)
             docs = {c: self._identity(c).get(transaction=transaction) for c in candidates}
             state = {c: _budget(d.to_dict() or {}, now) for c, d in docs.items()}
@@ -108,12 +145,8 @@ class IdentityPoolState(FirestoreState):
                     "updated_at": timestamp(),
                 },
             )
-            update: dict[str, Any] = {
-                "calendar_creation": {"by": worker, "until": now + CREATION_SECONDS}
-            }
             if current is None:
-                update["platform_identity"] = chosen
-            transaction.set(tenant_ref, update, merge=True)
+                transaction.set(tenant_ref, {"platform_identity": chosen}, merge=True)
             return CalendarBooking(chosen, None)
 
         try:
@@ -124,20 +157,11 @@ class IdentityPoolState(FirestoreState):
             raise
 
     def end_calendar_creation(self, tenant_id: str, worker: str) -> None:
-        """``worker`` gave up creating the tenant's calendar: others may try at once."""
-        from google.cloud import firestore
-
-        tenant_ref = self._tenant(tenant_id)
-
-        @firestore.transactional
-        def end(transaction: firestore.Transaction) -> None:
-            marker = (tenant_ref.get(transaction=transaction).to_dict() or {}).get(
-                "calendar_creation"
-            ) or {}
-            if marker.get("by") == worker:
-                transaction.update(tenant_ref, {"calendar_creation": firestore.DELETE_FIELD})
-
-        end(self._db.transaction())
+        """``worker`` is done creating the tenant's calendar (or gave up): others may go on."""
+        claim = self._creation(tenant_id)
+        held = claim.get()
+        if held.exists and (held.to_dict() or {}).get("by") == worker:
+            claim.delete(option=self._db.write_option(last_update_time=held.update_time))
 
     def move_platform_identity(self, tenant_id: str, holder: str, to: str) -> None:
         """Record that the tenant's calendar, held by ``holder`` until now, is written as

@@ -140,10 +140,7 @@ class TenantState(FirestoreState):
             current = (ref.get(transaction=transaction).to_dict() or {}).get("platform_calendar_id")
             if current and current != replacing:
                 return str(current)
-            transaction.update(
-                ref,
-                {"platform_calendar_id": calendar_id, "calendar_creation": firestore.DELETE_FIELD},
-            )
+            transaction.update(ref, {"platform_calendar_id": calendar_id})
             return calendar_id
 
         return cast(str, swap(self._db.transaction()))

@@ -184,12 +184,11 @@ class Owners:
         gateway = self._platform_gateway(identity)
         try:
             created = gateway.insert_calendar(f"{tenant_id} learning events", "UTC")
-        except BaseException:
+            # shared before it is recorded: whoever reads the calendar id reads its writers
+            self.share_with_pool(gateway, created)
+            kept = self._store.set_platform_calendar(tenant_id, created, replacing)
+        finally:
             self._store.end_calendar_creation(tenant_id, worker)
-            raise
-        # shared before it is recorded: whoever reads the calendar id also reads its writers
-        self.share_with_pool(gateway, created)
-        kept = self._store.set_platform_calendar(tenant_id, created, replacing)
         if kept != created:
             gateway.delete_calendar(created)
         _LOG.info(
