@@ -203,6 +203,8 @@ class LocalStack:
         ]
         if pool:
             env["CALSYNC_PLATFORM_POOL"] = json.dumps(pool)
+        else:  # an earlier stack in this process may have set one
+            os.environ.pop("CALSYNC_PLATFORM_POOL", None)
         os.environ.update(env)
         create_queue(sandbox_url, queue)
         return env
