@@ -313,3 +313,31 @@ def test_a_burst_of_first_reconciles_creates_one_calendar(pool: Services, sandbo
     assert len(sandbox.requests(method_id="calendar.calendars.insert")) == 1
     assert len(calendar(sandbox, "bob@acme.com")) == 12
     assert all("being created" in str(f) or "contended" in str(f) for f in failures), failures
+
+
+def test_a_pool_identity_whose_grant_google_refuses_is_an_operator_error(
+    pool: Services, sandbox: Any
+) -> None:
+    """Platform identities are not organizers: a refused grant raises ConfigurationError
+    (retried, logged for the operator) and nobody is marked as needing to connect (it once
+    marked the identity as an organizer whose grant broke)."""
+    from calsync.organizers.grants import organizer_grants
+
+    _onboard(pool, sandbox, "acme")
+    record = pool.store.get_tenant("acme")
+    assert record is not None
+    writer = record.platform_writers[0]
+    sandbox.revoke_grant(f"local-platform-grant-{writer}")
+    sandbox.expire_tokens()
+    reset_services()
+    svc = services()
+    outcomes = []
+    for n in range(8):  # items spread over the pool: some are written as that identity
+        try:
+            outcomes.append(_upsert(svc, "acme", id=f"evt_{n:03d}", url=f"https://a.example/{n}"))
+        except ConfigurationError as exc:
+            outcomes.append(exc)
+    refused = [o for o in outcomes if isinstance(o, ConfigurationError)]
+    assert refused
+    assert all("renew its grant" in str(o) for o in refused)
+    assert organizer_grants(svc.settings).status("acme", writer)["health"] == "not_connected"

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calsync.contracts import Part, Result, ResultStatus
-from calsync.errors import InvalidGrant, NotFound, PermanentGoogleError
+from calsync.errors import ConfigurationError, InvalidGrant, NotFound, PermanentGoogleError
 from calsync.logs import get_logger
 from calsync.records import ItemRecord, PartMapping, now
 from calsync.sync.amenities import outcomes
@@ -152,6 +152,11 @@ class PartSync:
         try:
             return action()
         except InvalidGrant as exc:
+            if owner.kind == "platform":  # not an organizer to ask again: the operator's to fix
+                raise ConfigurationError(
+                    f"Google refused platform identity {owner.email}'s credentials "
+                    f"(invalid_grant): renew its grant ({exc})"
+                ) from exc
             exc.owner = owner
             raise
         except NotFound as exc:
