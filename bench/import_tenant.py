@@ -181,11 +181,11 @@ def main() -> None:
         result = run(pool, args.items, args.parts, args.attendees, args.per_minute, args.pace_share)
         print(json.dumps(result, indent=2), flush=True)
         runs.append(result)
-    if len(runs) > 1:
-        base = runs[0]
-        for other in runs[1:]:
+    base = next((r for r in runs if r["pool"] == 1), None)
+    for other in runs:
+        if base is not None and other is not base:
             print(
-                f"speed-up {base['pool']} -> {other['pool']} identities: "
+                f"speed-up with {other['pool']} identities over 1: "
                 f"{base['seconds'] / other['seconds']:.2f}x"
             )
 

@@ -5,6 +5,7 @@
     accounts("calsync2@platform.x")    # a pool member's (``CALSYNC_PLATFORM_POOL``)
     accounts.pool                      # every identity, the primary first
     accounts.calendars_per_day         # each identity's calendar budget
+    accounts.rotate(["a@x", "b@x"])    # whose turn it is to write
 
 Callable like the single gateway factory it replaces, so code that only needs the primary
 identity keeps calling ``platform_gateway()``.
@@ -12,7 +13,9 @@ identity keeps calling ``platform_gateway()``.
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Sequence
 from functools import cached_property
 
 from calsync.config import Settings
@@ -28,6 +31,7 @@ class PlatformAccounts:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._local = threading.local()
+        self._turns = itertools.count()
 
     @cached_property
     def pool(self) -> tuple[str, ...]:
@@ -38,6 +42,11 @@ class PlatformAccounts:
     def calendars_per_day(self) -> int:
         """Tenant calendars one identity may create in 24 hours."""
         return self._settings.calendars_per_identity_per_day
+
+    def rotate(self, identities: Sequence[str]) -> str:
+        """The next of ``identities`` in this process's turn (round robin over every call):
+        a tenant's reconciles spread evenly over the identities that may write for it."""
+        return identities[next(self._turns) % len(identities)]
 
     def __call__(self, identity: str | None = None) -> CalendarGateway:
         """The gateway acting as ``identity`` (None or empty: the primary)."""
