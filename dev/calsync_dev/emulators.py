@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import urllib.error
@@ -12,7 +13,9 @@ from calsync_dev.processes import ManagedProcess, StackError, http_ok, port_is_f
 
 __all__ = ["check_prerequisites", "reset_firestore", "start_firestore", "start_pubsub"]
 
-_START_TIMEOUT = 60.0
+# seconds an emulator may take to answer; `./run test-shifted` allows more, since under
+# libfaketime the JVMs start several times slower
+_START_TIMEOUT = float(os.environ.get("CALSYNC_EMULATOR_START_SECONDS", "60"))
 
 
 def check_prerequisites() -> None:
