@@ -7,7 +7,6 @@ here too."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, get_args
 
@@ -168,31 +167,29 @@ def test_channels_are_the_topics_terraform_creates(document: dict[str, Any]) -> 
     assert {c["address"] for c in document["channels"].values()} == topics
 
 
-def test_result_attributes_are_what_calsync_publishes(
-    document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_result_attributes_are_what_calsync_publishes(document: dict[str, Any]) -> None:
     """Each result example, published through calsync.google.results_topic, carries exactly
     the attributes the document declares, with the example's values."""
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+    import httplib2
 
     published: list[dict[str, str]] = []
 
-    class CapturingPublisher:
-        """Stands in for ``pubsub_v1.PublisherClient``."""
+    class RecordingHttp:
+        """Stands in for the httplib2 transport: records each ``topics.publish`` body."""
 
-        def publish(self, topic: str, data: bytes, **attributes: str) -> Future[str]:
-            published.append(attributes)
-            done: Future[str] = Future()
-            done.set_result("message-id")
-            return done
+        def request(self, uri: str, method: str = "GET", body: Any = None, **_: Any) -> Any:
+            assert "/v1/projects/p/topics/calsync-results:publish?" in uri, uri
+            messages = json.loads(body)["messages"]
+            published.extend(message["attributes"] for message in messages)
+            ids = {"messageIds": [str(n) for n in range(len(messages))]}
+            return httplib2.Response({"status": "200"}), json.dumps(ids).encode()
 
-    monkeypatch.setattr(pubsub_v1, "PublisherClient", CapturingPublisher)
     (result,) = messages_of(document, "calsyncResults").values()
     declared = document["components"]["schemas"]["resultAttributes"]
     assert set(declared["required"]) == set(declared["properties"])
     assert declared["additionalProperties"] is False
     examples = result["examples"]
-    PubSubResults("p", "calsync-results").publish(
+    PubSubResults("p", "calsync-results", http=RecordingHttp()).publish(
         [Result.model_validate(e["payload"]) for e in examples]
     )
     assert len(published) == len(examples)
