@@ -12,7 +12,10 @@ document (``cold_start_probe.py --floor``). The floor is probed right before eve
 function, and ``× floor`` is the median over the runs of the function's total divided by the
 total of the floor probed just before it (so a machine that slows down mid-run slows both).
 
-    ./run python bench/cold_start.py [--runs 5] [--against REF ...]
+    ./run python bench/cold_start.py [--runs 5] [--breakdown] [--against REF ...]
+
+``--breakdown`` also says where each first request's time goes (``cold_start_probe.py``):
+seconds in imports, Firestore RPCs and HTTP calls (count and seconds), and the rest.
 
 ``--against REF`` (repeatable) also loads every function from ``git archive REF`` (for example
 the commit before a refactoring), alternating the trees run by run in the same stack, and adds
@@ -125,6 +128,11 @@ def main() -> None:
         default=[],
         help="also measure this git commit's tree (repeatable)",
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also account each first request's imports, Firestore RPCs and HTTP calls",
+    )
     args = parser.parse_args()
     trees = {"this tree": repo_root(), **{ref: _archive(ref) for ref in args.against}}
     from calsync_sandbox import SandboxControl
@@ -141,6 +149,7 @@ def main() -> None:
             **os.environ,
             **stack.environment,
             "CALSYNC_TASKS_URL": endpoints["google_sandbox"] + "/_sandbox/sink",
+            "CALSYNC_PROBE_BREAKDOWN": "1" if args.breakdown else "",
         }
         names = sorted(p.parent.name for p in (repo_root() / "functions").glob("*/main.py"))
         rows: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -150,18 +159,23 @@ def main() -> None:
             tree: {name: [] for name in names} for tree in trees
         }
         for run in range(args.runs):
-            for name, request in _requests(100 + run).items():
+            for name in _requests(0):
                 if name not in names:
                     continue
-                with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-                    json.dump(request, handle)
-                for tree, root in trees.items():
+                for index, (tree, root) in enumerate(trees.items()):
+                    # each tree its own version: a repeated one would be answered as a duplicate
+                    request = _requests(100 + run * len(trees) + index)[name]
+                    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+                        json.dump(request, handle)
                     floors[tree][name].append(_probe_floor(env))
                     time.sleep(0.2)
                     rows[tree][name].append(_probe(name, handle.name, root, env))
+                    Path(handle.name).unlink()
                     time.sleep(0.2)
         for tree, tree_rows in rows.items():
             print(f"\n{tree}:\n{_table(tree_rows, floors[tree])}")
+            if args.breakdown:
+                print(f"\n{_breakdown(tree_rows, floors[tree])}")
         for ref in args.against:
             print(f"\n{_ratios(rows['this tree'], rows[ref], ref)}")
     finally:
@@ -277,6 +291,34 @@ def _table(rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[st
             f"{med['first_request_s']:.2f} s | {total:.2f} s | {ratio} | {runs[-1]['status']} | "
             f"{', '.join(runs[-1]['heavy_after_load']) or 'none'} | "
             f"{', '.join(runs[-1]['heavy_after_first_request']) or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
+def _breakdown(
+    rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[str, Any]]]
+) -> str:
+    """Where each first request's time goes (medians; ``--breakdown``)."""
+    lines = [
+        "| function | first request | in imports | Firestore RPCs | in RPCs | HTTP calls | "
+        "in HTTP | rest |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    every_floor = [run for runs in floors.values() for run in runs]
+    for name, runs in [("floor", every_floor), *rows.items()]:
+        if not runs:
+            continue
+        med = {
+            k: statistics.median(float(r[k]) for r in runs)
+            for k in ("first_request_s", "import_s", "rpcs", "rpc_s", "https", "http_s")
+        }
+        rest = statistics.median(
+            r["first_request_s"] - r["import_s"] - r["rpc_s"] - r["http_s"] for r in runs
+        )
+        lines.append(
+            f"| {name} | {med['first_request_s']:.3f} s | {med['import_s']:.3f} s | "
+            f"{med['rpcs']:.0f} | {med['rpc_s']:.3f} s | {med['https']:.0f} | "
+            f"{med['http_s']:.3f} s | {rest:.3f} s |"
         )
     return "\n".join(lines)
 
