@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, get_args
 
 import pytest
@@ -170,26 +171,23 @@ def test_channels_are_the_topics_terraform_creates(document: dict[str, Any]) -> 
 def test_result_attributes_are_what_calsync_publishes(document: dict[str, Any]) -> None:
     """Each result example, published through calsync.google.results_topic, carries exactly
     the attributes the document declares, with the example's values."""
-    import httplib2
-
     published: list[dict[str, str]] = []
 
-    class RecordingHttp:
-        """Stands in for the httplib2 transport: records each ``topics.publish`` body."""
+    class RecordingSession:
+        """Stands in for the authorized ``requests`` session: records each publish body."""
 
-        def request(self, uri: str, method: str = "GET", body: Any = None, **_: Any) -> Any:
-            assert "/v1/projects/p/topics/calsync-results:publish?" in uri, uri
-            messages = json.loads(body)["messages"]
-            published.extend(message["attributes"] for message in messages)
-            ids = {"messageIds": [str(n) for n in range(len(messages))]}
-            return httplib2.Response({"status": "200"}), json.dumps(ids).encode()
+        def post(self, url: str, json: dict[str, Any], timeout: float) -> Any:
+            assert url.endswith("/v1/projects/p/topics/calsync-results:publish"), url
+            published.extend(message["attributes"] for message in json["messages"])
+            ids = {"messageIds": [str(n) for n in range(len(json["messages"]))]}
+            return SimpleNamespace(status_code=200, json=lambda: ids)
 
     (result,) = messages_of(document, "calsyncResults").values()
     declared = document["components"]["schemas"]["resultAttributes"]
     assert set(declared["required"]) == set(declared["properties"])
     assert declared["additionalProperties"] is False
     examples = result["examples"]
-    PubSubResults("p", "calsync-results", http=RecordingHttp()).publish(
+    PubSubResults("p", "calsync-results", session=RecordingSession()).publish(
         [Result.model_validate(e["payload"]) for e in examples]
     )
     assert len(published) == len(examples)
