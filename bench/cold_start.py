@@ -11,6 +11,9 @@ a fresh interpreter that imports functions-framework, creates a Firestore client
 document (``cold_start_probe.py --floor``). The floor is probed right before every probe of a
 function, and ``× floor`` is the median over the runs of the function's total divided by the
 total of the floor probed just before it (so a machine that slows down mid-run slows both).
+``× floor, CPU`` is the same ratio of the CPU seconds each process used (user and system, from
+interpreter start to the answer): it leaves out waiting for the emulators, but it also hardly
+moves when other processes compete for the processors.
 
     ./run python bench/cold_start.py [--runs 5] [--breakdown] [--against REF ...]
 
@@ -271,9 +274,9 @@ def _table(rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[st
     """Median phases per function and the floor, and each total over the floor probed just
     before it (median of the runs' ratios)."""
     lines = [
-        "| function | import functions_framework | load main.py | first request | "
-        "total | × floor | HTTP | heavy libraries after load | after first request |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| function | import functions_framework | load main.py | first request | total | "
+        "× floor | × floor, CPU | HTTP | heavy libraries after load | after first request |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     every_floor = [run for runs in floors.values() for run in runs]
     for name, runs in [("floor", every_floor), *rows.items()]:
@@ -282,13 +285,15 @@ def _table(rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[st
         med = {k: statistics.median(r[k] for r in runs) for k in _PHASES}
         total = sum(med.values())
         if name == "floor":
-            ratio = "1"
+            ratio = cpu = "1"
         else:
-            paired = zip(runs, floors[name], strict=True)
+            paired = list(zip(runs, floors[name], strict=True))
             ratio = f"{statistics.median(_total(r) / _total(f) for r, f in paired):.2f}"
+            cpu = f"{statistics.median(r['cpu_s'] / f['cpu_s'] for r, f in paired):.2f}"
         lines.append(
             f"| {name} | {med['import_framework_s']:.2f} s | {med['load_function_s']:.2f} s | "
-            f"{med['first_request_s']:.2f} s | {total:.2f} s | {ratio} | {runs[-1]['status']} | "
+            f"{med['first_request_s']:.2f} s | {total:.2f} s | {ratio} | {cpu} | "
+            f"{runs[-1]['status']} | "
             f"{', '.join(runs[-1]['heavy_after_load']) or 'none'} | "
             f"{', '.join(runs[-1]['heavy_after_first_request']) or 'none'} |"
         )

@@ -8,7 +8,8 @@
 come first on ``PYTHONPATH``; ``bench/cold_start.py --against`` sets both).
 
 Prints one JSON line: seconds to import functions_framework, to load the
-function's module (``create_app``), to answer the first request, and which heavy
+function's module (``create_app``), to answer the first request, the CPU seconds the process
+used until then (user and system, interpreter start included), and which heavy
 libraries were imported after loading and after the first request.
 
 With ``CALSYNC_PROBE_BREAKDOWN=1`` (``bench/cold_start.py --breakdown``) it also says where the
@@ -141,6 +142,7 @@ def floor(document: str) -> None:
                 "import_framework_s": round(framework - started, 3),
                 "load_function_s": round(loaded - framework, 3),
                 "first_request_s": round(answered - loaded, 3),
+                "cpu_s": round(time.process_time(), 3),
                 "status": 200 if found else 404,
                 "modules_after_load": modules_after_import,
                 "heavy_after_load": after_import,
@@ -187,6 +189,7 @@ def main() -> None:
                 "import_framework_s": round(framework - started, 3),
                 "load_function_s": round(loaded - framework, 3),
                 "first_request_s": round(answered - loaded, 3),
+                "cpu_s": round(time.process_time(), 3),
                 "status": response.status_code,
                 "modules_after_load": modules_after_import,
                 "heavy_after_load": after_import,
