@@ -6,7 +6,19 @@ in a fresh interpreter several times and reports the median of each phase and
 the heavy client libraries each function had imported after loading and after
 its first request.
 
-    ./run python bench/cold_start.py [--runs 5] [--against REF ...]
+Each function is compared with a floor measured in the same run, against the same emulators:
+a fresh interpreter that imports functions-framework, creates a Firestore client and reads one
+document (``cold_start_probe.py --floor``). The floor is probed right before every probe of a
+function, and ``× floor`` is the median over the runs of the function's total divided by the
+total of the floor probed just before it (so a machine that slows down mid-run slows both).
+``× floor, CPU`` is the same ratio of the CPU seconds each process used (user and system, from
+interpreter start to the answer): it leaves out waiting for the emulators, but it also hardly
+moves when other processes compete for the processors.
+
+    ./run python bench/cold_start.py [--runs 5] [--breakdown] [--against REF ...]
+
+``--breakdown`` also says where each first request's time goes (``cold_start_probe.py``):
+seconds in imports, Firestore RPCs and HTTP calls (count and seconds), and the rest.
 
 ``--against REF`` (repeatable) also loads every function from ``git archive REF`` (for example
 the commit before a refactoring), alternating the trees run by run in the same stack, and adds
@@ -43,6 +55,10 @@ ITEM = {
 }
 
 
+FLOOR_DOC = "tenants/acme"
+"""The document the floor reads (the seeded tenant)."""
+
+
 def _push(message: dict[str, Any]) -> dict[str, Any]:
     data = base64.b64encode(json.dumps(message).encode()).decode()
     return {"json": {"message": {"data": data, "messageId": "1"}, "subscription": "s"}}
@@ -76,6 +92,14 @@ def _requests(version: int) -> dict[str, dict[str, Any]]:
             f"&start={at(1, '10:00')}&end={at(1, '11:00')}",
         },
         "orphan_sweeper": {"method": "POST", "path": "/?dry_run=1"},
+        "on_calendar_change": {
+            "headers": {
+                "X-Goog-Channel-ID": f"cold-{version}",
+                "X-Goog-Resource-State": "exists",
+                "X-Goog-Resource-ID": "cold-resource",
+                "X-Goog-Channel-Token": "unknown",
+            },
+        },
     }
 
 
@@ -107,6 +131,11 @@ def main() -> None:
         default=[],
         help="also measure this git commit's tree (repeatable)",
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also account each first request's imports, Firestore RPCs and HTTP calls",
+    )
     args = parser.parse_args()
     trees = {"this tree": repo_root(), **{ref: _archive(ref) for ref in args.against}}
     from calsync_sandbox import SandboxControl
@@ -123,22 +152,33 @@ def main() -> None:
             **os.environ,
             **stack.environment,
             "CALSYNC_TASKS_URL": endpoints["google_sandbox"] + "/_sandbox/sink",
+            "CALSYNC_PROBE_BREAKDOWN": "1" if args.breakdown else "",
         }
         names = sorted(p.parent.name for p in (repo_root() / "functions").glob("*/main.py"))
         rows: dict[str, dict[str, list[dict[str, Any]]]] = {
             tree: {name: [] for name in names} for tree in trees
         }
+        floors: dict[str, dict[str, list[dict[str, Any]]]] = {
+            tree: {name: [] for name in names} for tree in trees
+        }
         for run in range(args.runs):
-            for name, request in _requests(100 + run).items():
+            for name in _requests(0):
                 if name not in names:
                     continue
-                with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-                    json.dump(request, handle)
-                for tree, root in trees.items():
+                for index, (tree, root) in enumerate(trees.items()):
+                    # each tree its own version: a repeated one would be answered as a duplicate
+                    request = _requests(100 + run * len(trees) + index)[name]
+                    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+                        json.dump(request, handle)
+                    floors[tree][name].append(_probe_floor(env))
+                    time.sleep(0.2)
                     rows[tree][name].append(_probe(name, handle.name, root, env))
+                    Path(handle.name).unlink()
                     time.sleep(0.2)
         for tree, tree_rows in rows.items():
-            print(f"\n{tree}:\n{_table(tree_rows)}")
+            print(f"\n{tree}:\n{_table(tree_rows, floors[tree])}")
+            if args.breakdown:
+                print(f"\n{_breakdown(tree_rows, floors[tree])}")
         for ref in args.against:
             print(f"\n{_ratios(rows['this tree'], rows[ref], ref)}")
     finally:
@@ -169,6 +209,23 @@ def _probe(name: str, request_file: str, root: Path, env: dict[str, str]) -> dic
         capture_output=True,
         text=True,
         env=tree_env,
+        check=True,
+    )
+    return cast(dict[str, Any], json.loads(probe.stdout.strip().splitlines()[-1]))
+
+
+def _probe_floor(env: dict[str, str]) -> dict[str, Any]:
+    """One cold start of the floor (functions-framework, a Firestore client, one read)."""
+    probe = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("cold_start_probe.py")),
+            "--floor",
+            FLOOR_DOC,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
         check=True,
     )
     return cast(dict[str, Any], json.loads(probe.stdout.strip().splitlines()[-1]))
@@ -210,25 +267,63 @@ def _ratios(
     return "\n".join(lines)
 
 
-def _table(rows: dict[str, list[dict[str, Any]]]) -> str:
+_PHASES = ("import_framework_s", "load_function_s", "first_request_s")
+
+
+def _table(rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[str, Any]]]) -> str:
+    """Median phases per function and the floor, and each total over the floor probed just
+    before it (median of the runs' ratios)."""
     lines = [
-        "| function | import functions_framework | load main.py | first request | "
-        "total | HTTP | heavy libraries after load | after first request |",
+        "| function | import functions_framework | load main.py | first request | total | "
+        "× floor | × floor, CPU | HTTP | heavy libraries after load | after first request |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    every_floor = [run for runs in floors.values() for run in runs]
+    for name, runs in [("floor", every_floor), *rows.items()]:
+        if not runs:
+            continue
+        med = {k: statistics.median(r[k] for r in runs) for k in _PHASES}
+        total = sum(med.values())
+        if name == "floor":
+            ratio = cpu = "1"
+        else:
+            paired = list(zip(runs, floors[name], strict=True))
+            ratio = f"{statistics.median(_total(r) / _total(f) for r, f in paired):.2f}"
+            cpu = f"{statistics.median(r['cpu_s'] / f['cpu_s'] for r, f in paired):.2f}"
+        lines.append(
+            f"| {name} | {med['import_framework_s']:.2f} s | {med['load_function_s']:.2f} s | "
+            f"{med['first_request_s']:.2f} s | {total:.2f} s | {ratio} | {cpu} | "
+            f"{runs[-1]['status']} | "
+            f"{', '.join(runs[-1]['heavy_after_load']) or 'none'} | "
+            f"{', '.join(runs[-1]['heavy_after_first_request']) or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
+def _breakdown(
+    rows: dict[str, list[dict[str, Any]]], floors: dict[str, list[dict[str, Any]]]
+) -> str:
+    """Where each first request's time goes (medians; ``--breakdown``)."""
+    lines = [
+        "| function | first request | in imports | Firestore RPCs | in RPCs | HTTP calls | "
+        "in HTTP | rest |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, runs in rows.items():
+    every_floor = [run for runs in floors.values() for run in runs]
+    for name, runs in [("floor", every_floor), *rows.items()]:
         if not runs:
             continue
         med = {
-            k: statistics.median(r[k] for r in runs)
-            for k in ("import_framework_s", "load_function_s", "first_request_s")
+            k: statistics.median(float(r[k]) for r in runs)
+            for k in ("first_request_s", "import_s", "rpcs", "rpc_s", "https", "http_s")
         }
-        total = sum(med.values())
+        rest = statistics.median(
+            r["first_request_s"] - r["import_s"] - r["rpc_s"] - r["http_s"] for r in runs
+        )
         lines.append(
-            f"| {name} | {med['import_framework_s']:.2f} s | {med['load_function_s']:.2f} s | "
-            f"{med['first_request_s']:.2f} s | {total:.2f} s | {runs[-1]['status']} | "
-            f"{', '.join(runs[-1]['heavy_after_load']) or 'none'} | "
-            f"{', '.join(runs[-1]['heavy_after_first_request']) or 'none'} |"
+            f"| {name} | {med['first_request_s']:.3f} s | {med['import_s']:.3f} s | "
+            f"{med['rpcs']:.0f} | {med['rpc_s']:.3f} s | {med['https']:.0f} | "
+            f"{med['http_s']:.3f} s | {rest:.3f} s |"
         )
     return "\n".join(lines)
 

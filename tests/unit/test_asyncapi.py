@@ -7,8 +7,8 @@ here too."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, get_args
 
 import pytest
@@ -168,31 +168,26 @@ def test_channels_are_the_topics_terraform_creates(document: dict[str, Any]) -> 
     assert {c["address"] for c in document["channels"].values()} == topics
 
 
-def test_result_attributes_are_what_calsync_publishes(
-    document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_result_attributes_are_what_calsync_publishes(document: dict[str, Any]) -> None:
     """Each result example, published through calsync.google.results_topic, carries exactly
     the attributes the document declares, with the example's values."""
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-
     published: list[dict[str, str]] = []
 
-    class CapturingPublisher:
-        """Stands in for ``pubsub_v1.PublisherClient``."""
+    class RecordingSession:
+        """Stands in for the authorized ``requests`` session: records each publish body."""
 
-        def publish(self, topic: str, data: bytes, **attributes: str) -> Future[str]:
-            published.append(attributes)
-            done: Future[str] = Future()
-            done.set_result("message-id")
-            return done
+        def post(self, url: str, json: dict[str, Any], timeout: float) -> Any:
+            assert url.endswith("/v1/projects/p/topics/calsync-results:publish"), url
+            published.extend(message["attributes"] for message in json["messages"])
+            ids = {"messageIds": [str(n) for n in range(len(json["messages"]))]}
+            return SimpleNamespace(status_code=200, json=lambda: ids)
 
-    monkeypatch.setattr(pubsub_v1, "PublisherClient", CapturingPublisher)
     (result,) = messages_of(document, "calsyncResults").values()
     declared = document["components"]["schemas"]["resultAttributes"]
     assert set(declared["required"]) == set(declared["properties"])
     assert declared["additionalProperties"] is False
     examples = result["examples"]
-    PubSubResults("p", "calsync-results").publish(
+    PubSubResults("p", "calsync-results", session=RecordingSession()).publish(
         [Result.model_validate(e["payload"]) for e in examples]
     )
     assert len(published) == len(examples)

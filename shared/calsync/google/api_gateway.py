@@ -52,14 +52,28 @@ class ApiGateway:
     one per thread)."""
 
     def __init__(
-        self, service: Any, identity: str, retry_deadline: float, quota_user: str | None = None
+        self,
+        service: Callable[[], Any],
+        identity: str,
+        retry_deadline: float,
+        quota_user: str | None = None,
     ) -> None:
-        self._service = service
+        """``service`` builds the google-api-python-client resource; it is called on first
+        use, so a request that never calls Google never imports the client (httplib2)."""
+        self._build_service = service
+        self._built: Any = None
         self.identity = identity
         self._retry_deadline = retry_deadline
         self.quota_user = quota_user
         """Sent as ``quotaUser`` on every call: the person a service account acts as, so
         Google charges per-user quota to them rather than to the service account."""
+
+    @property
+    def _service(self) -> Any:
+        """The resource ``service`` built, on first use."""
+        if self._built is None:
+            self._built = self._build_service()
+        return self._built
 
     def prepare(self, make_request: Callable[[], Any], etag: str | None = None) -> Any:
         """The request ``make_request`` builds, with ``If-Match`` and ``quotaUser`` added."""

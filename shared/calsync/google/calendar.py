@@ -234,20 +234,25 @@ def build_calendar_gateway(
     credentials: Credentials, identity: str, endpoint: str, retry_deadline: float
 ) -> CalendarGateway:
     """A gateway using the bundled discovery document and ``endpoint`` as the base URL; a
-    service account acting as ``identity`` sends ``quotaUser`` (``quota_user_for``)."""
-    import google_auth_httplib2
-    import httplib2
-    from googleapiclient.discovery import build
+    service account acting as ``identity`` sends ``quotaUser`` (``quota_user_for``). The client
+    is built on the gateway's first call: a reconcile with nothing to change in Google never
+    imports google-api-python-client (nor httplib2)."""
 
-    http = google_auth_httplib2.AuthorizedHttp(
-        credentials, http=httplib2.Http(timeout=_HTTP_TIMEOUT_SECONDS)
-    )
-    service = build(
-        "calendar",
-        "v3",
-        http=http,
-        client_options={"api_endpoint": endpoint},
-        static_discovery=True,
-        cache_discovery=False,
-    )
+    def service() -> Any:
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build
+
+        http = google_auth_httplib2.AuthorizedHttp(
+            credentials, http=httplib2.Http(timeout=_HTTP_TIMEOUT_SECONDS)
+        )
+        return build(
+            "calendar",
+            "v3",
+            http=http,
+            client_options={"api_endpoint": endpoint},
+            static_discovery=True,
+            cache_discovery=False,
+        )
+
     return CalendarGateway(service, identity, retry_deadline, quota_user_for(credentials, identity))

@@ -77,7 +77,7 @@ class DirectoryGateway(CalendarGateway):
     """Directory and Data Transfer calls (same retry and error handling as Calendar)."""
 
     def __init__(self, directory: Any, transfer: Any, identity: str, retry_deadline: float) -> None:
-        super().__init__(directory, identity, retry_deadline)
+        super().__init__(lambda: directory, identity, retry_deadline)
         self._directory = directory
         self._transfer = transfer
 

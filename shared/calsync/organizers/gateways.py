@@ -3,7 +3,8 @@
 ``GrantGateways`` implements ``calsync.sync.owners.OrganizerAccess`` on top of the
 encrypted grants (``calsync.organizers.grants``): a Calendar gateway acting as the organizer,
 built once per thread and grant, and ``needs_consent`` when Google says the grant
-is dead.
+is dead. The grants (and with them the vault's ``cryptography``) are imported on first use:
+a reconcile in platform-account mode never loads them.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 
 from calsync.config import Settings
 from calsync.google.calendar import CalendarGateway, build_calendar_gateway
-from calsync.google.directory import delegated_credentials
-from calsync.organizers.grants import organizer_grants
 from calsync.sync.owners import DELEGATED_GRANT, OrganizerGateway
 
 __all__ = ["GrantGateways"]
@@ -43,6 +42,9 @@ class GrantGateways:
         ``delegated_by`` (a tenant admin's email) allows falling back to the admin
         identity's domain-wide delegation for a user without a grant (sweeper successors).
         """
+        from calsync.google.directory import delegated_credentials
+        from calsync.organizers.grants import organizer_grants
+
         credentials: Any = organizer_grants(self._settings).credentials(tenant_id, email)
         leaving = credentials is not None and credentials.leaving
         if credentials is None:
@@ -65,6 +67,8 @@ class GrantGateways:
 
     def needs_consent(self, tenant_id: str, email: str, reason: str, grant_id: str) -> None:
         """The organizer must connect again (their grant is revoked or expired)."""
+        from calsync.organizers.grants import organizer_grants
+
         organizer_grants(self._settings).mark_needs_consent(
             tenant_id, email, reason, grant_id=grant_id or None
         )
