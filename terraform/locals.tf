@@ -138,7 +138,7 @@ locals {
     grants       = {}
     results      = {}
     tasks        = {}
-    platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials" }
+    platform     = { CALSYNC_PLATFORM_CREDENTIALS = "platform_credentials", CALSYNC_PLATFORM_POOL = "platform_pool" }
     admin        = {}
     oauth_client = { CALSYNC_OAUTH_CLIENT_SECRET = "oauth_client_secret" }
     oauth_flow   = { CALSYNC_STATE_SIGNING_KEY = "state_signing_key" }
@@ -186,10 +186,13 @@ locals {
     ])
   }
 
-  # Reconcile queue sized to the Calendar per-user quota: in the default (platform
-  # account) mode every write is made as the one platform user, so that user's quota is
-  # the bottleneck. 600 req/min/user * 0.8 headroom / 60 s / 4 req per task = 2 tasks/s.
-  reconcile_dispatches_per_second = floor(
-    var.calendar_requests_per_user_per_minute * var.quota_headroom / 60 / var.calendar_requests_per_task * 100
-  ) / 100
+  # Reconcile queue sized to the platform identities' combined Calendar quota: in platform
+  # mode every write is made as one of the pool's users (a tenant's reconciles take turns
+  # over them), so their quotas are the bottleneck, and one queue must not cap the pool.
+  # 600 req/min/user * 0.8 headroom / 60 s / 4 req per task = 2 tasks/s per identity;
+  # calsync's own pacing (CALSYNC_PACING_*) keeps each identity under its quota whatever the
+  # queue lets through. Cloud Tasks allows at most 500 dispatches a second.
+  reconcile_dispatches_per_second = min(500, floor(
+    var.platform_pool_size * var.calendar_requests_per_user_per_minute * var.quota_headroom / 60 / var.calendar_requests_per_task * 100
+  ) / 100)
 }

@@ -15,6 +15,7 @@ locals {
       state_signing_key   = "${var.name_prefix}-state-signing-key"
     },
     local.platform_uses_oauth ? { platform_credentials = "${var.name_prefix}-platform-credentials" } : {},
+    var.platform_pool_size > 1 ? { platform_pool = "${var.name_prefix}-platform-pool" } : {},
   )
 }
 
@@ -75,6 +76,24 @@ resource "google_secret_manager_secret_version" "platform_credentials" {
   }
 }
 
+# The pool's other identities (CALSYNC_PLATFORM_POOL): in 'oauth' mode their refresh tokens.
+resource "google_secret_manager_secret_version" "platform_pool" {
+  count = var.platform_pool_size > 1 ? 1 : 0
+
+  secret                 = google_secret_manager_secret.calsync["platform_pool"].id
+  secret_data_wo         = var.platform_pool_json
+  secret_data_wo_version = var.secret_versions.platform_pool
+
+  lifecycle {
+    create_before_destroy = true
+
+    precondition {
+      condition     = var.platform_pool_json != null
+      error_message = "platform_pool_size > 1 needs platform_pool_json (TF_VAR_platform_pool_json)."
+    }
+  }
+}
+
 locals {
   # The version each function pins; a new version redeploys the functions that read it.
   secret_version_numbers = merge(
@@ -83,6 +102,7 @@ locals {
       state_signing_key   = google_secret_manager_secret_version.state_signing_key.version
     },
     { for v in google_secret_manager_secret_version.platform_credentials : "platform_credentials" => v.version },
+    { for v in google_secret_manager_secret_version.platform_pool : "platform_pool" => v.version },
   )
 }
 

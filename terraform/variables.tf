@@ -73,12 +73,37 @@ variable "platform_credentials_json" {
   }
 }
 
+variable "platform_pool_size" {
+  description = "Platform identities in all (issue 16, docs/capacity.md): 1 is the primary alone; more need platform_pool_json. The reconcile queue is sized to the pool's combined quota."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.platform_pool_size >= 1 && var.platform_pool_size <= 20 && floor(var.platform_pool_size) == var.platform_pool_size
+    error_message = "platform_pool_size must be a whole number from 1 to 20 (about 20 identities fill a project's 10,000 calls a minute)."
+  }
+}
+
+variable "platform_pool_json" {
+  description = "Only when platform_pool_size > 1: CALSYNC_PLATFORM_POOL, a JSON list of the identities beside the primary, [{\"subject\": email, \"credentials\": {client_id, client_secret, refresh_token}}] ('oauth' mode; in 'service_account' mode only the subjects). Never a service account key."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = var.platform_pool_json == null || !strcontains(coalesce(var.platform_pool_json, "[]"), "private_key")
+    error_message = "platform_pool_json must not hold a service account key: delegation is keyless (docs/deployment.md)."
+  }
+}
+
 variable "secret_versions" {
   description = "Bump one of these to write a new version of that secret on the next apply (write-only values cannot be diffed)."
   type = object({
     oauth_client_secret  = optional(number, 1)
     state_signing_key    = optional(number, 1)
     platform_credentials = optional(number, 1)
+    platform_pool        = optional(number, 1)
   })
   default = {}
 }

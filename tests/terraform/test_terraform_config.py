@@ -51,6 +51,7 @@ PLAIN_ENV = {
 }
 SECRET_ENV = {
     "CALSYNC_PLATFORM_CREDENTIALS",
+    "CALSYNC_PLATFORM_POOL",
     "CALSYNC_OAUTH_CLIENT_SECRET",
     "CALSYNC_STATE_SIGNING_KEY",
 }
@@ -288,6 +289,21 @@ def test_scheduler_starts_the_verification_pass_with_oidc(tf: TerraformConfig) -
     assert token["audience"] == "${local.function_urls.orphan_sweeper}"
 
 
+def test_tasks_queue_is_sized_to_the_whole_pool_of_platform_identities(
+    tf: TerraformConfig,
+) -> None:
+    """One queue must not cap the pool (issue 16): the dispatch rate grows with
+    platform_pool_size, within Cloud Tasks' 500 a second; the pool's identities reach the
+    functions as a secret only when there is more than one."""
+    rate = tf.locals["reconcile_dispatches_per_second"]
+    assert "var.platform_pool_size" in rate
+    assert "min(500," in rate.replace(" ", "").replace("min(500,", "min(500,")
+    assert tf.variables["platform_pool_size"]["default"] == 1
+    pool = tf.resource("google_secret_manager_secret_version", "platform_pool")
+    assert pool["count"] == "${var.platform_pool_size > 1 ? 1 : 0}"
+    assert tf.locals["capability_secrets"]["platform"]["CALSYNC_PLATFORM_POOL"] == "platform_pool"
+
+
 def test_tasks_queue_within_calendar_per_user_quota(tf: TerraformConfig) -> None:
     """Dispatch rate x requests per task stays within 600 requests/min/user by default."""
     limits = block(tf.resource("google_cloud_tasks_queue", "reconcile"), "rate_limits")
@@ -333,12 +349,17 @@ def test_kms_key_protected_from_destroy(tf: TerraformConfig) -> None:
 def test_secret_values_never_reach_state(tf: TerraformConfig) -> None:
     """Secret versions are write-only, fed by ephemeral sensitive variables."""
     versions = tf.of_kind("google_secret_manager_secret_version")
-    assert set(versions) == {"oauth_client_secret", "state_signing_key", "platform_credentials"}
+    assert set(versions) == {
+        "oauth_client_secret",
+        "state_signing_key",
+        "platform_credentials",
+        "platform_pool",
+    }
     for body in versions.values():
         assert "secret_data" not in body
         assert body["secret_data_wo"]
         assert body["secret_data_wo_version"]
-    for name in ("oauth_client_secret", "platform_credentials_json"):
+    for name in ("oauth_client_secret", "platform_credentials_json", "platform_pool_json"):
         assert tf.variables[name].get("ephemeral") is True, name
         assert tf.variables[name].get("sensitive") is True, name
     assert "random_password" in tf.ephemeral
