@@ -122,10 +122,9 @@ class Reconciler:
         return results
 
     # -- item level -------------------------------------------------------
-    def _reconcile_parts(
-        self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
-    ) -> list[Result]:
-        owners = Owners(
+    def _owners(self, tenant: TenantRecord, record: ItemRecord) -> Owners:
+        """Owner resolution for one reconcile of ``record`` (its successor included)."""
+        return Owners(
             self._store,
             tenant,
             self._platform_gateway,
@@ -133,6 +132,11 @@ class Reconciler:
             record.successor,
             item_key=record.ref.key,
         )
+
+    def _reconcile_parts(
+        self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
+    ) -> list[Result]:
+        owners = self._owners(tenant, record)
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
         context = ReconcileContext(owners, record, enrolled, lease)
@@ -228,14 +232,7 @@ class Reconciler:
             if tenant is None or record is None:
                 return []
             # the successor too: one reached through delegation must be re-checked as well
-            owners = Owners(
-                self._store,
-                tenant,
-                self._platform_gateway,
-                self._organizers,
-                record.successor,
-                item_key=record.ref.key,
-            )
+            owners = self._owners(tenant, record)
             return FollowUps(self._store, self._results, self._tasks).run(
                 owners, ref, attempt, chain, holder
             )
