@@ -208,3 +208,30 @@ def test_explain_tells_what_someone_changed_in_google_and_what_calsync_did(
         "changed in Google Calendar (attendees) at v1: calsync put it back; "
         "guests added there: erin@acme.com (erin@acme.com was added by hand, not by calsync)"
     ) in text
+
+
+def test_a_deletion_read_before_calsync_put_the_event_back_is_no_drift(
+    repair: str, svc: Services, sandbox: Any
+) -> None:
+    """A calendar read can report an event as it was before calsync's last write: seed
+    100113180 read calsync's own earlier delete while a reconcile restored the event, and the
+    repair created the part again under a new id (people held two entries). Under the item's
+    lease the event is read again: Google has what calsync wrote, so nothing is repaired."""
+    from calsync.sync.calendar_changes import ManagedChange
+    from calsync.sync.drift import Drift
+    from calsync.sync.owners import Owner
+
+    mapping = svc.store.mappings("acme", ITEM)["day1"]
+    stale = {**event(svc, repair, mapping.event_id), "status": "cancelled", "etag": '"older"'}
+    tenant = svc.store.get_tenant("acme")
+    assert tenant is not None
+    gateway = svc.platform_gateway()
+    owner = Owner("platform", gateway.identity, repair, gateway)
+    change = ManagedChange(tenant, owner, ITEM, mapping, stale)
+
+    assert Drift(svc.store, svc.results, svc.tasks).check(change) == []
+
+    after = svc.store.mappings("acme", ITEM)["day1"]
+    assert (after.generation, after.event_id, after.etag) == (0, mapping.event_id, mapping.etag)
+    settle(sandbox)
+    assert [e["event_id"] for e in sandbox.calendar_view(BOB)] == [mapping.event_id]

@@ -128,7 +128,8 @@ class Drift:
             return []
         policy = tenant.settings.drift_policy
         if policy == "repair":
-            self._repair(change, record)
+            if not self._repair(change, record):
+                return []
         elif self._reported_before(change, fields):
             return fields
         self._record(
@@ -155,25 +156,23 @@ class Drift:
             organizer_attends=record.successor is None,
         )
 
-    def _repair(self, change: ManagedChange, record: ItemRecord) -> None:
+    def _repair(self, change: ManagedChange, record: ItemRecord) -> bool:
         """Mark the mapping stale (a deleted event: the next generation's id) and have the item
         reconciled, which reads Google's event and writes the part back: one reconcile task
-        per item per check, however many of its parts drifted.
+        per item per check, however many of its parts drifted. False when there was nothing to
+        repair after all.
 
         The mark is made under the item's own lease, as any mapping save: ``ItemBusy`` while a
         reconcile holds the item, or when a reconcile saved the part since the mapping was read
         (it may already have put the event back); the caller checks the part again later.
+        Under the lease, Google's event is read again: a calendar read can report a state
+        older than calsync's last write (a delete read while a reconcile restored the event:
+        model-based test, seed 100113180, where the repair then created the part again under a
+        new id and people held two entries). When Google has what the mapping says calsync
+        wrote, there is no drift.
         """
         mapping = change.mapping
         tenant_id, item_key = record.tenant_id, change.item_key
-        update: dict[str, Any] = {"fingerprint": "", "updated_at": now()}
-        if change.deleted:
-            generation = mapping.generation + 1
-            update |= {
-                "generation": generation,
-                "event_id": event_id(tenant_id, item_key, mapping.part_key, generation),
-                "etag": "",
-            }
         holder = "drift-" + uuid.uuid4().hex
         if self._store.lease_held(tenant_id, item_key) or not self._store.acquire_lease(
             tenant_id, item_key, holder, _MARK_SECONDS
@@ -183,6 +182,21 @@ class Drift:
             current = self._store.mappings(tenant_id, item_key).get(mapping.part_key)
             if current is None or _written(current) != _written(mapping):
                 raise ItemBusy(f"{item_key}/{mapping.part_key} was written meanwhile")
+            now_in_google = change.owner.gateway.get_event(current.calendar_id, current.event_id)
+            if now_in_google is not None and now_in_google.get("etag") == current.etag:
+                _LOG.info(
+                    "drift read was older than calsync's last write; nothing to repair",
+                    extra={"fields": {"item": item_key, "part_key": mapping.part_key}},
+                )
+                return False
+            update: dict[str, Any] = {"fingerprint": "", "updated_at": now()}
+            if now_in_google is None or now_in_google.get("status") == "cancelled":
+                generation = current.generation + 1
+                update |= {
+                    "generation": generation,
+                    "event_id": event_id(tenant_id, item_key, mapping.part_key, generation),
+                    "etag": "",
+                }
             fence = Fence(holder, record.successor)
             if not self._store.save_mapping(
                 tenant_id, item_key, current.model_copy(update=update), fence
@@ -191,7 +205,7 @@ class Drift:
         finally:
             self._store.release_lease(tenant_id, item_key, holder)
         if (tenant_id, item_key) in self._repairing:
-            return  # its reconcile has yet to take the lease: it reads this mark too
+            return True  # its reconcile has yet to take the lease: it reads this mark too
         self._repairing.add((tenant_id, item_key))
         self._tasks.schedule(
             task_name("repair", tenant_id, item_key, self._run),
@@ -202,6 +216,7 @@ class Drift:
             },
             _REPAIR_DELAY,
         )
+        return True
 
     def _reported_before(self, change: ManagedChange, fields: list[DriftField]) -> bool:
         """Under ``report``: True when this very drift (same fields, same values in Google, on
