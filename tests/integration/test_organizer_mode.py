@@ -181,6 +181,17 @@ def test_connecting_brings_waiting_items_back_to_the_organizer(
     assert len(view(sandbox, "alice@acme.com")) == 2
 
 
+def assert_handed_back_to_the_platform(sandbox: Any, grants: OrganizerGrants) -> None:
+    """After alice's disconnect: bob's one entry is the platform calendar's, alice organizes
+    nothing and still attends both parts, and her grant is gone."""
+    bob = view(sandbox, "bob@acme.com")
+    assert len(bob) == 1
+    assert bob[0]["organizer"].endswith("@group.calendar.google.com")
+    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
+    assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
+    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+
+
 def test_disconnecting_moves_the_organizers_future_events_to_the_platform_calendar(
     team: tuple[str, ...], browser: Browser, sandbox: Any, grants: OrganizerGrants
 ) -> None:
@@ -193,12 +204,7 @@ def test_disconnecting_moves_the_organizers_future_events_to_the_platform_calend
     assert credentials is not None
     assert browser.disconnect("alice@acme.com").status_code == 200
     wait_for_tasks(sandbox)
-    bob = view(sandbox, "bob@acme.com")
-    assert len(bob) == 1
-    assert bob[0]["organizer"].endswith("@group.calendar.google.com")
-    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
-    assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
-    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+    assert_handed_back_to_the_platform(sandbox, grants)
     kinds = [n["kind"] for n in sandbox.notifications(recipient="bob@acme.com")]
     assert kinds == ["invitation", "cancellation", "invitation"]
 
@@ -290,12 +296,7 @@ def test_a_disconnect_tried_again_after_a_failed_attempt_still_hands_her_events_
     assert grants.status("acme", "alice@acme.com")["health"] == "disconnecting"
     assert browser.disconnect("alice@acme.com").status_code == 200
     wait_for_tasks(sandbox)
-    bob = view(sandbox, "bob@acme.com")
-    assert len(bob) == 1
-    assert bob[0]["organizer"].endswith("@group.calendar.google.com")
-    assert "alice@acme.com" not in organizers_of(sandbox, "alice@acme.com")
-    assert len(view(sandbox, "alice@acme.com")) == 2  # she still attends them
-    assert grants.status("acme", "alice@acme.com")["health"] == "not_connected"
+    assert_handed_back_to_the_platform(sandbox, grants)
 
 
 def test_a_reconnect_moves_parts_left_in_her_calendar_for_items_she_no_longer_organizes(

@@ -6,7 +6,7 @@ Firestore emulator is exact; the sandbox checks the gateway's side."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -119,48 +119,43 @@ def test_slots_left_unused_are_dropped_not_spent_late(svc: Services, clock: Fake
 
 
 @pytest.fixture
-def recorded_pacer(svc: Services) -> Iterator[list[str]]:
-    """The services' own pacer replaced by one that notes each admission."""
-    admitted: list[str] = []
-
-    class Recording:
-        def admit(self, identity: str) -> None:
-            admitted.append(identity)
-
-    install_pacer(Recording())
-    yield admitted
+def install(svc: Services) -> Iterator[Callable[[FirestorePacer], None]]:
+    """Installs a pacer into every gateway of this process, as ``services()`` does."""
+    yield install_pacer
     install_pacer(None)
 
 
 def test_every_attempt_of_a_google_call_takes_a_slot(
-    acme: str, svc: Services, sandbox: Any, recorded_pacer: list[str]
+    acme: str,
+    svc: Services,
+    sandbox: Any,
+    clock: FakeClock,
+    install: Callable[[FirestorePacer], None],
 ) -> None:
-    """A call retried after a 503 takes two slots: retries count against the quota too."""
+    """A call retried after a 503 takes two slots, one a second after the other at 60 a minute
+    with no burst: retries count against the quota too."""
+    install(_pacer(svc, clock, block=1))
     gateway = svc.platform_gateway()
     sandbox.inject_fault("calendar.events.get", status=503, count=1)
+    start = clock.now
     gateway.get_event(gateway.identity, "nosuchevent00000")
-    assert recorded_pacer == [gateway.identity, gateway.identity]
+    assert len(sandbox.requests(method_id="calendar.events.get")) == 2
+    assert clock.now == pytest.approx(start + 1.0)
 
 
 def test_a_paced_call_is_handed_back_not_retried_in_place(
-    acme: str, svc: Services, sandbox: Any
+    acme: str,
+    svc: Services,
+    sandbox: Any,
+    clock: FakeClock,
+    install: Callable[[FirestorePacer], None],
 ) -> None:
     """Paced is a TransientError the gateway lets through at once: the message or task comes
-    back later instead of the call looping on its pacer."""
-
-    class Booked:
-        calls = 0
-
-        def admit(self, identity: str) -> None:
-            Booked.calls += 1
-            raise Paced("booked", retry_after=30.0)
-
-    install_pacer(Booked())
-    try:
-        gateway = svc.platform_gateway()
-        with pytest.raises(Paced):
-            gateway.get_event(gateway.identity, "nosuchevent00000")
-    finally:
-        install_pacer(None)
-    assert Booked.calls == 1
+    back later instead of the call looping on its pacer (which would end in a plain
+    TransientError after the retry deadline), and Google is not called."""
+    gateway = svc.platform_gateway()
+    _pacer(svc, clock, block=10).admit(gateway.identity)  # another process booked 10 s
+    install(_pacer(svc, clock, block=1, max_wait=2.0))
+    with pytest.raises(Paced):
+        gateway.get_event(gateway.identity, "nosuchevent00000")
     assert not sandbox.requests(method_id="calendar.events.get")

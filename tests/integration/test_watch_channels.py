@@ -47,6 +47,22 @@ def live_channels(sandbox: Any) -> list[dict[str, Any]]:
     return [c for c in sandbox.push_channels() if not c["stopped"] and not c["expired"]]
 
 
+def alice_organizes_with_two_way(
+    sandbox: Any, deliver: Deliver, browser: Browser, *, upsert: bool = True, **settings: Any
+) -> None:
+    """Organizer mode with two-way sync, alice connected, and (``upsert``) her item synced
+    into her calendar."""
+    sandbox.seed_user("dan@acme.com")
+    message = settings_message(
+        version=2, use_organizer_accounts=True, two_way_sync=True, **settings
+    )
+    assert deliver(message) is Outcome.ACK
+    assert browser.connect(ALICE).status_code == 200
+    wait_for_due_tasks(sandbox)
+    if upsert:
+        assert deliver(upsert_message(version=1)) is Outcome.ACK
+
+
 @pytest.fixture
 def two_way(acme: str, deliver: Deliver) -> str:
     """Tenant acme (platform-account mode) with two-way sync on (drift reported, not repaired:
@@ -200,12 +216,7 @@ def test_disconnect_stops_the_organizers_channel_before_revoking(
 ) -> None:
     """Organizer mode: alice's calendar gets a channel opened as alice; her disconnect stops
     it with her grant (channels.stop accepts only its creator) before revoking it."""
-    sandbox.seed_user("dan@acme.com")
-    message = settings_message(version=2, use_organizer_accounts=True, two_way_sync=True)
-    assert deliver(message) is Outcome.ACK
-    assert browser.connect(ALICE).status_code == 200
-    wait_for_due_tasks(sandbox)
-    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    alice_organizes_with_two_way(sandbox, deliver, browser)
     (channel,) = live_channels(sandbox)
     assert channel["calendar_id"] == ALICE
     assert channel["owner"] == ALICE
@@ -223,13 +234,7 @@ def test_a_switch_to_platform_mode_stops_the_organizers_channels(
 ) -> None:
     """Organizer mode → platform-account mode: alice's calendar is no longer written to, so
     its channel is stopped (as alice); the platform calendar the events move to is watched."""
-    sandbox.seed_user("dan@acme.com")
-    message = settings_message(
-        version=2, use_organizer_accounts=True, two_way_sync=True, drift_policy="report"
-    )
-    assert deliver(message) is Outcome.ACK
-    assert browser.connect(ALICE).status_code == 200
-    wait_for_due_tasks(sandbox)
+    alice_organizes_with_two_way(sandbox, deliver, browser, drift_policy="report", upsert=False)
     assert deliver(upsert_message(version=1)) is Outcome.ACK
     (alices,) = live_channels(sandbox)
     assert alices["calendar_id"] == ALICE
@@ -292,12 +297,7 @@ def test_a_read_that_ends_after_the_calendar_was_unwatched_leaves_no_partial_rec
     nobody holds", 500s from reconcile after alice connected again)."""
     from calsync.sync.calendar_changes import CalendarChanges
 
-    sandbox.seed_user("dan@acme.com")
-    message = settings_message(version=2, use_organizer_accounts=True, two_way_sync=True)
-    assert deliver(message) is Outcome.ACK
-    assert browser.connect(ALICE).status_code == 200
-    wait_for_due_tasks(sandbox)
-    assert deliver(upsert_message(version=1)) is Outcome.ACK
+    alice_organizes_with_two_way(sandbox, deliver, browser)
     wait_for_due_tasks(sandbox)
     svc.store.save_sync_token("acme", ALICE, "")  # the next read lists both parts in full
     disconnected: list[int] = []

@@ -38,7 +38,7 @@ from ..state.calendars import AclRule, Calendar
 from ..state.world import World
 from .access import ROLES
 from .calendars import resolve_calendar
-from .events_list import sync_position, sync_token
+from .events_list import refuse_hidden_deletions, sync_position, sync_token
 
 __all__ = ["HANDLERS"]
 
@@ -162,14 +162,7 @@ def _list(call: Call) -> Reply:
     token_key = f"acl:{calendar.id}"
     sync = params.string("syncToken")
     if sync is not None:
-        if "showDeleted" in params and not params.flag("showDeleted"):
-            raise ApiError(
-                400,
-                "invalid",
-                "showDeleted=false cannot be combined with syncToken.",
-                location_type="parameter",
-                location="showDeleted",
-            )
+        refuse_hidden_deletions(params)
         since = sync_position(world, token_key, sync)
         rules = [r for r in rules if r.change_seq > since]
     elif not params.flag("showDeleted"):

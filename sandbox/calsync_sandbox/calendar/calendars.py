@@ -116,14 +116,9 @@ def _insert_calendar(call: Call) -> Reply:
         time_zone=str(call.body.get("timeZone") or "UTC"),
         description=call.body.get("description"),
     )
-    strict = world.strictness
+    kind = "calendars_created"
     world.abuse.record(
-        caller.email,
-        world.clock.time(),
-        limit=strict.abuse_calendars_created,
-        window=strict.abuse_calendars_window_seconds,
-        block=strict.abuse_volume_block_seconds,
-        kind="calendars_created",
+        caller.email, world.clock.time(), world.strictness.abuse_limit(kind), kind=kind
     )
     return Reply(200, calendar_resource(calendar, caller.service_account))
 

@@ -35,42 +35,25 @@ def _count_abuse(
     world: World, actor: str, before: dict[str, Any] | None, after: dict[str, Any]
 ) -> None:
     """What this write adds to the acting user's anti-abuse counts (:mod:`..state.abuse`)."""
-    strict, now, actor = world.strictness, world.clock.time(), actor.lower()
-    volume = strict.abuse_volume_block_seconds
+    now, actor = world.clock.time(), actor.lower()
+
+    def count(kind: str, amount: int = 1) -> None:
+        world.abuse.record(actor, now, world.strictness.abuse_limit(kind), kind=kind, amount=amount)
+
+    if _guests(before) != _guests(after):
+        count("attendee_writes")
+    if before is None:
+        count("events_created")
     rooms = {
         str(a.get("email", "")).lower() for a in after.get("attendees") or [] if a.get("resource")
     }
-    added = _guests(after) - _guests(before) - rooms
-    if _guests(before) != _guests(after):
-        world.abuse.record(
-            actor,
-            now,
-            limit=strict.abuse_limit_writes,
-            window=strict.abuse_limit_window_seconds,
-            block=strict.abuse_block_seconds,
-        )
-    if before is None:
-        world.abuse.record(
-            actor,
-            now,
-            limit=strict.abuse_events_created,
-            window=strict.abuse_events_window_seconds,
-            block=volume,
-            kind="events_created",
-        )
     # a guest in the domain who is not a Workspace user counts as external (Google's help)
     external = [
-        g for g in added if g and g not in world.users and g not in world.rooms and g != actor
+        g
+        for g in _guests(after) - _guests(before) - rooms
+        if g and g not in world.users and g not in world.rooms and g != actor
     ]
-    world.abuse.record(
-        actor,
-        now,
-        limit=strict.abuse_external_invitations,
-        window=strict.abuse_external_window_seconds,
-        block=volume,
-        kind="external_invitations",
-        amount=len(external),
-    )
+    count("external_invitations", len(external))
 
 
 def store_change(

@@ -33,7 +33,7 @@ from ..state.world import World
 from .event_rules import event_bounds, render
 from .invitations import invitations_on
 
-__all__ = ["list_events", "sync_position", "sync_token"]
+__all__ = ["list_events", "refuse_hidden_deletions", "sync_position", "sync_token"]
 
 _SYNC_PREFIX = "sbx-sync:"
 _NOT_WITH_SYNC = (
@@ -52,6 +52,18 @@ def sync_token(world: World, calendar_id: str, seq: int) -> str:
     """An opaque token: this world's epoch, the calendar, the change position, when issued."""
     state = {"e": world.epoch, "c": calendar_id, "s": seq, "t": world.clock.time()}
     return base64.urlsafe_b64encode((_SYNC_PREFIX + json.dumps(state)).encode()).decode()
+
+
+def refuse_hidden_deletions(params: Params) -> None:
+    """A read with a ``syncToken`` always returns deletions: ``showDeleted=false`` is 400."""
+    if "showDeleted" in params and not params.flag("showDeleted"):
+        raise ApiError(
+            400,
+            "invalid",
+            "showDeleted=false cannot be combined with syncToken.",
+            location_type="parameter",
+            location="showDeleted",
+        )
 
 
 def sync_position(world: World, calendar_id: str, token: str) -> int:
@@ -172,14 +184,7 @@ def list_events(
                     location_type="parameter",
                     location=name,
                 )
-        if "showDeleted" in params and not params.flag("showDeleted"):
-            raise ApiError(
-                400,
-                "invalid",
-                "showDeleted=false cannot be combined with syncToken.",
-                location_type="parameter",
-                location="showDeleted",
-            )
+        refuse_hidden_deletions(params)
         since = sync_position(world, calendar.id, sync)
         chosen = [(r, o) for r, o in candidates if r.change_seq > since]
     else:

@@ -8,8 +8,7 @@ many attendee changes. The sandbox keeps one count per kind and user, on the san
 
     limiter = AbuseLimiter()
     limiter.blocked("alice@acme.com", now)                  # False
-    limiter.record("alice@acme.com", now, limit=60, window=86400, block=21600,
-                   kind="calendars_created")
+    limiter.record("alice@acme.com", now, (60, 86400, 21600), kind="calendars_created")
     # after ``limit`` within ``window`` seconds: every write of hers blocked for ``block`` seconds
 
 The strictness switches give ``limit`` (0 = no limit), ``window`` and ``block`` per kind.
@@ -42,18 +41,18 @@ class AbuseLimiter:
         self,
         user: str,
         now: float,
+        limits: tuple[int, float, float],
         *,
-        limit: int,
-        window: float,
-        block: float,
         kind: str = "attendee_writes",
         amount: int = 1,
     ) -> None:
-        """Count ``amount`` of ``kind``; reaching ``limit`` within ``window`` starts a block."""
-        if limit <= 0 or amount <= 0:
-            return
+        """Count ``amount`` of ``kind``; reaching ``limit`` within ``window`` starts a block
+        of ``block`` seconds (``limits``: ``Strictness.abuse_limit(kind)``)."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind of counted write: {kind}")
+        limit, window, block = limits
+        if limit <= 0 or amount <= 0:
+            return
         writes = self._writes.setdefault((kind, user.lower()), deque())
         writes.extend([now] * amount)
         while writes and writes[0] <= now - window:

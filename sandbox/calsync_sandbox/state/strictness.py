@@ -78,6 +78,30 @@ class Strictness:
     sync_token_max_age_seconds: float = 604800.0
     """A syncToken older than this (sandbox clock) is 410 ``fullSyncRequired``."""
 
+    def abuse_limit(self, kind: str) -> tuple[int, float, float]:
+        """(limit, window seconds, block seconds) of one anti-abuse count
+        (:data:`calsync_sandbox.state.abuse.KINDS`)."""
+        volume = self.abuse_volume_block_seconds
+        limits = {
+            "attendee_writes": (
+                self.abuse_limit_writes,
+                self.abuse_limit_window_seconds,
+                self.abuse_block_seconds,
+            ),
+            "calendars_created": (
+                self.abuse_calendars_created,
+                self.abuse_calendars_window_seconds,
+                volume,
+            ),
+            "events_created": (self.abuse_events_created, self.abuse_events_window_seconds, volume),
+            "external_invitations": (
+                self.abuse_external_invitations,
+                self.abuse_external_window_seconds,
+                volume,
+            ),
+        }
+        return limits[kind]
+
     def as_dict(self) -> dict[str, Any]:
         """Every switch by name."""
         return asdict(self)

@@ -84,12 +84,15 @@ class FirestorePacer:
         self._clock = clock
         self._sleep = sleep
         self._slots: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def admit(self, identity: str) -> None:
         """Return at ``identity``'s next slot; ``Paced`` if that is over ``max_wait`` away."""
         key = identity.lower()
-        with self._lock:
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one identity's threads take turns; other identities go on meanwhile
             slot = self._next_local(key)
             if slot is None:
                 slots = self._reserve(key)
