@@ -96,6 +96,8 @@ class PartMapping(_Record):
     fingerprint: str = ""
     synced_version: int = -1
     state: str = "synced"
+    """``synced`` (the event is live), ``deleted`` (cancelled) or ``moving`` (cancelled in its
+    old owner's calendar, its new owner's event not created yet)."""
     html_link: str | None = None
     ends_at: datetime | None = None
     meet_url: str | None = None

@@ -150,6 +150,53 @@ def test_move_whose_cancel_is_refused_creates_nothing_and_keeps_the_mapping(
     assert svc.store.mappings("acme", ITEM_KEY) == before
 
 
+def test_item_deleted_halfway_through_a_move_reports_each_part_deleted(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, results: Any
+) -> None:
+    """A move cancelled the old events, Google's limiter refused the new ones, and the item
+    was deleted before the retry: the platform hears ``deleted`` for every part.
+
+    Defect (found by the model-based test, seed 582501693): the cancel half of the move left
+    the mappings ``deleted``, a deletion reported only parts still synced or never mapped,
+    so the parts' last word stayed ``needs_consent`` from before the organizer connected.
+    """
+    _deliver(upsert_message(version=1))  # alice not connected: in the platform account
+    sandbox.inject_fault(
+        "calendar.events.insert", user="alice@acme.com", status=403, reason="quotaExceeded"
+    )
+    assert browser.connect("alice@acme.com").status_code == 200
+    results.wait_for(1, status="failed")  # the moves were deferred after their cancels
+    mappings = svc.store.mappings("acme", ITEM_KEY)
+    assert mappings["day1"].state == "moving"  # cancelled where it was, not created anew
+    assert _deliver(delete_message(version=2)) is Outcome.ACK
+    deleted = results.wait_for(2, status="deleted")
+    assert sorted(r["part_key"] for r in deleted) == ["day1", "day2"]
+    assert calendar(sandbox, "bob@acme.com") == []
+
+
+def test_part_removed_halfway_through_its_move_is_reported_deleted_once(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, results: Any
+) -> None:
+    """A part whose move stopped after the cancel, then removed from the item: it is
+    reported ``deleted`` with nothing written, and later reconciles do not repeat it."""
+    _deliver(upsert_message(version=1))
+    sandbox.inject_fault(
+        "calendar.events.insert", user="alice@acme.com", status=403, reason="quotaExceeded"
+    )
+    assert browser.connect("alice@acme.com").status_code == 200
+    results.wait_for(1, status="failed")
+    sandbox.clear_faults()
+    day2_only = upsert_message()["item"]["parts"][1:]
+    assert _deliver(upsert_message(version=2, parts=day2_only)) is Outcome.ACK
+    assert [r["part_key"] for r in results.wait_for(1, status="deleted")] == ["day1"]
+    assert svc.store.mappings("acme", ITEM_KEY)["day1"].state == "deleted"
+    assert _deliver(upsert_message(version=3, parts=day2_only, title="Renamed")) is Outcome.ACK
+    third = results.wait_for(1, source_version=3)
+    assert [(r["part_key"], r["status"]) for r in third] == [("day2", "synced")]
+    day1 = [r for r in results.drain() if r.get("part_key") == "day1" and r["source_version"] > 1]
+    assert [r["status"] for r in day1] == ["deleted"]
+
+
 # -- i. a no-op after a read-back ---------------------------------------------------------------
 
 

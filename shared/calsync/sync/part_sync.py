@@ -67,6 +67,8 @@ class PartSync:
     ) -> list[Result]:
         """Sync one part, moving it first if it belongs to another owner now."""
         record, owners = context.record, context.owners
+        if part is None and mapping is not None and mapping.state == "moving":
+            return [self._writer.end_move(context, key, mapping)]
         target, why_not_organizer = owners.target(record, mapping)
         if mapping is not None and mapping.state == "synced" and not target.holds(mapping):
             current = owners.for_mapping(mapping)
@@ -79,7 +81,9 @@ class PartSync:
                     context,
                     current,
                     key,
-                    lambda: self._writer.write_part(context, current, key, None, mapping),
+                    lambda: self._writer.write_part(
+                        context, current, key, None, mapping, gone_state="moving"
+                    ),
                 )
                 if cancelled.status is not ResultStatus.DELETED:
                     # Creating it anyway would leave people with two entries and the old

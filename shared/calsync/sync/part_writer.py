@@ -56,9 +56,12 @@ class PartWriter:
         desired: DesiredEvent | None,
         mapping: PartMapping | None,
         generation: int = 0,
+        gone_state: str = "deleted",
     ) -> Result:
         """Bring ``part_key``'s event in ``owner``'s calendar to ``desired`` (None: delete it);
-        save the mapping under the lease's fence and return the part's result."""
+        save the mapping under the lease's fence and return the part's result. A deleted
+        part's mapping is saved in ``gone_state``: ``moving`` when the delete is the first
+        half of a move, so a part whose new event was never created still hears its end."""
         record = context.record
         if desired is not None:
             context.written.setdefault(owner.calendar_id, owner)
@@ -111,7 +114,7 @@ class PartWriter:
             etag=str((response or {}).get("etag", "")),
             fingerprint=desired.fingerprint() if desired is not None else "",
             synced_version=record.version,
-            state="synced" if desired is not None else "deleted",
+            state="synced" if desired is not None else gone_state,
             html_link=(response or {}).get("htmlLink"),
             ends_at=datetime.fromisoformat(desired.end)
             if desired is not None
@@ -125,12 +128,25 @@ class PartWriter:
                 and mapping.owner_email == owner.email
             ),
         )
-        fence = context.lease.fence if context.lease is not None else None
-        if not self._store.save_mapping(record.tenant_id, record.ref.key, saved, fence):
-            assert context.lease is not None
-            context.lease.lost()
+        self._save(context, saved)
         status = ResultStatus.SYNCED if desired is not None else ResultStatus.DELETED
         return self._result(record, part_key, saved, status)
+
+    def end_move(self, context: ReconcileContext, part_key: str, mapping: PartMapping) -> Result:
+        """A part removed while ``moving``: its old event was cancelled when the move began
+        and no new one exists, so nothing is written; the mapping becomes ``deleted``."""
+        record = context.record
+        saved = mapping.model_copy(update={"state": "deleted", "synced_version": record.version})
+        self._save(context, saved)
+        return self._result(record, part_key, saved, ResultStatus.DELETED)
+
+    def _save(self, context: ReconcileContext, mapping: PartMapping) -> None:
+        """Save ``mapping`` while the lease's fence holds (``LeaseLost`` if it does not)."""
+        fence = context.lease.fence if context.lease is not None else None
+        record = context.record
+        if not self._store.save_mapping(record.tenant_id, record.ref.key, mapping, fence):
+            assert context.lease is not None
+            context.lease.lost()
 
     def _write(
         self, context: ReconcileContext, owner: Owner, operation: Operation

@@ -142,8 +142,10 @@ class Reconciler:
         context = ReconcileContext(owners, record, enrolled, lease)
         parts = {p.key: p for p in record.item.parts} if live and record.item else {}
         mappings = self._store.mappings(tenant.tenant_id, record.ref.key)
+        # a part cancelled for a move whose new event was never created is still the
+        # platform's to hear about: it is reported ``deleted`` once it is gone for good
         keys = list(parts) + [
-            k for k in mappings if k not in parts and mappings[k].state == "synced"
+            k for k in mappings if k not in parts and mappings[k].state in ("synced", "moving")
         ]
         if not live and record.needs_sync and record.item is not None:
             # A deletion: every part the platform last named hears its final state, also one
