@@ -106,9 +106,14 @@ def cloud_task(request: Any, services: Services) -> Response:
                 if _channel_task(services, task):
                     pass
                 elif task.action == "sweep_organizer":
-                    from calsync.sweeper.sweep import Sweeper
+                    from calsync.sweeper.sweep import SWEEP_BUSY, Sweeper
 
-                    Sweeper(services).sweep(tenant_id=task.tenant_id, organizer=task.organizer)
+                    report = Sweeper(services).sweep(
+                        tenant_id=task.tenant_id, organizer=task.organizer
+                    )
+                    if report.skipped.get(task.tenant_id) == SWEEP_BUSY:
+                        # the running sweep may have listed the items before this check's
+                        raise TransientError(f"{SWEEP_BUSY} for {task.tenant_id}; asking again")
                 elif task.action == "revoke_grant" and task.organizer:
                     # imported here: grants load the vault (cryptography), which a cold start
                     # of reconcile need not pay for (bench/cold_start)

@@ -72,3 +72,9 @@ class GrantGateways:
         organizer_grants(self._settings).mark_needs_consent(
             tenant_id, email, reason, grant_id=grant_id or None
         )
+
+    def grant_refused(self, tenant_id: str, email: str) -> bool:
+        """True when Google refused the organizer's grant and they have not connected since."""
+        from calsync.organizers.grants import organizer_grants
+
+        return organizer_grants(self._settings).refused(tenant_id, email)

@@ -150,6 +150,19 @@ class OrganizerGrants:
             extra={"fields": {"tenant_id": tenant_id, "organizer": email, "reason": reason}},
         )
 
+    def refused(self, tenant_id: str, email: str) -> bool:
+        """True when the organizer's grant was marked after Google's ``invalid_grant`` and no
+        new one replaced it (a revoked grant, a changed password, or a suspended account)."""
+        try:
+            record = self._store.get(tenant_id, email)
+        except GrantMisplaced:
+            return False
+        return (
+            record is not None
+            and record.health is Health.NEEDS_CONSENT
+            and record.reason == "invalid_grant"
+        )
+
     # -- the OAuth function -----------------------------------------------
     def status(self, tenant_id: str, email: str) -> dict[str, Any]:
         """Connection health as ``/status`` answers it (never a secret)."""

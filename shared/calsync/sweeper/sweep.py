@@ -58,6 +58,8 @@ __all__ = ["Sweeper"]
 
 _LOG = get_logger(__name__)
 SWEEP_LEASE_SECONDS = 900.0
+SWEEP_BUSY = "another sweep is running"
+"""``SweepReport.skipped``'s reason for a tenant whose sweep lease another sweep holds."""
 
 
 class Sweeper:
@@ -86,7 +88,7 @@ class Sweeper:
             if not self._store.acquire_tenant_lease(
                 tenant.tenant_id, "sweep", holder, SWEEP_LEASE_SECONDS
             ):
-                report.skipped[tenant.tenant_id] = "another sweep is running"
+                report.skipped[tenant.tenant_id] = SWEEP_BUSY
                 continue
             try:
                 with log_context(tenant_id=tenant.tenant_id):

@@ -98,6 +98,10 @@ class OrganizerAccess(Protocol):
     def needs_consent(self, tenant_id: str, email: str, reason: str, grant_id: str) -> None:
         """Record that the organizer must connect again."""
 
+    def grant_refused(self, tenant_id: str, email: str) -> bool:
+        """True when Google refused the organizer's grant (``invalid_grant``) and they have not
+        connected since: their account may be suspended."""
+
 
 class PlatformGateways(Protocol):
     """The platform identities' gateways (``google.platform_accounts.PlatformAccounts``)."""

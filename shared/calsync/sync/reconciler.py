@@ -110,8 +110,9 @@ class Reconciler:
             results = [skipped(record, "sync is disabled for this tenant")]
             self._results.publish(results)
             return results
+        asked: set[str] = set()
         try:
-            results = self._reconcile_parts(tenant, record, lease)
+            results = self._reconcile_parts(tenant, record, lease, asked)
         except QuotaExceeded as exc:
             # Not marked synced: Google does not reflect this version; the task will.
             results = [defer_item(self._tasks, record, exc, deferrals)]
@@ -119,7 +120,28 @@ class Reconciler:
             return results
         self._results.publish(results)
         self._store.mark_synced(tenant_id, ref.key, record.version)
+        self._ask_about_refused_organizer(tenant, record, results, asked)
         return results
+
+    def _ask_about_refused_organizer(
+        self, tenant: TenantRecord, record: ItemRecord, results: list[Result], asked: set[str]
+    ) -> None:
+        """An item left in the platform calendar because Google refused its organizer's grant:
+        the sweeper is asked whether they are suspended, once per version. The refusal itself
+        asked already, but only for the items reconciled then; an item named to them later
+        (a late or held-back message) would otherwise wait for the next scheduled sweep
+        (model-based test, seed 1642185029)."""
+        if (
+            self._organizers is None
+            or record.item is None
+            or record.deleted
+            or record.successor is not None
+            or not any(r.error_code == "organizer_not_connected" for r in results)
+        ):
+            return
+        email = record.item.organizer_email
+        if email not in asked and self._organizers.grant_refused(tenant.tenant_id, email):
+            self._check_suspension(tenant.tenant_id, email, record.ref.key, str(record.version))
 
     # -- item level -------------------------------------------------------
     def _owners(self, tenant: TenantRecord, record: ItemRecord) -> Owners:
@@ -134,8 +156,13 @@ class Reconciler:
         )
 
     def _reconcile_parts(
-        self, tenant: TenantRecord, record: ItemRecord, lease: ItemLease | None = None
+        self,
+        tenant: TenantRecord,
+        record: ItemRecord,
+        lease: ItemLease | None = None,
+        asked: set[str] | None = None,
     ) -> list[Result]:
+        """Sync every part; ``asked`` gathers the organizers the sweeper was asked about."""
         owners = self._owners(tenant, record)
         live = record.item is not None and not record.deleted
         enrolled = self._store.enrolled(record.tenant_id, record.ref.key) if live else []
@@ -173,6 +200,8 @@ class Reconciler:
                     raise TransientError(f"grant failed again: {exc}") from exc
                 owners.grant_broke(exc.owner, "invalid_grant")
                 self._check_suspension(tenant.tenant_id, exc.owner.email)
+                if asked is not None:
+                    asked.add(exc.owner.email)
             except CalendarVanished as gone:
                 if attempt == 2:
                     raise TransientError(f"calendar {gone.calendar_id} vanished again") from gone
@@ -209,11 +238,12 @@ class Reconciler:
             else:
                 self._results.publish(self._reconcile_parts(owners.tenant, other))
 
-    def _check_suspension(self, tenant_id: str, email: str) -> None:
-        """A dead grant may mean a suspended account: ask the sweeper to check that person."""
+    def _check_suspension(self, tenant_id: str, email: str, *occasion: str) -> None:
+        """A dead grant may mean a suspended account: ask the sweeper to check that person
+        (once an hour, or once per ``occasion``)."""
         if self._tasks is None:
             return
-        name = task_name("sweep", tenant_id, email, now().strftime("%Y-%m-%dT%H"))
+        name = task_name("sweep", tenant_id, email, *(occasion or (now().strftime("%Y-%m-%dT%H"),)))
         payload = {"action": "sweep_organizer", "tenant_id": tenant_id, "organizer": email}
         self._tasks.schedule(name, payload, 0)
 
