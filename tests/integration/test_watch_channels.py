@@ -17,6 +17,7 @@ import requests
 from calsync.entrypoints.platform_events import Outcome
 from calsync.entrypoints.services import Services
 from calsync.google.cloud_tasks import task_name
+from calsync.organizers.grants import organizer_grants
 from calsync_dev.stack import LocalStack
 from tests.integration.conftest import Deliver
 from tests.integration.oauth_fixtures import Browser
@@ -227,6 +228,28 @@ def test_disconnect_stops_the_organizers_channel_before_revoking(
     stops = sandbox.requests(method_id="calendar.channels.stop")
     assert [s["user"] for s in stops if s["status"] == 204] == [ALICE]
     assert svc.store.watched("acme", ALICE) is None
+
+
+def test_renewing_a_channel_of_an_organizer_whose_grant_was_revoked_stops_watching(
+    organizers: tuple[str, ...], browser: Browser, sandbox: Any, svc: Services, deliver: Deliver
+) -> None:
+    """alice revoked calsync's access in her Google account: her channel's renewal marks her
+    ``needs_consent`` and stops watching her calendar, instead of failing until Cloud Tasks
+    gives up (the old channel cannot be stopped without her: it expires on its own).
+
+    Defect (seen in a model-based run's logs): the renewal's ``events.watch`` raised
+    ``InvalidGrant`` unhandled, an HTTP 500 retried until the task's attempts ran out."""
+    alice_organizes_with_two_way(sandbox, deliver, browser)
+    (channel,) = live_channels(sandbox)
+    grants = organizer_grants(svc.settings)
+    held = grants.credentials("acme", ALICE)
+    assert held is not None
+    sandbox.revoke_grant(held.refresh_token)
+    sandbox.expire_tokens()
+    svc.channels.renew("acme", channel["id"])
+    assert grants.status("acme", ALICE)["health"] == "needs_consent"
+    assert svc.store.watched("acme", ALICE) is None
+    assert [c["id"] for c in live_channels(sandbox)] == [channel["id"]]  # expires on its own
 
 
 def test_a_switch_to_platform_mode_stops_the_organizers_channels(

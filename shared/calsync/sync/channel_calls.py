@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from calsync.config import Settings
-from calsync.errors import NotFound, PermanentGoogleError
+from calsync.errors import InvalidGrant, NotFound, PermanentGoogleError
 from calsync.google.calendar import CalendarGateway
 from calsync.google.cloud_tasks import TaskScheduler, task_name
 from calsync.logs import get_logger
@@ -148,7 +148,7 @@ class ChannelCalls:
             gateway().stop_channel(channel_id, resource_id)
         except NotFound:
             pass  # expired, already stopped, or not ours to stop
-        except PermanentGoogleError as exc:
+        except (PermanentGoogleError, InvalidGrant) as exc:
             _LOG.warning(
                 "could not stop a watch channel; it expires on its own",
                 extra={"fields": {"channel_id": channel_id, "error": repr(exc)}},

@@ -23,7 +23,7 @@ when a notification names a channel that is unknown or no longer current (``stop
 from __future__ import annotations
 
 from calsync.config import Settings
-from calsync.errors import CalsyncError, TransientError
+from calsync.errors import CalsyncError, ConfigurationError, InvalidGrant, TransientError
 from calsync.google.cloud_tasks import TaskScheduler
 from calsync.logs import get_logger
 from calsync.records import TenantRecord, WatchChannel, WatchedCalendar, now
@@ -106,8 +106,33 @@ class ChannelKeeper:
         if watched.channel_id != channel.id:
             self._channels.stop(channel, owner)
             return
-        self._channels.open(tenant_id, owner)
+        try:
+            self._channels.open(tenant_id, owner)
+        except InvalidGrant as exc:
+            self._refused(tenant_id, channel, owner, exc)
+            return
         self._channels.stop(channel, owner)
+
+    def _refused(
+        self, tenant_id: str, channel: WatchChannel, owner: Owner, exc: InvalidGrant
+    ) -> None:
+        """Google refused the grant the channel was opened with: the organizer must connect
+        again and their calendar is no longer watched (a reconcile that reaches them again
+        opens a new channel). The old channel cannot be stopped without that grant: it
+        expires on its own and its notifications are ignored."""
+        if owner.kind != "organizer" or self._organizers is None:
+            raise ConfigurationError(
+                f"Google refused platform identity {owner.email}'s credentials "
+                f"(invalid_grant) renewing a watch channel: renew its grant ({exc})"
+            ) from exc
+        self._organizers.needs_consent(tenant_id, owner.email, "invalid_grant", owner.grant_id)
+        self._channels.stop(channel, None)
+        self._store.unwatch(tenant_id, channel.calendar_id)
+        _LOG.warning(
+            "an organizer's grant was refused renewing their watch channel; they must connect "
+            "again and their calendar is no longer watched",
+            extra={"fields": {"tenant_id": tenant_id, "organizer": owner.email}},
+        )
 
     # -- stopping -----------------------------------------------------------
     def stop_owner(self, tenant_id: str, owner_email: str) -> int:
